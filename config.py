@@ -1,0 +1,85 @@
+"""Configuration read from the environment (12-factor).
+
+Development gets working defaults; production refuses to start without its secrets.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+def _database_url() -> str:
+    url = os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'petition.sqlite'}"
+    # A plain postgresql:// URL must work; SQLAlchemy would pick psycopg2, we ship psycopg 3.
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    ENV_NAME = "development"
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI = _database_url()
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    MAIL_URL = os.environ.get("MAIL_URL", "console://")
+    MAIL_FROM = os.environ.get("MAIL_FROM", "petition <noreply@localhost>")
+    # Deliver due mail from a thread inside the web process, so the default set-up needs no
+    # extra process; production may run `flask mail worker` instead and turn this off.
+    MAIL_DISPATCH_IN_PROCESS = _bool("MAIL_DISPATCH_IN_PROCESS", True)
+    MAIL_DISPATCH_INTERVAL = float(os.environ.get("MAIL_DISPATCH_INTERVAL", "2"))
+    MAIL_MAX_ATTEMPTS = _int("MAIL_MAX_ATTEMPTS", 8)
+    MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT", "20"))
+    # Seconds between two mails to one address about one letter: stops mail-bombing a victim.
+    MAIL_RESEND_INTERVAL = _int("MAIL_RESEND_INTERVAL", 600)
+    CONFIRM_MAX_AGE = _int("CONFIRM_MAX_AGE", 72 * 3600)
+    EMAIL_KEY = os.environ.get("EMAIL_KEY")
+    EMAIL_CHECK_DELIVERABILITY = _bool("EMAIL_CHECK_DELIVERABILITY", False)
+    RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_SIGN = os.environ.get("RATELIMIT_SIGN", "10 per minute;60 per hour")
+    RATELIMIT_HEADERS_ENABLED = True
+    TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
+    LANGUAGES = ("en", "fr", "ru")
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
+    EXPORT_DIR = os.environ.get("EXPORT_DIR", str(BASE_DIR / "exports"))
+    SEED_DEMO = _bool("SEED_DEMO", False)
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = None  # tie the token to the session, not a clock: long letters take time
+
+
+class DevelopmentConfig(Config):
+    """Local work: generated secrets in instance/, console mail."""
+
+
+class ProductionConfig(Config):
+    """Real deployments: secrets must come from the environment."""
+
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+
+
+def config_from_env() -> type[Config]:
+    name = os.environ.get("PETITION_ENV", os.environ.get("FLASK_ENV", "development"))
+    return ProductionConfig if name == "production" else DevelopmentConfig

@@ -1,0 +1,121 @@
+"""petition: open letters and petitions with double opt-in, grouped by country."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any, Mapping
+
+from flask import Flask, request
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from config import Config, config_from_env
+
+
+class ConfigurationError(RuntimeError):
+    """The app cannot start safely with this configuration."""
+
+
+def create_app(config: Mapping[str, Any] | type[Config] | None = None) -> Flask:
+    """Build the app; `config` (a mapping or a Config class) overrides the environment."""
+    app = Flask(
+        __name__,
+        instance_path=str(Path(__file__).resolve().parent.parent / "instance"),
+        template_folder="../templates",
+        static_folder="../static",
+    )
+    app.config.from_object(config_from_env())
+    if isinstance(config, type):
+        app.config.from_object(config)
+    elif config:
+        app.config.update(config)
+
+    _load_secrets(app)
+    _harden(app)
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_cli(app)
+    return app
+
+
+def _load_secrets(app: Flask) -> None:
+    """Production must bring its keys; development keeps generated ones in instance/."""
+    production = app.config.get("ENV_NAME") == "production"
+    for name, make in (("SECRET_KEY", lambda: secrets.token_urlsafe(48)), ("EMAIL_KEY", None)):
+        if app.config.get(name):
+            continue
+        if production:
+            raise ConfigurationError(f"{name} must be set in the environment in production")
+        app.config[name] = _instance_secret(app, name, make)
+
+
+def _instance_secret(app: Flask, name: str, make) -> str:
+    from .addresses import generate_key
+
+    path = Path(app.instance_path) / name.lower()
+    if path.exists():
+        return path.read_text().strip()
+    os.makedirs(app.instance_path, exist_ok=True)
+    value = make() if make else generate_key()
+    # Create with 0600: this key decrypts signatories' addresses.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value)
+    return value
+
+
+def _harden(app: Flask) -> None:
+    # Trust X-Forwarded-For only from as many proxies as we were told sit in front;
+    # otherwise anyone could choose the address that rate limits see.
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+
+    @app.after_request
+    def security_headers(response):
+        # No third-party script, font or frame: signatories may be watched.
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Permissions-Policy", "interest-cohort=()")
+        if request.path.startswith("/confirm/"):
+            # The token is in the path: keep it out of caches.
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+
+def _init_extensions(app: Flask) -> None:
+    from .extensions import babel, csrf, db, limiter, migrate
+    from .i18n import select_locale
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+
+    from . import templating
+
+    templating.init_app(app)
+
+    from .mail import dispatcher
+
+    dispatcher.init_app(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .views import errors, public
+
+    app.register_blueprint(public.bp)
+    errors.init_app(app)
+
+
+def _register_cli(app: Flask) -> None:
+    from . import cli
+
+    cli.init_app(app)

@@ -1,0 +1,55 @@
+"""Email addresses at rest: a keyed hash to find duplicates, Fernet to keep what mail needs.
+
+Both keys come from EMAIL_KEY. The hash key is derived with HKDF so the encryption key is
+never used for two purposes. Client IPs, where kept, go through the same keyed hash.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+from functools import lru_cache
+
+from cryptography.fernet import Fernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from flask import current_app
+
+
+@lru_cache(maxsize=8)
+def _keys(email_key: str) -> tuple[Fernet, bytes]:
+    fernet = Fernet(email_key.encode())
+    raw = email_key.encode()
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"petition address hash")
+    return fernet, hkdf.derive(raw)
+
+
+def _current() -> tuple[Fernet, bytes]:
+    return _keys(current_app.config["EMAIL_KEY"])
+
+
+def keyed_hash(value: str, purpose: str = "email") -> str:
+    """HMAC-SHA256 of `value` under the derived key, separated by purpose; hex."""
+    _, key = _current()
+    return hmac.new(key, f"{purpose}\0{value}".encode(), hashlib.sha256).hexdigest()
+
+
+def email_hash(canonical_email: str) -> str:
+    return keyed_hash(canonical_email.lower(), "email")
+
+
+def ip_hash(address: str | None) -> str | None:
+    return keyed_hash(address, "ip") if address else None
+
+
+def encrypt(value: str) -> bytes:
+    fernet, _ = _current()
+    return fernet.encrypt(value.encode())
+
+
+def decrypt(token: bytes) -> str:
+    fernet, _ = _current()
+    return fernet.decrypt(bytes(token)).decode()
+
+
+def generate_key() -> str:
+    return Fernet.generate_key().decode()

@@ -1,0 +1,124 @@
+"""`flask` commands. Thin: parse, call a use case, print the outcome."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from . import letters
+from .models import CLOSED, OPEN
+
+letter_cli = AppGroup("letter", help="Create and manage letters.")
+
+
+def _fail(error: Exception) -> None:
+    raise click.ClickException(str(error))
+
+
+def _read_text(path: str | None) -> str:
+    return Path(path).read_text(encoding="utf-8") if path else ""
+
+
+@letter_cli.command("create")
+@click.argument("slug")
+@click.option("--lang", required=True, help="Language of the first text, e.g. fr.")
+@click.option("--title", required=True)
+@click.option("--text-file", type=click.Path(exists=True, dir_okay=False), help="Markdown body.")
+@click.option("--goal", type=int)
+@click.option("--place")
+@click.option("--date", "date_", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.option("--moderate/--no-moderate", default=False, help="Hold organisations for approval.")
+@click.option(
+    "--signers",
+    type=click.Choice(["both", "organizations", "individuals"]),
+    default="both",
+    show_default=True,
+)
+def create_command(slug, lang, title, text_file, goal, place, date_, moderate, signers) -> None:
+    """Create an open letter."""
+    try:
+        letter = letters.create_letter(
+            slug,
+            lang=lang,
+            title=title,
+            body=_read_text(text_file),
+            goal=goal,
+            place=place,
+            date=date_.date() if date_ else None,
+            moderate_organizations=moderate,
+            accepts_organizations=signers in ("both", "organizations"),
+            accepts_individuals=signers in ("both", "individuals"),
+        )
+    except letters.LetterError as error:
+        _fail(error)
+    click.echo(f"Created letter {letter.slug} (open).")
+
+
+@letter_cli.command("translate")
+@click.argument("slug")
+@click.option("--lang", required=True)
+@click.option("--title", required=True)
+@click.option("--text-file", type=click.Path(exists=True, dir_okay=False))
+def translate_command(slug, lang, title, text_file) -> None:
+    """Add or replace the letter's text in a language."""
+    try:
+        letters.translate_letter(slug, lang=lang, title=title, body=_read_text(text_file))
+    except letters.LetterError as error:
+        _fail(error)
+    click.echo(f"Saved the {lang} text of {slug}.")
+
+
+@letter_cli.command("label")
+@click.argument("slug")
+@click.option("--lang", required=True)
+@click.argument("code")
+@click.argument("label")
+def label_command(slug, lang, code, label) -> None:
+    """Set the letter's own heading for a country or scope."""
+    try:
+        saved = letters.set_label(slug, lang=lang, code=code, label=label)
+    except letters.LetterError as error:
+        _fail(error)
+    click.echo(f"{saved.code} is shown as {saved.label!r} in {lang}.")
+
+
+@letter_cli.command("open")
+@click.argument("slug")
+def open_command(slug) -> None:
+    """Let the letter take signatures."""
+    try:
+        letters.set_status(slug, OPEN)
+    except letters.LetterError as error:
+        _fail(error)
+    click.echo(f"{slug} is open.")
+
+
+@letter_cli.command("close")
+@click.argument("slug")
+def close_command(slug) -> None:
+    """Stop taking signatures; the list stays public."""
+    try:
+        letters.set_status(slug, CLOSED)
+    except letters.LetterError as error:
+        _fail(error)
+    click.echo(f"{slug} is closed.")
+
+
+@click.command("seed-demo")
+def seed_demo_command() -> None:
+    """Create the demo letter when the database has no letter yet."""
+    from .demo import seed_demo
+
+    created = seed_demo()
+    click.echo("Seeded the demo letter." if created else "Letters exist; no demo seeded.")
+
+
+def init_app(app: Flask) -> None:
+    from .mail.cli import mail_cli
+
+    app.cli.add_command(letter_cli)
+    app.cli.add_command(mail_cli)
+    app.cli.add_command(seed_demo_command)

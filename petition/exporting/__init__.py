@@ -1,0 +1,1 @@
+"""Exports: who goes under which heading (grouping), then one module per format."""

@@ -1,0 +1,116 @@
+"""Letter use cases: create, translate, label, open and close. No request, no flash."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from sqlalchemy import select
+
+from . import countries
+from .extensions import db
+from .models import CLOSED, OPEN, CountryLabel, Letter, LetterText
+
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+class LetterError(Exception):
+    """A letter operation was refused; the message says why."""
+
+
+class LetterNotFound(LetterError):
+    """No letter has that slug."""
+
+
+def get_letter(slug: str) -> Letter:
+    letter = db.session.scalar(select(Letter).where(Letter.slug == slug))
+    if letter is None:
+        raise LetterNotFound(f"no letter with slug {slug!r}")
+    return letter
+
+
+def create_letter(
+    slug: str,
+    *,
+    lang: str,
+    title: str,
+    body: str = "",
+    goal: int | None = None,
+    place: str | None = None,
+    date: dt.date | None = None,
+    moderate_organizations: bool = False,
+    accepts_organizations: bool = True,
+    accepts_individuals: bool = True,
+) -> Letter:
+    """Create an open letter with its first text."""
+    if not SLUG_RE.match(slug) or len(slug) > 80:
+        raise LetterError("the slug takes lower-case letters, digits and single hyphens")
+    if db.session.scalar(select(Letter.id).where(Letter.slug == slug)) is not None:
+        raise LetterError(f"a letter with slug {slug!r} already exists")
+    if goal is not None and goal <= 0:
+        raise LetterError("the goal must be a positive number")
+    if not (accepts_organizations or accepts_individuals):
+        raise LetterError("a letter must accept organisations, individuals or both")
+    _check_title(title)
+    letter = Letter(
+        slug=slug,
+        status=OPEN,
+        default_lang=lang,
+        goal=goal,
+        place=place or None,
+        date=date,
+        moderate_organizations=moderate_organizations,
+        accepts_organizations=accepts_organizations,
+        accepts_individuals=accepts_individuals,
+    )
+    letter.texts.append(LetterText(lang=lang, title=title, body=body))
+    db.session.add(letter)
+    db.session.commit()
+    return letter
+
+
+def translate_letter(slug: str, *, lang: str, title: str, body: str = "") -> LetterText:
+    """Add or replace the text of a letter in one language."""
+    _check_title(title)
+    letter = get_letter(slug)
+    text = next((text for text in letter.texts if text.lang == lang), None)
+    if text is None:
+        text = LetterText(lang=lang, title=title, body=body)
+        letter.texts.append(text)
+    else:
+        text.title, text.body = title, body
+    db.session.commit()
+    return text
+
+
+def set_label(slug: str, *, lang: str, code: str, label: str) -> CountryLabel:
+    """Set the letter's own heading for a country or scope in one language."""
+    code = code.strip()
+    code = code.lower() if code.lower() in countries.SCOPES else code.upper()
+    if not countries.is_valid(code):
+        raise LetterError(f"{code!r} is neither an ISO 3166-1 alpha-2 code nor a scope")
+    label = label.strip()
+    if not label or len(label) > 200:
+        raise LetterError("the label must be 1 to 200 characters")
+    letter = get_letter(slug)
+    existing = next((l for l in letter.labels if l.lang == lang and l.code == code), None)
+    if existing is None:
+        existing = CountryLabel(lang=lang, code=code, label=label)
+        letter.labels.append(existing)
+    else:
+        existing.label = label
+    db.session.commit()
+    return existing
+
+
+def set_status(slug: str, status: str) -> Letter:
+    if status not in (OPEN, CLOSED):
+        raise LetterError(f"unknown status {status!r}")
+    letter = get_letter(slug)
+    letter.status = status
+    db.session.commit()
+    return letter
+
+
+def _check_title(title: str) -> None:
+    if not title.strip() or len(title) > 300:
+        raise LetterError("the title must be 1 to 300 characters")

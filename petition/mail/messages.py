@@ -1,0 +1,51 @@
+"""The mails petition sends, rendered in the signer's language (text + HTML)."""
+from __future__ import annotations
+
+from flask import current_app, render_template
+from flask_babel import force_locale, gettext as _
+
+from .. import tokens
+from ..models import Letter, Signature
+from .outbox import enqueue
+
+
+def confirm_url(signature: Signature) -> str:
+    token = tokens.confirm_token(signature.id, signature.token_nonce)
+    return f"{current_app.config['BASE_URL']}/confirm/{token}"
+
+
+def _letter_url(letter: Letter, lang: str) -> str:
+    return f"{current_app.config['BASE_URL']}/letters/{letter.slug}?lang={lang}"
+
+
+def _render(template: str, lang: str, **context) -> tuple[str, str]:
+    with force_locale(lang):
+        text = render_template(f"email/{template}.txt", lang=lang, **context)
+        html = render_template(f"email/{template}.html", lang=lang, **context)
+    return text, html
+
+
+def queue_confirmation(signature: Signature, letter: Letter, email: str) -> None:
+    lang = signature.lang
+    title = letter.text_for(lang).title
+    hours = current_app.config["CONFIRM_MAX_AGE"] // 3600
+    text, html = _render(
+        "confirm", lang, signature=signature, title=title, link=confirm_url(signature),
+        hours=hours, letter_url=_letter_url(letter, lang),
+    )
+    with force_locale(lang):
+        subject = _("Please confirm your signature: %(title)s", title=title)
+    enqueue(kind="confirm", to=email, subject=subject, text=text, html=html,
+            signature_id=signature.id)
+
+
+def queue_already_signed(signature: Signature, letter: Letter, email: str, lang: str) -> None:
+    title = letter.text_for(lang).title
+    text, html = _render(
+        "already_signed", lang, signature=signature, title=title,
+        letter_url=_letter_url(letter, lang),
+    )
+    with force_locale(lang):
+        subject = _("You have already signed: %(title)s", title=title)
+    enqueue(kind="already_signed", to=email, subject=subject, text=text, html=html,
+            signature_id=signature.id)

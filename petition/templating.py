@@ -1,0 +1,46 @@
+"""Jinja helpers: safe Markdown, localized dates and numbers."""
+from __future__ import annotations
+
+import datetime as dt
+
+import nh3
+from babel.dates import format_date
+from flask import Flask
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+# CommonMark with raw HTML off; nh3 then strips anything that still is not plain markup.
+_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+_ALLOWED_TAGS = {
+    "p", "br", "em", "strong", "a", "ul", "ol", "li", "blockquote", "h2", "h3", "h4",
+    "code", "pre", "hr",
+}
+
+
+def render_markdown(text: str | None) -> Markup:
+    html = _markdown.render(text or "")
+    clean = nh3.clean(
+        html,
+        tags=_ALLOWED_TAGS,
+        attributes={"a": {"href", "title"}},
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+    )
+    return Markup(clean)
+
+
+def place_and_date(place: str | None, date: dt.date | None, lang: str) -> str:
+    """"Paris, le 21 mai 2026" in French, "Paris, 21 May 2026" in English."""
+    if not date:
+        return place or ""
+    when = format_date(date, format="long", locale=lang)
+    if not place:
+        return when
+    if lang == "fr":
+        return f"{place}, le {when}"
+    return f"{place}, {when}"
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.globals["place_and_date"] = place_and_date

@@ -1,0 +1,1 @@
+"""Blueprints: thin views that turn use-case outcomes into responses."""

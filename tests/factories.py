@@ -1,0 +1,77 @@
+"""One helper per state: make_letter(), make_signature(letter, status=CONFIRMED, country="DE")."""
+from __future__ import annotations
+
+import itertools
+import secrets
+
+from petition import addresses
+from petition.extensions import db
+from petition.models import (
+    CONFIRMED,
+    FULL,
+    INDIVIDUAL,
+    MOD_NONE,
+    OPEN,
+    ORGANIZATION,
+    SOURCE_FORM,
+    Letter,
+    LetterText,
+    Signature,
+    utcnow,
+)
+
+_counter = itertools.count(1)
+
+
+def make_letter(
+    slug: str = "appeal",
+    *,
+    lang: str = "fr",
+    title: str = "Libérez le mathématicien",
+    body: str = "Nous demandons sa **libération**.",
+    status: str = OPEN,
+    **fields,
+) -> Letter:
+    letter = Letter(slug=slug, status=status, default_lang=lang, **fields)
+    letter.texts.append(LetterText(lang=lang, title=title, body=body))
+    db.session.add(letter)
+    db.session.commit()
+    return letter
+
+
+def make_signature(
+    letter: Letter,
+    *,
+    status: str = CONFIRMED,
+    country: str = "DE",
+    name: str | None = None,
+    signer_type: str = ORGANIZATION,
+    display: str = FULL,
+    affiliation: str | None = None,
+    moderation: str = MOD_NONE,
+    email: str | None = None,
+    lang: str = "fr",
+    source: str = SOURCE_FORM,
+    commit: bool = True,
+) -> Signature:
+    number = next(_counter)
+    email = email or f"signer{number}@example.org"
+    signature = Signature(
+        letter_id=letter.id,
+        signer_type=signer_type,
+        name=name or f"Signatory {number}",
+        affiliation=affiliation,
+        country=country,
+        display=display if signer_type == INDIVIDUAL else FULL,
+        lang=lang,
+        status=status,
+        moderation=moderation,
+        source=source,
+        email_hash=addresses.email_hash(email),
+        token_nonce=secrets.token_hex(16),
+        confirmed_at=utcnow() if status == CONFIRMED else None,
+    )
+    db.session.add(signature)
+    if commit:
+        db.session.commit()
+    return signature
