@@ -109,9 +109,11 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from .views import errors, public
+    from .views import api, confirm, errors, public
 
     app.register_blueprint(public.bp)
+    app.register_blueprint(confirm.bp)
+    app.register_blueprint(api.bp)
     errors.init_app(app)
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 import nh3
 from babel.dates import format_date
 from flask import Flask
+from flask_babel import get_locale
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
@@ -44,3 +45,4 @@ def place_and_date(place: str | None, date: dt.date | None, lang: str) -> str:
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.globals["place_and_date"] = place_and_date
+    app.jinja_env.globals["get_locale"] = get_locale

@@ -1,2 +1,120 @@
-from flask import Blueprint
+"""Public pages: the list of letters, a letter with its signatories, and signing."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request, url_for
+from flask_babel import get_locale, gettext as _
+from sqlalchemy import select
+
+from .. import counting, signing
+from ..exporting.grouping import group_signatories
+from ..extensions import db, limiter
+from ..forms import SignForm
+from ..i18n import LANG_COOKIE, normalize
+from ..letters import LetterNotFound, get_letter
+from ..models import OPEN, Letter
+
 bp = Blueprint("public", __name__)
+
+
+def current_lang() -> str:
+    return str(get_locale())
+
+
+def _letter_or_404(slug: str) -> Letter:
+    try:
+        return get_letter(slug)
+    except LetterNotFound:
+        abort(404)
+
+
+def _sign_form(letter: Letter, lang: str, **kwargs) -> SignForm:
+    return SignForm(signer_types=letter.signer_types, lang=lang,
+                    overrides=letter.labels_for(lang), **kwargs)
+
+
+def _render_letter(letter: Letter, form: SignForm, status: int = 200):
+    lang = current_lang()
+    response = make_response(
+        render_template(
+            "letters/show.html",
+            letter=letter,
+            text=letter.text_for(lang),
+            lang=lang,
+            total=counting.public_count(letter.id),
+            sections=group_signatories(letter, lang),
+            form=form,
+        ),
+        status,
+    )
+    chosen = normalize(request.args.get("lang"))
+    if chosen:
+        response.set_cookie(LANG_COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax")
+    return response
+
+
+@bp.get("/")
+def index():
+    lang = current_lang()
+    letters = db.session.scalars(
+        select(Letter).where(Letter.status == OPEN).order_by(Letter.created_at.desc())
+    ).all()
+    counts = counting.public_counts([letter.id for letter in letters])
+    return render_template("index.html", letters=letters, counts=counts, lang=lang)
+
+
+@bp.get("/letters/<slug>")
+def show(slug: str):
+    letter = _letter_or_404(slug)
+    return _render_letter(letter, _sign_form(letter, current_lang(), formdata=None))
+
+
+def _sign_limit() -> str:
+    return current_app.config["RATELIMIT_SIGN"]
+
+
+@bp.post("/letters/<slug>/sign")
+@limiter.limit(_sign_limit, methods=["POST"])
+def sign(slug: str):
+    letter = _letter_or_404(slug)
+    lang = current_lang()
+    form = _sign_form(letter, lang)
+    if not letter.is_open:
+        return render_template("letters/closed.html", letter=letter,
+                               text=letter.text_for(lang)), 409
+    if not form.validate():
+        return _render_letter(letter, form, status=400)
+    if form.is_bot:
+        # Look exactly like success, store nothing: a bot learns nothing.
+        return redirect(url_for("public.check_mail", slug=slug), code=303)
+    details = signing.SignatureDetails(
+        signer_type=form.signer_type.data,
+        name=form.name.data,
+        affiliation=form.affiliation.data or None,
+        country=form.country.data,
+        email=form.email.data,
+        display=form.display.data,
+        lang=lang,
+        ip=request.remote_addr,
+    )
+    try:
+        signing.sign(slug, details)
+    except signing.LetterClosed:
+        return render_template("letters/closed.html", letter=letter,
+                               text=letter.text_for(lang)), 409
+    except signing.SignerTypeRefused:
+        form.signer_type.errors = [_("This letter does not take this kind of signature.")]
+        return _render_letter(letter, form, status=400)
+    # Same page whatever the address's history: no way to learn who signed.
+    return redirect(url_for("public.check_mail", slug=slug), code=303)
+
+
+@bp.get("/letters/<slug>/check-your-mail")
+def check_mail(slug: str):
+    letter = _letter_or_404(slug)
+    return render_template("letters/check_mail.html", letter=letter,
+                           text=letter.text_for(current_lang()))
+
+
+@bp.get("/privacy")
+def privacy():
+    return render_template("privacy.html")

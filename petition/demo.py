@@ -1,0 +1,46 @@
+"""A demo letter for `make run`, so a new user has something to sign at once."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, select
+
+from .extensions import db
+from .letters import create_letter, set_label, translate_letter
+from .models import Letter
+
+SLUG = "free-the-mathematician"
+
+BODY_FR = """Nous, organisations et personnes signataires, demandons la **libération immédiate**
+du mathématicien emprisonné pour ses opinions.
+
+Nous appelons les gouvernements à intervenir et les institutions scientifiques à se joindre
+à cet appel."""
+
+BODY_EN = """We, the undersigned organisations and individuals, call for the **immediate release**
+of the mathematician jailed for his opinions.
+
+We urge governments to intervene and scientific institutions to join this appeal."""
+
+BODY_RU = """Мы, нижеподписавшиеся организации и люди, требуем **немедленного освобождения**
+математика, заключённого в тюрьму за свои убеждения."""
+
+
+def seed_demo() -> bool:
+    """Create the demo letter if the database has no letter; return whether it did."""
+    if db.session.scalar(select(func.count(Letter.id))):
+        return False
+    create_letter(
+        SLUG,
+        lang="fr",
+        title="Libérez le mathématicien emprisonné",
+        body=BODY_FR,
+        goal=1000,
+        place="Paris",
+        date=dt.date(2026, 5, 21),
+    )
+    translate_letter(SLUG, lang="en", title="Free the jailed mathematician", body=BODY_EN)
+    translate_letter(SLUG, lang="ru", title="Свободу заключённому математику", body=BODY_RU)
+    set_label(SLUG, lang="fr", code="ES", label="Etat espagnol")
+    set_label(SLUG, lang="fr", code="international", label="Organisation internationale")
+    return True

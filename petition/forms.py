@@ -1,0 +1,136 @@
+"""Flask-WTF forms: field validation and normalisation only, no business rules."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, RadioField, SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+
+from . import countries
+from .models import ANONYMOUS, FULL, INDIVIDUAL, INITIALS, ORGANIZATION
+
+NAME_MAX = 200
+AFFILIATION_MAX = 200
+EMAIL_MAX = 254
+
+# Bidi embeddings, overrides and isolates can make a name read differently from what is
+# stored (and reorder a whole press list); control characters and line breaks can forge
+# lines in exports and mail headers.
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def clean_text(value: str | None) -> str | None:
+    """Trim and NFC-normalise; keep None as None."""
+    if value is None:
+        return None
+    return unicodedata.normalize("NFC", value.strip())
+
+
+class PlainText:
+    """Refuse line breaks, control characters and bidi overrides with a clear message."""
+
+    def __call__(self, form, field) -> None:
+        value = field.data or ""
+        if "\r" in value or "\n" in value:
+            raise ValidationError(_l("Please write this on a single line."))
+        if _BIDI_CONTROLS.search(value):
+            raise ValidationError(_l("Please remove the invisible text-direction characters."))
+        if any(unicodedata.category(char) in ("Cc", "Cf", "Co", "Cs") and char not in "\u200c\u200d\u200e\u200f" for char in value):
+            raise ValidationError(_l("Please remove the invisible control characters."))
+
+
+class SignForm(FlaskForm):
+    signer_type = RadioField(
+        _l("I sign as"),
+        choices=[(ORGANIZATION, _l("an organisation")), (INDIVIDUAL, _l("an individual"))],
+        default=ORGANIZATION,
+        validators=[InputRequired(_l("Please choose organisation or individual."))],
+    )
+    name = StringField(
+        _l("Name"),
+        filters=[clean_text],
+        validators=[
+            DataRequired(_l("Please give the name to sign with.")),
+            Length(max=NAME_MAX, message=_l("Please keep this under %(max)d characters.")),
+            PlainText(),
+        ],
+    )
+    affiliation = StringField(
+        _l("Affiliation (optional)"),
+        description=_l("For example: mathematician, CNRS"),
+        filters=[clean_text],
+        validators=[
+            Optional(),
+            Length(max=AFFILIATION_MAX, message=_l("Please keep this under %(max)d characters.")),
+            PlainText(),
+        ],
+    )
+    country = SelectField(
+        _l("Country"),
+        validators=[DataRequired(_l("Please choose a country or a region."))],
+        validate_choice=False,  # checked against ISO codes below, whatever the language
+    )
+    email = EmailField(
+        _l("Email"),
+        description=_l("Only used to confirm your signature. Never published."),
+        filters=[clean_text],
+        validators=[
+            DataRequired(_l("Please give your email address.")),
+            Length(max=EMAIL_MAX, message=_l("Please keep this under %(max)d characters.")),
+        ],
+    )
+    display = RadioField(
+        _l("Show my name"),
+        choices=[
+            (FULL, _l("in full")),
+            (INITIALS, _l("as initials only")),
+            (ANONYMOUS, _l("not at all: count me but do not list me")),
+        ],
+        default=FULL,
+        validators=[Optional()],
+    )
+    consent = BooleanField(
+        _l("I agree to the privacy notice"),
+        validators=[DataRequired(_l("Please agree to the privacy notice to sign."))],
+    )
+    # Honeypot: hidden from people by CSS, filled in by naive bots.
+    website = StringField(_l("Leave this field empty"), validators=[Optional()])
+
+    def __init__(self, *args, signer_types: tuple[str, ...] = (ORGANIZATION, INDIVIDUAL),
+                 lang: str = "en", overrides: dict[str, str] | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.signer_type.choices = [c for c in self.signer_type.choices if c[0] in signer_types]
+        if len(signer_types) == 1:
+            self.signer_type.default = signer_types[0]
+            if not self.signer_type.data or self.signer_type.data not in signer_types:
+                self.signer_type.data = signer_types[0]
+        self.country.choices = [("", _l("Choose…"))] + countries.country_choices(lang, overrides)
+
+    def validate_country(self, field) -> None:
+        if not countries.is_valid(field.data or ""):
+            raise ValidationError(_l("Please choose a country or a region from the list."))
+
+    def validate_email(self, field) -> None:
+        try:
+            result = validate_email(
+                field.data or "",
+                check_deliverability=current_app.config["EMAIL_CHECK_DELIVERABILITY"],
+            )
+        except EmailNotValidError:
+            raise ValidationError(_l("This does not look like an email address."))
+        field.data = result.normalized
+
+    def validate_display(self, field) -> None:
+        if self.signer_type.data != INDIVIDUAL:
+            field.data = FULL  # organisations are always listed by name
+        elif field.data not in (FULL, INITIALS, ANONYMOUS):
+            field.data = FULL
+
+    @property
+    def is_bot(self) -> bool:
+        return bool(self.website.data)
