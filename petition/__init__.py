@@ -99,8 +99,9 @@ def _init_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
 
-    from . import templating
+    from . import i18n, templating
 
+    i18n.init_app(app)
     templating.init_app(app)
 
     from .mail import dispatcher

@@ -1,7 +1,7 @@
 """Which language a request is served in: ?lang=, then the cookie, then Accept-Language."""
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import Flask, Response, current_app, request
 
 LANG_COOKIE = "lang"
 
@@ -27,3 +27,16 @@ def select_locale() -> str:
         or request.accept_languages.best_match(supported())
         or current_app.config["BABEL_DEFAULT_LOCALE"]
     )
+
+
+def remember_choice(response: Response) -> Response:
+    """Keep a language picked with ?lang= for the next pages."""
+    chosen = normalize(request.args.get("lang"))
+    if chosen and request.cookies.get(LANG_COOKIE) != chosen:
+        response.set_cookie(LANG_COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax",
+                            httponly=True)
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.after_request(remember_choice)

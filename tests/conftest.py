@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
 from petition import create_app
@@ -120,9 +121,22 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("database_url", backends, indirect=True)
 
 
+class FreshContextClient(FlaskClient):
+    """Give every request its own app context, as in production.
+
+    The `app` fixture keeps an app context pushed for factories; without this, Flask would
+    reuse it for requests, sharing `g` and the database session between them.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def app(database_url, tmp_path):
     app = create_app(base_config(database_url, tmp_path))
+    app.test_client_class = FreshContextClient
     with app.app_context():
         yield app
         db.session.remove()

@@ -9,7 +9,6 @@ from .. import counting, signing
 from ..exporting.grouping import group_signatories
 from ..extensions import db, limiter
 from ..forms import SignForm
-from ..i18n import LANG_COOKIE, normalize
 from ..letters import LetterNotFound, get_letter
 from ..models import OPEN, Letter
 
@@ -34,7 +33,7 @@ def _sign_form(letter: Letter, lang: str, **kwargs) -> SignForm:
 
 def _render_letter(letter: Letter, form: SignForm, status: int = 200):
     lang = current_lang()
-    response = make_response(
+    return make_response(
         render_template(
             "letters/show.html",
             letter=letter,
@@ -46,10 +45,6 @@ def _render_letter(letter: Letter, form: SignForm, status: int = 200):
         ),
         status,
     )
-    chosen = normalize(request.args.get("lang"))
-    if chosen:
-        response.set_cookie(LANG_COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax")
-    return response
 
 
 @bp.get("/")

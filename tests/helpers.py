@@ -1,0 +1,44 @@
+"""Helpers shared by tests: read the confirmation link out of the outbox like a mailbox."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from petition import addresses
+from petition.extensions import db
+from petition.models import OutboxMail
+
+LINK_RE = re.compile(r"http://localhost/confirm/([A-Za-z0-9_.\-]+)")
+
+
+def outbox(kind: str | None = None) -> list[OutboxMail]:
+    query = select(OutboxMail).order_by(OutboxMail.id)
+    if kind:
+        query = query.where(OutboxMail.kind == kind)
+    db.session.expire_all()
+    return list(db.session.scalars(query))
+
+
+def mails_to(email: str) -> list[OutboxMail]:
+    return [m for m in outbox() if m.recipient_encrypted and addresses.decrypt(m.recipient_encrypted) == email]
+
+
+def confirm_token_from(mail: OutboxMail) -> str:
+    match = LINK_RE.search(mail.body_text or "")
+    assert match, f"no confirmation link in: {mail.body_text!r}"
+    return match.group(1)
+
+
+def sign_form(**overrides) -> dict:
+    data = {
+        "signer_type": "organization",
+        "name": "Campagne #FREE120",
+        "affiliation": "",
+        "country": "DE",
+        "email": "contact@free120.example",
+        "display": "full",
+        "consent": "y",
+    }
+    data.update(overrides)
+    return data

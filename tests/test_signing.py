@@ -1,0 +1,149 @@
+"""The signing use cases: sign(), confirm(), duplicates and throttling."""
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, select
+
+from petition import signing, tokens
+from petition.extensions import db
+from petition.models import CONFIRMED, MOD_HELD, PENDING, Signature, utcnow
+from tests.factories import make_letter
+from tests.helpers import confirm_token_from, mails_to, outbox
+
+
+def details(**overrides) -> signing.SignatureDetails:
+    values = dict(signer_type="organization", name="CGT", country="ES",
+                  email="press@cgt.example", lang="fr")
+    values.update(overrides)
+    return signing.SignatureDetails(**values)
+
+
+def count_signatures() -> int:
+    return db.session.scalar(select(func.count(Signature.id)))
+
+
+def test_sign_creates_pending_signature_and_mail_together(app):
+    make_letter()
+    assert signing.sign("appeal", details()) is signing.SignOutcome.CREATED
+    signature = db.session.scalar(select(Signature))
+    assert signature.status == PENDING
+    assert signature.email_hash and "cgt" not in signature.email_hash
+    assert b"press@cgt.example" not in signature.email_encrypted
+    [mail] = mails_to("press@cgt.example")
+    assert mail.kind == "confirm" and mail.signature_id == signature.id
+    assert "press@cgt.example" not in mail.body_text
+    assert "Libérez" in mail.subject
+
+
+def test_token_holds_id_and_nonce_not_the_email(app):
+    make_letter()
+    signing.sign("appeal", details())
+    token = confirm_token_from(outbox()[0])
+    assert "cgt" not in token
+    signature_id, nonce = tokens.read_confirm_token(token)
+    assert signature_id == db.session.scalar(select(Signature.id))
+
+
+def test_confirm_counts_once_and_forgets_the_address(app):
+    make_letter()
+    signing.sign("appeal", details())
+    token = confirm_token_from(outbox()[0])
+    signature = signing.confirm(token)
+    assert signature.status == CONFIRMED and signature.confirmed_at
+    assert signature.email_encrypted is None
+    with pytest.raises(signing.AlreadyConfirmed):
+        signing.confirm(token)
+
+
+def test_tampered_token_is_invalid(app):
+    make_letter()
+    signing.sign("appeal", details())
+    token = confirm_token_from(outbox()[0])
+    with pytest.raises(signing.InvalidLink):
+        signing.signature_for_link(token[:-2] + ("AA" if token[-2:] != "AA" else "BB"))
+    with pytest.raises(signing.InvalidLink):
+        signing.signature_for_link("not-a-token")
+
+
+def test_token_of_another_purpose_is_refused(app):
+    from itsdangerous import URLSafeTimedSerializer
+
+    make_letter()
+    signing.sign("appeal", details())
+    signature = db.session.scalar(select(Signature))
+    other = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="other-purpose")
+    with pytest.raises(signing.InvalidLink):
+        signing.signature_for_link(other.dumps([signature.id, signature.token_nonce]))
+
+
+def test_expired_token_offers_a_new_link(app):
+    make_letter()
+    signing.sign("appeal", details())
+    token = confirm_token_from(outbox()[0])
+    app.config["CONFIRM_MAX_AGE"] = -1
+    with pytest.raises(signing.LinkExpired) as raised:
+        signing.signature_for_link(token)
+    app.config["MAIL_RESEND_INTERVAL"] = 0
+    signing.resend_confirmation(raised.value.signature_id)
+    assert len(mails_to("press@cgt.example")) == 2
+
+
+def test_duplicate_while_pending_resends_link_after_interval(app):
+    make_letter()
+    signing.sign("appeal", details())
+    # Within ten minutes: no second mail, same outcome for the visitor.
+    assert signing.sign("appeal", details(name="CGT-FO")) is signing.SignOutcome.MAIL_THROTTLED
+    assert len(outbox()) == 1
+    signature = db.session.scalar(select(Signature))
+    signature.last_mailed_at = utcnow() - dt.timedelta(minutes=11)
+    db.session.commit()
+    assert signing.sign("appeal", details(name="CGT-FO")) is signing.SignOutcome.CONFIRMATION_RESENT
+    assert count_signatures() == 1
+    assert len(mails_to("press@cgt.example")) == 2
+    db.session.refresh(signature)
+    assert signature.name == "CGT-FO"  # the latest submission is what the button confirms
+
+
+def test_duplicate_after_confirmation_mails_already_signed(app):
+    make_letter()
+    signing.sign("appeal", details())
+    signing.confirm(confirm_token_from(outbox()[0]))
+    signature = db.session.scalar(select(Signature))
+    signature.last_mailed_at = utcnow() - dt.timedelta(hours=1)
+    db.session.commit()
+    outcome = signing.sign("appeal", details(email="Press@CGT.example", name="Someone else"))
+    assert outcome is signing.SignOutcome.ALREADY_SIGNED_MAILED
+    assert count_signatures() == 1
+    assert outbox()[-1].kind == "already_signed"
+    db.session.refresh(signature)
+    assert signature.name == "CGT" and signature.status == CONFIRMED
+
+
+def test_closed_letter_refuses(app):
+    make_letter(status="closed")
+    with pytest.raises(signing.LetterClosed):
+        signing.sign("appeal", details())
+    assert count_signatures() == 0 and outbox() == []
+
+
+def test_signer_type_not_accepted(app):
+    make_letter(accepts_individuals=False)
+    with pytest.raises(signing.SignerTypeRefused):
+        signing.sign("appeal", details(signer_type="individual"))
+
+
+def test_moderated_organisation_is_held_after_confirmation(app):
+    make_letter(moderate_organizations=True)
+    signing.sign("appeal", details())
+    signature = signing.confirm(confirm_token_from(outbox()[0]))
+    assert signature.moderation == MOD_HELD
+    assert not signature.is_public
+
+
+def test_individual_display_choice_kept_organisation_forced_full(app):
+    make_letter()
+    signing.sign("appeal", details(signer_type="individual", display="initials",
+                                   email="a@example.org"))
+    signing.sign("appeal", details(display="anonymous", email="b@example.org"))
+    displays = dict(db.session.execute(select(Signature.signer_type, Signature.display)).all())
+    assert displays == {"individual": "initials", "organization": "full"}

@@ -1,0 +1,75 @@
+"""Concurrent submissions of one address on PostgreSQL: one signature, one mail."""
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from petition import signing
+from petition.extensions import db
+from petition.models import OutboxMail, Signature
+from tests.factories import make_letter
+
+WORKERS = 8
+
+
+@pytest.mark.postgresql_only
+def test_concurrent_duplicates_make_one_signature_and_one_mail(app):
+    make_letter()
+    barrier = threading.Barrier(WORKERS)
+    outcomes, errors = [], []
+
+    def submit(number: int) -> None:
+        with app.app_context():
+            details = signing.SignatureDetails(
+                signer_type="organization", name=f"Org {number}", country="FR",
+                email="Same@Example.org", lang="fr",
+            )
+            barrier.wait()
+            try:
+                outcomes.append(signing.sign("appeal", details))
+            except Exception as error:  # collected and asserted on below
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=submit, args=(n,)) for n in range(WORKERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    assert errors == []
+    assert len(outcomes) == WORKERS
+    assert outcomes.count(signing.SignOutcome.CREATED) == 1
+    assert db.session.scalar(select(func.count(Signature.id))) == 1
+    assert db.session.scalar(select(func.count(OutboxMail.id))) == 1
+
+
+@pytest.mark.postgresql_only
+def test_concurrent_confirmations_confirm_once(app):
+    from tests.helpers import confirm_token_from, outbox
+
+    make_letter()
+    signing.sign("appeal", signing.SignatureDetails(
+        signer_type="organization", name="Org", country="FR", email="o@example.org", lang="fr"))
+    token = confirm_token_from(outbox()[0])
+    barrier = threading.Barrier(4)
+    results = []
+
+    def click() -> None:
+        with app.app_context():
+            barrier.wait()
+            try:
+                signing.confirm(token)
+                results.append("confirmed")
+            except signing.AlreadyConfirmed:
+                results.append("already")
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=click) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(results) == ["already"] * 3 + ["confirmed"]
