@@ -1,0 +1,92 @@
+"""The confirmation link: GET shows a button, only POST confirms."""
+from sqlalchemy import select
+
+from petition.extensions import db
+from petition.models import CONFIRMED, PENDING, Signature
+from tests.factories import make_letter
+from tests.helpers import confirm_token_from, outbox, sign_form
+
+
+def signed_token(client) -> str:
+    make_letter()
+    client.post("/letters/appeal/sign", data=sign_form(name="BAG Russischsprachige Linke"))
+    return confirm_token_from(outbox()[0])
+
+
+def status() -> str:
+    db.session.expire_all()
+    return db.session.scalar(select(Signature.status))
+
+
+def test_get_shows_one_button_and_changes_nothing(client, app):
+    token = signed_token(client)
+    response = client.get(f"/confirm/{token}")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert page.count("<button") == 1 and 'method="post"' in page
+    assert "BAG Russischsprachige Linke" in page
+    assert response.headers["Cache-Control"] == "no-store"
+    assert status() == PENDING
+
+
+def test_post_confirms_and_name_appears_under_country(client, app):
+    token = signed_token(client)
+    response = client.post(f"/confirm/{token}")
+    assert response.status_code == 200
+    assert status() == CONFIRMED
+    page = client.get("/letters/appeal?lang=fr").get_data(as_text=True)
+    heading = page.index("Allemagne")
+    assert page.index("BAG Russischsprachige Linke") > heading
+
+
+def test_used_link_gets_already_confirmed_page(client, app):
+    token = signed_token(client)
+    client.post(f"/confirm/{token}")
+    again = client.post(f"/confirm/{token}")
+    assert again.status_code == 200 and "already confirmed" in again.get_data(as_text=True)
+    assert client.get(f"/confirm/{token}").status_code == 200
+
+
+def test_tampered_link_gets_clear_page(client, app):
+    token = signed_token(client)
+    for bad in (token[:-3] + "xyz", "garbage", token.split(".")[0]):
+        response = client.get(f"/confirm/{bad}")
+        assert response.status_code == 404
+        assert "does not work" in response.get_data(as_text=True)
+        assert client.post(f"/confirm/{bad}").status_code == 404
+    assert status() == PENDING
+
+
+def test_expired_link_offers_a_new_one(client, app):
+    token = signed_token(client)
+    app.config["CONFIRM_MAX_AGE"] = -1
+    response = client.get(f"/confirm/{token}")
+    assert response.status_code == 410
+    assert "/resend" in response.get_data(as_text=True)
+    assert client.post(f"/confirm/{token}").status_code == 410
+    assert status() == PENDING
+    app.config["MAIL_RESEND_INTERVAL"] = 0
+    resent = client.post(f"/confirm/{token}/resend")
+    assert resent.status_code == 200
+    mails = outbox("confirm")
+    assert len(mails) == 2
+    app.config["CONFIRM_MAX_AGE"] = 3600
+    client.post(f"/confirm/{confirm_token_from(mails[1])}")
+    assert status() == CONFIRMED
+
+
+def test_closed_letter_cannot_be_confirmed_into(client, app):
+    token = signed_token(client)
+    letter = db.session.scalar(select(Signature)).letter
+    letter.status = "closed"
+    db.session.commit()
+    assert client.post(f"/confirm/{token}").status_code == 409
+    assert status() == PENDING
+
+
+def test_pending_signatures_are_neither_counted_nor_listed(client, app):
+    signed_token(client)
+    page = client.get("/letters/appeal?lang=en").get_data(as_text=True)
+    assert "BAG Russischsprachige Linke" not in page
+    assert "0 signatures" in page
+    assert client.get("/letters/appeal.json").get_json()["total"] == 0
