@@ -6,7 +6,7 @@ import datetime as dt
 import nh3
 from babel.dates import format_date
 from flask import Flask
-from flask_babel import get_locale
+from flask_babel import format_decimal, get_locale
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
@@ -46,3 +46,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.globals["place_and_date"] = place_and_date
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.filters["number"] = format_decimal  # 70 000 in French, 70,000 in English

@@ -46,7 +46,7 @@ def test_markdown_is_rendered_safely(client, app):
 
 def test_valid_submission_shows_check_mail_and_stores_pending(client, app):
     make_letter()
-    response = client.post("/letters/appeal/sign?lang=fr", data=sign_form())
+    response = client.post("/letters/appeal/sign?lang=en", data=sign_form())
     assert response.status_code == 303
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "mail" in page.lower()
