@@ -56,7 +56,7 @@ class SignForm(FlaskForm):
         filters=[clean_text],
         validators=[
             DataRequired(_l("Please give the name to sign with.")),
-            Length(max=NAME_MAX, message=_l("Please keep this under %(max)d characters.")),
+            Length(max=NAME_MAX, message=_l("Please use at most %(max)d characters.")),
             PlainText(),
         ],
     )
@@ -66,7 +66,7 @@ class SignForm(FlaskForm):
         filters=[clean_text],
         validators=[
             Optional(),
-            Length(max=AFFILIATION_MAX, message=_l("Please keep this under %(max)d characters.")),
+            Length(max=AFFILIATION_MAX, message=_l("Please use at most %(max)d characters.")),
             PlainText(),
         ],
     )
@@ -81,7 +81,7 @@ class SignForm(FlaskForm):
         filters=[clean_text],
         validators=[
             DataRequired(_l("Please give your email address.")),
-            Length(max=EMAIL_MAX, message=_l("Please keep this under %(max)d characters.")),
+            Length(max=EMAIL_MAX, message=_l("Please use at most %(max)d characters.")),
         ],
     )
     display = RadioField(

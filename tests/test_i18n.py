@@ -270,7 +270,7 @@ def test_confirmation_mail_in_russian(client, app):
     body = mail.body_text
     assert body.startswith("Здравствуйте, Campagne #FREE120!")
     assert "Чтобы подтвердить свою подпись под письмом «Libérez le mathématicien»" in body
-    assert "Ссылка действительна 72 ч." in body
+    assert "Ссылка действительна 72 часа." in body  # plural form 2 of 3
     assert "ничего не будет опубликовано" in body
     assert "http://localhost/letters/appeal?lang=ru" in body
     assert "Hello" not in body and "Please" not in body

@@ -66,7 +66,7 @@ def test_same_page_whatever_the_address_history(client, app):
     "field, value, message",
     [
         ("name", "", "Please give the name"),
-        ("name", "x" * 201, "under 200"),
+        ("name", "x" * 201, "at most 200"),
         ("name", "Evil\r\nBcc: x@y", "single line"),
         ("name", "Abc\u202edcba", "text-direction"),
         ("name", "Abc\x07", "control characters"),

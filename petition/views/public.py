@@ -107,7 +107,8 @@ def sign(slug: str):
 def check_mail(slug: str):
     letter = _letter_or_404(slug)
     return render_template("letters/check_mail.html", letter=letter,
-                           text=letter.text_for(current_lang()))
+                           text=letter.text_for(current_lang()),
+                           hours=current_app.config["CONFIRM_MAX_AGE"] // 3600)
 
 
 @bp.get("/privacy")
