@@ -1,4 +1,87 @@
-"""PLACEHOLDER: `flask mail send|worker`, written by the mail helper."""
-import click
+"""`flask mail send|worker|status|retry`: deliver the outbox from the command line."""
+from __future__ import annotations
 
-mail_cli = click.Group("mail", help="Deliver outbox mail.")
+import signal
+import threading
+from contextlib import contextmanager
+from typing import Iterator
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from . import dispatcher, outbox
+
+mail_cli = AppGroup("mail", help="Deliver outbox mail.")
+
+
+@mail_cli.command("send")
+@click.option("--limit", type=click.IntRange(min=1), help="Send at most this many mails.")
+def send_command(limit: int | None) -> None:
+    """Deliver all due mail once, then exit.
+
+    The exit status is 1 when some mail was deferred or given up.
+    """
+    report = dispatcher.dispatch(limit)
+    outbox.purge_failed()
+    click.echo(f"Sent {report.sent}, deferred {report.retrying}, failed {report.failed}.")
+    if report.retrying or report.failed:
+        # Non-zero so cron and monitoring notice an unreachable or refusing server.
+        raise SystemExit(1)
+
+
+@contextmanager
+def _stop_on_signals(loop: dispatcher.DispatchLoop) -> Iterator[None]:
+    """Turn SIGTERM and a first Ctrl-C into a clean stop after the current pass."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread
+        return
+
+    def handle(signum: int, frame: object) -> None:
+        if loop.stopping.is_set():
+            raise KeyboardInterrupt  # asked twice: stop now
+        loop.stop()
+
+    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+@mail_cli.command("worker")
+@click.option("--interval", type=click.FloatRange(min=0),
+              help="Seconds between two passes (default: MAIL_DISPATCH_INTERVAL).")
+@click.option("--max-loops", type=click.IntRange(min=1), hidden=True)
+def worker_command(interval: float | None, max_loops: int | None) -> None:
+    """Keep delivering due mail until Ctrl-C or SIGTERM."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if interval is None:
+        interval = float(app.config["MAIL_DISPATCH_INTERVAL"])
+    loop = dispatcher.DispatchLoop(app, interval)
+    click.echo(f"Delivering mail every {interval:g} s; Ctrl-C to stop.")
+    try:
+        with _stop_on_signals(loop):
+            loop.run(max_loops)
+    except KeyboardInterrupt:
+        pass  # a mail interrupted mid-send stays claimed and goes out after its lease
+    click.echo("Mail worker stopped.")
+
+
+@mail_cli.command("status")
+def status_command() -> None:
+    """Show how many mails are queued, sending, sent and failed."""
+    numbers = outbox.counts()
+    for status in ("queued", "sending", "sent", "failed"):
+        click.echo(f"{status}: {numbers.get(status, 0)}")
+
+
+@mail_cli.command("retry")
+def retry_command() -> None:
+    """Queue failed mails again.
+
+    Only those still holding a recipient: failed mails are cleared after
+    MAIL_FAILED_RETENTION (default CONFIRM_MAX_AGE) seconds.
+    """
+    click.echo(f"Queued {outbox.requeue_failed()} failed mail(s) again.")

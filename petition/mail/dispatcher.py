@@ -1,6 +1,311 @@
-"""PLACEHOLDER: the mail helper replaces this module."""
-from flask import Flask
+"""Deliver outbox mail: claim due rows, send them, record the outcome.
+
+Delivery is at-least-once: a claim is committed before sending and the outcome after, so a
+process that dies in between leaves a `sending` row whose lease runs out and which is sent
+again; a mail may then arrive twice (with the same Message-ID), never not at all.
+
+The dispatcher works in a session of its own, so it never commits a caller's half-done work.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from dataclasses import dataclass
+
+from flask import Flask, current_app, g
+from sqlalchemy import ColumnElement, case, or_, select, update
+from sqlalchemy.orm import Session
+
+from ..extensions import db
+from ..models import MAIL_FAILED, MAIL_QUEUED, MAIL_SENDING, MAIL_SENT, OutboxMail, utcnow
+from . import backends, outbox
+
+# Rows claimed per transaction: the lease must cover sending all of them.
+CHUNK = 10
+# Defaults of the settings config.py does not define (yet); app.config overrides them.
+DEFAULTS = {
+    "MAIL_LEASE": 300,  # seconds a claimed row stays ours before another worker may retry it
+    "MAIL_RETRY_BASE": 30,  # first retry delay in seconds; doubles with every failed attempt
+    "MAIL_RETRY_MAX": 3600,  # longest delay between two attempts, in seconds
+    "MAIL_MAX_ATTEMPTS": 8,
+}
+PURGE_EVERY = 3600.0  # seconds between two purges of expired failed mail by a loop
+
+
+def _setting(name: str) -> float:
+    return float(current_app.config.get(name, DEFAULTS[name]))
+
+
+@dataclass
+class DispatchReport:
+    """What one pass did: rows claimed, and how many were sent, deferred, given up."""
+
+    claimed: int = 0
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+
+
+def retry_delay(attempts: int) -> dt.timedelta:
+    """Exponential backoff after `attempts` failed attempts, capped."""
+    seconds = _setting("MAIL_RETRY_BASE") * 2 ** max(attempts - 1, 0)
+    return dt.timedelta(seconds=min(seconds, _setting("MAIL_RETRY_MAX")))
+
+
+def _due(now: dt.datetime) -> ColumnElement[bool]:
+    # A `sending` row whose lease has passed belongs to a worker that died mid-delivery.
+    return (OutboxMail.next_attempt_at <= now) & or_(
+        OutboxMail.status == MAIL_QUEUED,
+        (OutboxMail.status == MAIL_SENDING)
+        & or_(OutboxMail.locked_until.is_(None), OutboxMail.locked_until <= now),
+    )
+
+
+def _claim(session: Session, now: dt.datetime, count: int, lease: dt.datetime) -> list[int]:
+    """Mark up to `count` due rows as ours until `lease`, commit, return their ids."""
+    candidates = (
+        select(OutboxMail.id)
+        .where(_due(now))
+        .order_by(OutboxMail.next_attempt_at, OutboxMail.id)
+        .limit(count)
+    )
+    values = {
+        "status": MAIL_SENDING,
+        "locked_until": lease,
+        # Re-claiming an abandoned row counts the interrupted attempt, so a mail that kills
+        # its worker every time still ends up failed instead of looping forever.
+        "attempts": OutboxMail.attempts + case((OutboxMail.status == MAIL_SENDING, 1), else_=0),
+    }
+    claim = update(OutboxMail).values(**values).execution_options(synchronize_session=False)
+    if session.get_bind().dialect.name == "postgresql":
+        # Rows another worker has locked are skipped, not waited for nor taken twice.
+        ids = list(session.scalars(candidates.with_for_update(skip_locked=True)))
+        if ids:
+            session.execute(claim.where(OutboxMail.id.in_(ids)))
+    else:
+        # SQLite has no row locks: take each row only if it is still due as we read it.
+        # Losing every race means another worker moved on: read again, do not give up.
+        ids, seen = [], True
+        while not ids and seen:
+            seen = bool(found := session.scalars(candidates).all())
+            ids = [row_id for row_id in found if session.execute(
+                claim.where(OutboxMail.id == row_id, _due(now))).rowcount == 1]
+    session.commit()
+    return ids
+
+
+def _update(session: Session, *conditions: ColumnElement[bool], **values: object) -> None:
+    session.execute(
+        update(OutboxMail).where(*conditions).values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+
+
+def _ours(mail_ids: list[int], lease: dt.datetime) -> tuple[ColumnElement[bool], ...]:
+    # Only while our lease holds: after it, another worker may own the row.
+    return (OutboxMail.id.in_(mail_ids), OutboxMail.status == MAIL_SENDING,
+            OutboxMail.locked_until == lease)
+
+
+def _mark_sent(session: Session, mail: OutboxMail) -> None:
+    # Unconditional: it was delivered, whoever holds the lease now. The recipient and bodies
+    # go at once (privacy); subject, kind and timestamps stay for the record.
+    _update(session, OutboxMail.id == mail.id, status=MAIL_SENT, sent_at=utcnow(),
+            locked_until=None, recipient_encrypted=None, body_text=None, body_html=None)
+
+
+def _mark_failed(session: Session, mail: OutboxMail, lease: dt.datetime,
+                 error: backends.MailError, report: DispatchReport, counted: bool = True) -> None:
+    """Record a failed attempt: retry later, or give up."""
+    attempts = mail.attempts + (1 if counted else 0)
+    give_up = error.permanent or attempts >= _setting("MAIL_MAX_ATTEMPTS")
+    values: dict[str, object] = {"attempts": attempts, "last_error": str(error)[:200],
+                                 "locked_until": None}
+    if give_up:
+        # Recipient and bodies are kept so an admin can `flask mail retry` after fixing the
+        # cause; outbox.purge_failed() clears them once the mail could no longer be useful.
+        values["status"] = MAIL_FAILED
+    else:
+        values.update(status=MAIL_QUEUED, next_attempt_at=utcnow() + retry_delay(attempts))
+    _update(session, *_ours([mail.id], lease), **values)
+    current_app.logger.warning("mail %s (%s) %s after %d attempt(s): %s", mail.id, mail.kind,
+                               "failed" if give_up else "deferred", attempts, error)
+    if give_up:
+        report.failed += 1
+    else:
+        report.retrying += 1
+
+
+def _release(session: Session, ids: list[int], lease: dt.datetime) -> None:
+    """Hand back the rows still ours after an unexpected error, instead of after the lease."""
+    try:
+        session.rollback()
+        _update(session, *_ours(ids, lease), status=MAIL_QUEUED, locked_until=None)
+    except Exception:  # the database may be what failed: the lease will free them
+        current_app.logger.exception("could not release claimed mail %s", ids)
+
+
+def _deliver(session: Session, connection: backends.Connection, ids: list[int],
+             lease: dt.datetime, report: DispatchReport, sender: str) -> bool:
+    """Send the claimed rows; False when the server is unavailable (stop this pass)."""
+    envelope_from = backends.sender_address(sender)
+    domain = envelope_from.rsplit("@", 1)[1]
+    max_attempts = _setting("MAIL_MAX_ATTEMPTS")
+    mails = session.scalars(
+        select(OutboxMail).where(OutboxMail.id.in_(ids)).order_by(OutboxMail.id)
+        .execution_options(populate_existing=True)
+    ).all()
+    for index, mail in enumerate(mails):
+        if utcnow() >= lease:
+            # Too slow: hand the untried rest back rather than race whoever takes it next.
+            _update(session, *_ours([m.id for m in mails[index:]], lease),
+                    status=MAIL_QUEUED, locked_until=None)
+            return True
+        if mail.attempts >= max_attempts:
+            # Only after re-claims of interrupted deliveries: do not try yet again.
+            error = backends.MailRejected("gave up: delivery was interrupted too often")
+            _mark_failed(session, mail, lease, error, report, counted=False)
+            continue
+        try:
+            message, to = outbox.to_message(mail, sender, domain)
+            connection.send(message, sender=envelope_from, to=to)
+        except backends.MailServerUnavailable as error:
+            _mark_failed(session, mail, lease, error, report)
+            # The rest was not tried: same delay, no attempt counted.
+            rest = [m.id for m in mails[index + 1:]]
+            if rest:
+                _update(session, *_ours(rest, lease), status=MAIL_QUEUED, locked_until=None,
+                        last_error=str(error)[:200],
+                        next_attempt_at=utcnow() + retry_delay(mail.attempts + 1))
+                report.retrying += len(rest)
+            return False
+        except backends.MailError as error:
+            _mark_failed(session, mail, lease, error, report)
+        else:
+            _mark_sent(session, mail)
+            report.sent += 1
+            current_app.logger.info("mail %s (%s) sent", mail.id, mail.kind)
+    return True
+
+
+def dispatch(limit: int | None = 50) -> DispatchReport:
+    """Deliver mail due now, at most `limit` (None: all of it), and report the outcome."""
+    # Settings are checked before claiming, so a bad one leaves no row claimed.
+    backend = backends.backend_from_config(current_app.config)
+    sender = current_app.config["MAIL_FROM"]
+    backends.sender_address(sender)
+    lease_seconds = _setting("MAIL_LEASE")
+    now = utcnow()  # rows deferred during this pass are not due again within it
+    report = DispatchReport()
+    with Session(db.engine, expire_on_commit=False) as session, backend.open() as connection:
+        while limit is None or report.claimed < limit:
+            want = CHUNK if limit is None else min(CHUNK, limit - report.claimed)
+            lease = utcnow() + dt.timedelta(seconds=lease_seconds)
+            ids = _claim(session, now, want, lease)
+            report.claimed += len(ids)
+            if not ids:
+                break
+            try:
+                if not _deliver(session, connection, ids, lease, report, sender):
+                    break
+            except BaseException:
+                _release(session, ids, lease)
+                raise
+    return report
+
+
+def deliver_due(limit: int = 50) -> int:
+    """Deliver up to `limit` due mails; return how many were delivered."""
+    return dispatch(limit).sent
+
+
+class DispatchLoop:
+    """Call dispatch() every `interval` seconds until stopped, surviving errors."""
+
+    def __init__(self, app: Flask, interval: float, batch: int = 50) -> None:
+        self.app, self.interval, self.batch = app, interval, batch
+        self.stopping = threading.Event()
+        self.wakeup = threading.Event()
+        self.failures = 0  # passes that raised: for health checks and tests
+        self._last_purge = float("-inf")
+
+    def run(self, max_loops: int | None = None) -> None:
+        loops = 0
+        while not self.stopping.is_set():
+            busy = False
+            try:
+                with self.app.app_context():
+                    busy = dispatch(self.batch).claimed >= self.batch
+                    if time.monotonic() - self._last_purge >= PURGE_EVERY:
+                        outbox.purge_failed()
+                        self._last_purge = time.monotonic()
+            except Exception:  # a database or config hiccup must not end delivery for good
+                self.failures += 1
+                self.app.logger.exception("mail dispatch failed; trying again later")
+            loops += 1
+            if max_loops is not None and loops >= max_loops:
+                break
+            if not busy:  # more is due: go on at once
+                self.wakeup.wait(self.interval)
+            self.wakeup.clear()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.wakeup.set()
+
+
+class InProcessDispatcher:
+    """One daemon thread per process delivering mail, started by the first request."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.loop: DispatchLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def ensure_started(self) -> None:
+        # A forked worker (gunicorn) sees the parent's thread as dead and starts its own.
+        if self._thread is not None and self._thread.is_alive():
+            return
+        with self._lock:
+            if self._thread is not None and self._thread.is_alive():
+                return
+            self.loop = DispatchLoop(self.app, float(self.app.config["MAIL_DISPATCH_INTERVAL"]))
+            self._thread = threading.Thread(target=self.loop.run, name="petition-mail",
+                                            daemon=True)
+            self._thread.start()
+
+    def wake(self) -> None:
+        if self.loop is not None:
+            self.loop.wakeup.set()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the thread and wait for it (tests, orderly shutdown)."""
+        if self.loop is not None:
+            self.loop.stop()
+        if self._thread is not None:
+            self._thread.join(timeout)
 
 
 def init_app(app: Flask) -> None:
-    pass
+    """Check the mail settings; start in-process delivery on the first request if enabled."""
+    # A bad MAIL_URL or MAIL_FROM fails at start, not silently at the first mail.
+    backend = backends.backend_from_config(app.config)
+    backends.sender_address(app.config.get("MAIL_FROM", ""))
+    if isinstance(backend, backends.ConsoleBackend) and app.config.get("ENV_NAME") == "production":
+        app.logger.warning("MAIL_URL is console://: mail, addresses included, goes to stdout")
+    if not app.config.get("MAIL_DISPATCH_IN_PROCESS"):
+        return
+    dispatcher = InProcessDispatcher(app)
+    app.extensions["petition_mail_dispatcher"] = dispatcher
+    # Lazily, so CLI commands, migrations and tests never start a thread.
+    app.before_request(dispatcher.ensure_started)
+
+    @app.after_request
+    def wake_dispatcher(response):
+        # Mail queued by this request goes out now rather than at the next tick.
+        if g.pop(outbox.ENQUEUED_FLAG, False):
+            dispatcher.wake()
+        return response

@@ -5,9 +5,20 @@ server that is down loses nothing.
 """
 from __future__ import annotations
 
-from ..addresses import encrypt
+import datetime as dt
+from email.message import EmailMessage
+
+from cryptography.fernet import InvalidToken
+from flask import current_app, g, has_app_context
+from sqlalchemy import func, select, update
+
+from ..addresses import decrypt, encrypt, keyed_hash
 from ..extensions import db
-from ..models import MAIL_QUEUED, OutboxMail, utcnow
+from ..models import MAIL_FAILED, MAIL_QUEUED, OutboxMail, utcnow
+from .backends import MailRejected, build_message, short_error
+
+# Set on `g` by enqueue() so the in-process dispatcher is woken after the request.
+ENQUEUED_FLAG = "petition_mail_enqueued"
 
 
 def enqueue(
@@ -32,4 +43,72 @@ def enqueue(
         signature_id=signature_id,
     )
     db.session.add(mail)
+    if has_app_context():
+        setattr(g, ENQUEUED_FLAG, True)
     return mail
+
+
+def to_message(mail: OutboxMail, sender: str, domain: str) -> tuple[EmailMessage, str]:
+    """Decrypt the recipient and build the mail; MailRejected if that cannot be done."""
+    if mail.recipient_encrypted is None or mail.body_text is None:
+        raise MailRejected("nothing to send: recipient or body missing")
+    try:
+        to = decrypt(mail.recipient_encrypted)
+    except InvalidToken as error:
+        raise MailRejected("cannot decrypt the recipient: was EMAIL_KEY changed?") from error
+    # Stable across retries, so a mail sent twice can be recognised as one; keyed, so it
+    # reveals neither the row id nor how much mail the site sends.
+    token = keyed_hash(f"{mail.id}:{mail.created_at.isoformat()}", "message-id")
+    try:
+        message = build_message(
+            sender=sender, to=to, subject=mail.subject, text=mail.body_text,
+            html=mail.body_html, message_id=f"<{token[:32]}@{domain}>",
+        )
+    except (ValueError, TypeError) as error:
+        raise MailRejected(short_error(f"cannot build the mail: {error}")) from error
+    return message, to
+
+
+def counts() -> dict[str, int]:
+    """How many outbox rows are in each state."""
+    rows = db.session.execute(
+        select(OutboxMail.status, func.count()).group_by(OutboxMail.status)
+    ).all()
+    return {status: number for status, number in rows}
+
+
+def requeue_failed() -> int:
+    """Queue again the failed mails that still hold a recipient; return how many."""
+    result = db.session.execute(
+        update(OutboxMail)
+        .where(OutboxMail.status == MAIL_FAILED, OutboxMail.recipient_encrypted.is_not(None))
+        .values(status=MAIL_QUEUED, attempts=0, next_attempt_at=utcnow(), locked_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return result.rowcount
+
+
+def purge_failed(older_than: dt.timedelta | None = None) -> int:
+    """Clear recipient and bodies of failed mails past their use; return how many.
+
+    A failed mail keeps them so an admin can retry it, but only while its content may still
+    matter: by default as long as a confirmation link lives (MAIL_FAILED_RETENTION, else
+    CONFIRM_MAX_AGE seconds).
+    """
+    if older_than is None:
+        config = current_app.config
+        seconds = config.get("MAIL_FAILED_RETENTION") or config.get("CONFIRM_MAX_AGE", 72 * 3600)
+        older_than = dt.timedelta(seconds=float(seconds))
+    result = db.session.execute(
+        update(OutboxMail)
+        .where(
+            OutboxMail.status == MAIL_FAILED,
+            OutboxMail.recipient_encrypted.is_not(None),
+            OutboxMail.created_at < utcnow() - older_than,
+        )
+        .values(recipient_encrypted=None, body_text=None, body_html=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return result.rowcount

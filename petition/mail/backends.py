@@ -1,0 +1,249 @@
+"""Mail backends chosen by MAIL_URL: the console for development, SMTP for real mail.
+
+    console://                       print each mail to stdout (development)
+    smtp://[user:pass@]host[:25]     plain SMTP, no TLS (a local relay)
+    smtp+starttls://…[:587]          STARTTLS before AUTH
+    smtps://…[:465]                  implicit TLS
+
+A backend is opened once per batch (`with backend.open() as conn: conn.send(...)`) so one
+SMTP connection carries many mails. Errors come out as MailError with a short text that
+never holds an address, because it is stored in the outbox and shown to admins.
+"""
+from __future__ import annotations
+
+import re
+import smtplib
+import ssl
+import sys
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import formatdate, parseaddr
+from typing import Any, Iterator, Mapping, Protocol, TextIO
+from urllib.parse import unquote, urlsplit
+
+# scheme → (security, default port)
+SMTP_SCHEMES = {"smtp": ("plain", 25), "smtp+starttls": ("starttls", 587), "smtps": ("tls", 465)}
+SCHEMES = ("console", *SMTP_SCHEMES)
+
+_ADDRESS = re.compile(r"[^\s<>\"'(),;:\[\]]+@[^\s<>\"'(),;:\[\]]+")
+
+
+class MailConfigError(ValueError):
+    """MAIL_URL or another MAIL_* setting cannot be used."""
+
+
+class MailError(Exception):
+    """A mail was not handed over; retried later unless `permanent`."""
+
+    permanent = False
+
+
+class MailServerUnavailable(MailError):
+    """The server could not be reached or would not let us in: the whole batch would fail."""
+
+
+class MailRejected(MailError):
+    """The server refused this mail for good (a 5xx reply to its recipient)."""
+
+    permanent = True
+
+
+def short_error(text: object, limit: int = 200) -> str:
+    """One line, at most `limit` characters, every address replaced."""
+    return _ADDRESS.sub("<address>", " ".join(str(text).split()))[:limit]
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, smtplib.SMTPResponseException):
+        reply = error.smtp_error
+        if isinstance(reply, bytes):
+            reply = reply.decode("utf-8", "replace")
+        return short_error(f"{error.smtp_code} {reply}")
+    return short_error(f"{type(error).__name__}: {error}")
+
+
+def sender_address(sender: str) -> str:
+    """The bare address of MAIL_FROM, used as envelope sender."""
+    address = parseaddr(sender)[1]
+    if "@" not in address:
+        raise MailConfigError("MAIL_FROM must hold an address, e.g. 'petition <noreply@example.org>'")
+    return address
+
+
+def build_message(
+    *, sender: str, to: str, subject: str, text: str, html: str | None, message_id: str
+) -> EmailMessage:
+    """Build a text mail, multipart/alternative when there is HTML."""
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = to
+    # A title with a line break would be refused as a header (injection guard): fold it.
+    message["Subject"] = " ".join(subject.split())
+    message["Date"] = formatdate(usegmt=True)
+    message["Message-ID"] = message_id
+    message["Auto-Submitted"] = "auto-generated"  # no vacation replies to a no-reply sender
+    message.set_content(text)
+    if html:
+        message.add_alternative(html, subtype="html")
+    return message
+
+
+class Connection(Protocol):
+    def send(self, message: EmailMessage, *, sender: str, to: str) -> None: ...
+
+
+class ConsoleBackend:
+    """Print each mail, decoded, so a developer can follow the links in the terminal."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream
+
+    @contextmanager
+    def open(self) -> Iterator["ConsoleBackend"]:
+        yield self
+
+    def send(self, message: EmailMessage, *, sender: str, to: str) -> None:
+        text_part = message.get_body(preferencelist=("plain",))
+        text = text_part.get_content() if text_part is not None else ""
+        extra = " (+ an HTML alternative)" if message.is_multipart() else ""
+        lines = [
+            "-" * 30 + " mail" + extra + " " + "-" * 30,
+            *(f"{name}: {message[name]}" for name in ("From", "To", "Subject", "Date", "Message-ID")),
+            "",
+            text.rstrip("\n"),
+            "-" * 30 + " end of mail " + "-" * 30,
+        ]
+        # Read sys.stdout at call time: capsys and `flask run` may have replaced it.
+        stream = self.stream or sys.stdout
+        print("\n".join(lines), file=stream, flush=True)
+
+
+@dataclass(frozen=True)
+class SMTPBackend:
+    host: str
+    port: int
+    security: str  # "plain", "starttls" or "tls"
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)  # keep it out of logs
+    timeout: float = 20.0
+    tls_verify: bool = True
+    tls_ca_file: str | None = None
+
+    def tls_context(self) -> ssl.SSLContext:
+        context = ssl.create_default_context(cafile=self.tls_ca_file or None)
+        if not self.tls_verify:
+            # Only for a relay on a trusted network with a self-signed certificate.
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        return context
+
+    @contextmanager
+    def open(self) -> Iterator["SMTPConnection"]:
+        connection = SMTPConnection(self)
+        try:
+            yield connection
+        finally:
+            connection.close()
+
+
+class SMTPConnection:
+    """One SMTP session, opened on the first mail and reopened after a broken one."""
+
+    def __init__(self, backend: SMTPBackend) -> None:
+        self.backend = backend
+        self._smtp: smtplib.SMTP | None = None
+
+    def _connect(self) -> smtplib.SMTP:
+        settings = self.backend
+        try:
+            if settings.security == "tls":
+                smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                    settings.host, settings.port, timeout=settings.timeout,
+                    context=settings.tls_context(),
+                )
+            else:
+                smtp = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
+        except (OSError, smtplib.SMTPException) as error:
+            raise MailServerUnavailable(_describe(error)) from error
+        try:
+            smtp.ehlo()
+            if settings.security == "starttls":
+                smtp.starttls(context=settings.tls_context())
+                smtp.ehlo()
+            if settings.username:
+                smtp.login(settings.username, settings.password or "")
+        except (OSError, smtplib.SMTPException) as error:
+            smtp.close()
+            raise MailServerUnavailable(_describe(error)) from error
+        return smtp
+
+    def send(self, message: EmailMessage, *, sender: str, to: str) -> None:
+        if self._smtp is None:
+            self._smtp = self._connect()
+        try:
+            self._smtp.send_message(message, from_addr=sender, to_addrs=[to])
+        except smtplib.SMTPRecipientsRefused as error:
+            code, reply = next(iter(error.recipients.values()))
+            kind = MailRejected if 500 <= code < 600 else MailError
+            raise kind(_describe(smtplib.SMTPResponseException(code, reply))) from error
+        except smtplib.SMTPResponseException as error:
+            # smtplib has sent RSET already: the session can carry the next mail.
+            raise MailError(_describe(error)) from error
+        except (OSError, smtplib.SMTPException) as error:
+            self.close()  # state unknown: start afresh with the next mail
+            raise MailError(_describe(error)) from error
+
+    def close(self) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is None:
+            return
+        try:
+            smtp.quit()
+        except (OSError, smtplib.SMTPException):
+            smtp.close()
+
+
+def parse_mail_url(url: str, *, timeout: float = 20.0, tls_verify: bool = True,
+                   tls_ca_file: str | None = None) -> ConsoleBackend | SMTPBackend:
+    """Make the backend MAIL_URL names; MailConfigError for anything else."""
+    parts = urlsplit(url or "")
+    scheme = parts.scheme.lower()
+    if scheme == "console":
+        return ConsoleBackend()
+    if scheme not in SMTP_SCHEMES:
+        # Name only the scheme: the URL may carry a password.
+        raise MailConfigError(
+            f"MAIL_URL scheme {scheme or '(none)'!r} is not supported; "
+            "use console://, smtp://, smtp+starttls:// or smtps://"
+        )
+    security, default_port = SMTP_SCHEMES[scheme]
+    try:
+        port = parts.port or default_port
+    except ValueError as error:
+        raise MailConfigError("MAIL_URL has an invalid port") from error
+    if not parts.hostname:
+        raise MailConfigError("MAIL_URL has no host")
+    return SMTPBackend(
+        host=parts.hostname,
+        port=port,
+        security=security,
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password is not None else None,
+        timeout=timeout,
+        tls_verify=tls_verify,
+        tls_ca_file=tls_ca_file,
+    )
+
+
+def backend_from_config(config: Mapping[str, Any]) -> ConsoleBackend | SMTPBackend:
+    """Make the backend the app's MAIL_* settings describe."""
+    verify = config.get("MAIL_TLS_VERIFY", True)
+    if isinstance(verify, str):  # set from the environment as text
+        verify = verify.strip().lower() not in {"0", "false", "no", "off"}
+    return parse_mail_url(
+        config.get("MAIL_URL", "console://"),
+        timeout=float(config.get("MAIL_TIMEOUT", 20)),
+        tls_verify=bool(verify),
+        tls_ca_file=config.get("MAIL_TLS_CA_FILE") or None,
+    )

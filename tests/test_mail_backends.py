@@ -1,0 +1,181 @@
+"""Backends against a real SMTP server (aiosmtpd): plain, AUTH, STARTTLS, implicit TLS."""
+from __future__ import annotations
+
+import io
+import ssl
+
+import pytest
+
+from petition.mail import backends
+from tests.smtp_server import (
+    Collector,
+    authenticator,
+    free_port,
+    make_certificate,
+    server_tls_context,
+    smtp_server,
+)
+
+SENDER = "petition <noreply@petition.example>"
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory):
+    return make_certificate(tmp_path_factory.mktemp("tls"))
+
+
+def message(to: str = "alice@example.org", html: str | None = "<p>Bonjour <b>Alice</b></p>"):
+    return backends.build_message(
+        sender=SENDER, to=to, subject="Confirmez : Libérez le mathématicien",
+        text="Bonjour Alice,\nhttp://localhost/confirm/abc\n", html=html,
+        message_id="<0123456789abcdef@petition.example>",
+    )
+
+
+def send(backend, *messages, to: str = "alice@example.org") -> None:
+    with backend.open() as connection:
+        for mail in messages or (message(to),):
+            connection.send(mail, sender="noreply@petition.example", to=to)
+
+
+def test_parse_mail_url_schemes_ports_and_credentials():
+    plain = backends.parse_mail_url("smtp://relay.example")
+    assert (plain.host, plain.port, plain.security, plain.username) == ("relay.example", 25, "plain", None)
+    tls = backends.parse_mail_url("smtps://u%40x:p%3Aw%2Fd%40@mail.example", timeout=3)
+    assert (tls.port, tls.security, tls.username, tls.password, tls.timeout) == (
+        465, "tls", "u@x", "p:w/d@", 3)
+    assert backends.parse_mail_url("smtp+starttls://m.example:2525").port == 2525
+    assert backends.parse_mail_url("smtp+starttls://m.example").port == 587
+    assert isinstance(backends.parse_mail_url("console://"), backends.ConsoleBackend)
+    assert "secret" not in repr(backends.parse_mail_url("smtp://u:secret@h"))
+
+
+@pytest.mark.parametrize("url", ["sendmail://x", "http://u:hunter2@h", "", "smtp://", "smtp://h:99999"])
+def test_bad_mail_url_is_a_clear_error_without_the_password(url):
+    with pytest.raises(backends.MailConfigError) as error:
+        backends.parse_mail_url(url)
+    assert "hunter2" not in str(error.value)
+
+
+def test_backend_from_config_reads_tls_settings():
+    backend = backends.backend_from_config({
+        "MAIL_URL": "smtps://h", "MAIL_TIMEOUT": "4", "MAIL_TLS_VERIFY": "false",
+        "MAIL_TLS_CA_FILE": "/etc/ca.pem",
+    })
+    assert (backend.timeout, backend.tls_verify, backend.tls_ca_file) == (4.0, False, "/etc/ca.pem")
+
+
+def test_message_has_ids_date_and_alternatives():
+    mail = message()
+    assert mail["Message-ID"] == "<0123456789abcdef@petition.example>"
+    assert mail["Date"]
+    assert mail.get_content_type() == "multipart/alternative"
+    assert "Bonjour Alice" in mail.get_body(("plain",)).get_content()
+    assert "<b>Alice</b>" in mail.get_body(("html",)).get_content()
+    text_only = message(html=None)
+    assert text_only.get_content_type() == "text/plain"
+
+
+def test_subject_line_breaks_cannot_inject_headers():
+    mail = backends.build_message(sender=SENDER, to="a@example.org", subject="Hi\r\nBcc: x@evil.example",
+                                  text="t", html=None, message_id="<1@x>")
+    assert mail["Bcc"] is None
+    assert mail["Subject"] == "Hi Bcc: x@evil.example"
+
+
+def test_short_error_hides_addresses():
+    text = backends.short_error("550 5.1.1 <bob.smith+x@mail.example.org>: Recipient\n rejected")
+    assert text == "550 5.1.1 <<address>>: Recipient rejected"
+
+
+def test_console_prints_headers_and_decoded_text():
+    stream = io.StringIO()
+    send(backends.ConsoleBackend(stream))
+    out = stream.getvalue()
+    assert "To: alice@example.org" in out
+    assert "From: petition <noreply@petition.example>" in out
+    assert "Subject: Confirmez : Libérez le mathématicien" in out
+    # The link is printed whole, not quoted-printable: a developer can click it.
+    assert "http://localhost/confirm/abc" in out
+
+
+def test_plain_smtp_delivers_text_and_html():
+    with smtp_server() as server:
+        send(backends.parse_mail_url(f"smtp://127.0.0.1:{server.port}"), message(), message())
+    assert len(server.received) == 2  # two mails over one connection
+    got = server.received[0]
+    assert (got.mail_from, got.rcpt_tos) == ("noreply@petition.example", ["alice@example.org"])
+    assert got.message["Subject"] == "Confirmez : Libérez le mathématicien"
+    assert "Bonjour Alice" in got.message.get_body(("plain",)).get_content()
+    assert "<b>Alice</b>" in got.message.get_body(("html",)).get_content()
+
+
+def test_smtp_auth_logs_in_with_decoded_credentials():
+    with smtp_server(authenticator=authenticator("user@x", "p@ss:word"),
+                     auth_require_tls=False) as server:
+        send(backends.parse_mail_url(f"smtp://user%40x:p%40ss%3Aword@127.0.0.1:{server.port}"))
+        assert server.received[0].authenticated
+        with pytest.raises(backends.MailServerUnavailable, match="535"):
+            send(backends.parse_mail_url(f"smtp://user%40x:wrong@127.0.0.1:{server.port}"))
+    assert len(server.received) == 1
+
+
+def test_starttls_with_the_servers_ca(certificate):
+    cert, key = certificate
+    with smtp_server(tls_context=server_tls_context(cert, key), require_starttls=True,
+                     authenticator=authenticator("u", "p")) as server:
+        url = f"smtp+starttls://u:p@127.0.0.1:{server.port}"
+        send(backends.parse_mail_url(url, tls_ca_file=str(cert)))
+    assert server.received[0].authenticated
+
+
+def test_implicit_tls_with_the_servers_ca(certificate):
+    cert, key = certificate
+    with smtp_server(ssl_context=server_tls_context(cert, key)) as server:
+        send(backends.parse_mail_url(f"smtps://127.0.0.1:{server.port}", tls_ca_file=str(cert)))
+    assert len(server.received) == 1
+
+
+def test_tls_refuses_an_unknown_certificate_unless_told_not_to_verify(certificate):
+    cert, key = certificate
+    with smtp_server(ssl_context=server_tls_context(cert, key)) as server:
+        url = f"smtps://127.0.0.1:{server.port}"
+        with pytest.raises(backends.MailServerUnavailable, match="certificate verify failed"):
+            send(backends.parse_mail_url(url))
+        send(backends.parse_mail_url(url, tls_verify=False))
+    assert len(server.received) == 1
+
+
+def test_plain_server_refuses_starttls_client():
+    with smtp_server() as server:
+        with pytest.raises(backends.MailServerUnavailable, match="STARTTLS"):
+            send(backends.parse_mail_url(f"smtp+starttls://127.0.0.1:{server.port}"))
+
+
+def test_closed_port_is_server_unavailable():
+    with pytest.raises(backends.MailServerUnavailable, match="ConnectionRefused"):
+        send(backends.parse_mail_url(f"smtp://127.0.0.1:{free_port()}", timeout=2))
+
+
+def test_recipient_refusals_permanent_or_temporary():
+    collector = Collector(refuse={
+        "gone@example.org": "550 5.1.1 <gone@example.org>: no such user",
+        "full@example.org": "452 4.2.2 <full@example.org>: mailbox full",
+    })
+    with smtp_server(collector) as server:
+        backend = backends.parse_mail_url(f"smtp://127.0.0.1:{server.port}")
+        with backend.open() as connection:
+            with pytest.raises(backends.MailRejected) as gone:
+                connection.send(message("gone@example.org"), sender="n@x.org", to="gone@example.org")
+            with pytest.raises(backends.MailError) as full:
+                connection.send(message("full@example.org"), sender="n@x.org", to="full@example.org")
+            # The session survives refusals and carries the next mail.
+            connection.send(message(), sender="n@x.org", to="alice@example.org")
+    assert gone.value.permanent and not full.value.permanent
+    assert "gone@" not in str(gone.value) and str(gone.value).startswith("550")
+    assert [r.rcpt_tos for r in server.received] == [["alice@example.org"]]
+
+
+def test_tls_context_defaults_to_verifying():
+    context = backends.SMTPBackend("h", 465, "tls").tls_context()
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
