@@ -47,7 +47,14 @@ class Config:
     # extra process; production may run `flask mail worker` instead and turn this off.
     MAIL_DISPATCH_IN_PROCESS = _bool("MAIL_DISPATCH_IN_PROCESS", True)
     MAIL_DISPATCH_INTERVAL = float(os.environ.get("MAIL_DISPATCH_INTERVAL", "2"))
-    MAIL_MAX_ATTEMPTS = _int("MAIL_MAX_ATTEMPTS", 8)
+    # With 30 s doubling up to an hour between tries, 16 attempts ride out a ~9 h outage.
+    MAIL_MAX_ATTEMPTS = _int("MAIL_MAX_ATTEMPTS", 16)
+    MAIL_RETRY_BASE = _int("MAIL_RETRY_BASE", 30)
+    MAIL_RETRY_MAX = _int("MAIL_RETRY_MAX", 3600)
+    MAIL_LEASE = _int("MAIL_LEASE", 300)
+    MAIL_FAILED_RETENTION = _int("MAIL_FAILED_RETENTION", 0)  # 0: as long as CONFIRM_MAX_AGE
+    MAIL_TLS_VERIFY = _bool("MAIL_TLS_VERIFY", True)
+    MAIL_TLS_CA_FILE = os.environ.get("MAIL_TLS_CA_FILE") or None
     MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT", "20"))
     # Seconds between two mails to one address about one letter: stops mail-bombing a victim.
     MAIL_RESEND_INTERVAL = _int("MAIL_RESEND_INTERVAL", 600)

@@ -51,6 +51,7 @@ def live_app(database_url, tmp_path, smtp):
         server.shutdown()
         thread.join(5)
         server.server_close()
+        app.extensions["petition_mail_dispatcher"].stop()
         with app.app_context():
             db.engine.dispose()
 
