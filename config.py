@@ -59,6 +59,8 @@ class Config:
     # Seconds between two mails to one address about one letter: stops mail-bombing a victim.
     MAIL_RESEND_INTERVAL = _int("MAIL_RESEND_INTERVAL", 600)
     CONFIRM_MAX_AGE = _int("CONFIRM_MAX_AGE", 72 * 3600)
+    # Never-confirmed signatures are deleted this long after their last link was sent.
+    UNCONFIRMED_RETENTION = _int("UNCONFIRMED_RETENTION", 7 * 24 * 3600)
     EMAIL_KEY = os.environ.get("EMAIL_KEY")
     EMAIL_CHECK_DELIVERABILITY = _bool("EMAIL_CHECK_DELIVERABILITY", False)
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)

@@ -10,6 +10,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from .. import housekeeping
 from . import dispatcher, outbox
 
 mail_cli = AppGroup("mail", help="Deliver outbox mail.")
@@ -23,7 +24,7 @@ def send_command(limit: int | None) -> None:
     The exit status is 1 when some mail was deferred or given up.
     """
     report = dispatcher.dispatch(limit)
-    outbox.purge_failed()
+    housekeeping.run()
     click.echo(f"Sent {report.sent}, deferred {report.retrying}, failed {report.failed}.")
     if report.retrying or report.failed:
         # Non-zero so cron and monitoring notice an unreachable or refusing server.

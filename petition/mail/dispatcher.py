@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from ..extensions import db
 from ..models import MAIL_FAILED, MAIL_QUEUED, MAIL_SENDING, MAIL_SENT, OutboxMail, utcnow
+from .. import housekeeping
 from . import backends, outbox
 
 # Rows claimed per transaction: the lease must cover sending all of them.
@@ -239,7 +240,7 @@ class DispatchLoop:
                 with self.app.app_context():
                     busy = dispatch(self.batch).claimed >= self.batch
                     if time.monotonic() - self._last_purge >= PURGE_EVERY:
-                        outbox.purge_failed()
+                        housekeeping.run()
                         self._last_purge = time.monotonic()
             except Exception:  # a database or config hiccup must not end delivery for good
                 self.failures += 1
