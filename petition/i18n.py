@@ -1,7 +1,8 @@
 """Which language a request is served in: ?lang=, then the cookie, then Accept-Language."""
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, g, request
+from flask_babel import refresh
 
 LANG_COOKIE = "lang"
 
@@ -24,9 +25,20 @@ def select_locale() -> str:
     return (
         normalize(request.args.get("lang"))
         or normalize(request.cookies.get(LANG_COOKIE))
+        or normalize(g.get("content_lang"))
         or request.accept_languages.best_match(supported())
         or current_app.config["BABEL_DEFAULT_LOCALE"]
     )
+
+
+def prefer_content_language(lang: str) -> None:
+    """Serve this page in `lang` unless the reader chose otherwise (?lang= or cookie).
+
+    A confirmation link is often opened in another browser than the form was sent from;
+    the signer's own language is a better guess there than Accept-Language.
+    """
+    g.content_lang = lang
+    refresh()
 
 
 def remember_choice(response: Response) -> Response:

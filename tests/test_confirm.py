@@ -90,3 +90,12 @@ def test_pending_signatures_are_neither_counted_nor_listed(client, app):
     assert "BAG Russischsprachige Linke" not in page
     assert "0 signatures" in page
     assert client.get("/letters/appeal.json").get_json()["total"] == 0
+
+
+def test_confirm_page_speaks_the_signers_language_in_a_fresh_browser(app):
+    make_letter()
+    app.test_client().post("/letters/appeal/sign?lang=ru", data=sign_form())
+    token = confirm_token_from(outbox()[0])
+    fresh = app.test_client()  # no cookie: another browser, another device
+    assert "Подтвердите" in fresh.get(f"/confirm/{token}").get_data(as_text=True)
+    assert "Confirm your signature" in fresh.get(f"/confirm/{token}?lang=en").get_data(as_text=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, url_for
 
 from .. import countries, signing
+from ..i18n import prefer_content_language
 from .public import current_lang
 
 bp = Blueprint("confirm", __name__)
@@ -14,6 +15,8 @@ def _problem(error: signing.SigningError, token: str):
     if isinstance(error, signing.LinkExpired):
         return render_template("confirm/expired.html", token=token), 410
     if isinstance(error, signing.AlreadyConfirmed):
+        prefer_content_language(error.signature.lang)
+        lang = current_lang()
         letter = error.signature.letter
         return render_template("confirm/already.html", letter=letter,
                                text=letter.text_for(lang)), 200
@@ -28,6 +31,7 @@ def ask(token: str):
         signature = signing.signature_for_link(token)
     except signing.SigningError as error:
         return _problem(error, token)
+    prefer_content_language(signature.lang)
     lang = current_lang()
     letter = signature.letter
     country = countries.display_name(signature.country, lang, letter.labels_for(lang))
@@ -41,6 +45,7 @@ def confirm(token: str):
         signature = signing.confirm(token)
     except signing.SigningError as error:
         return _problem(error, token)
+    prefer_content_language(signature.lang)
     lang = current_lang()
     letter = signature.letter
     return render_template("confirm/done.html", signature=signature, letter=letter,
