@@ -146,12 +146,22 @@ def test_csrf_is_required(client, app):
 
 
 @pytest.mark.sqlite_only
-def test_rate_limit_on_signing(database_url, tmp_path):
+@pytest.mark.parametrize("storage", ["memory://", "redis://127.0.0.1:6379/15"])
+def test_rate_limit_on_signing(database_url, tmp_path, storage):
+    """Limits hold per client, in memory or in Redis (shared by several processes)."""
     from petition import create_app
-    from tests.conftest import base_config
+    from tests.conftest import base_config, skip_or_fail
 
+    if storage.startswith("redis"):
+        import redis
+
+        try:
+            redis.Redis.from_url(storage).flushdb()
+        except redis.ConnectionError as error:
+            skip_or_fail(f"Redis unreachable: {error}")
     config = base_config(database_url, tmp_path)
-    config.update(RATELIMIT_ENABLED=True, RATELIMIT_SIGN="3 per minute")
+    config.update(RATELIMIT_ENABLED=True, RATELIMIT_SIGN="3 per minute",
+                  RATELIMIT_STORAGE_URI=storage)
     app = create_app(config)
     with app.app_context():
         make_letter()
