@@ -110,11 +110,12 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from .views import api, confirm, errors, public
+    from .views import api, confirm, errors, exports, public
 
     app.register_blueprint(public.bp)
     app.register_blueprint(confirm.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(exports.bp)
     errors.init_app(app)
 
 

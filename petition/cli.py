@@ -117,8 +117,11 @@ def seed_demo_command() -> None:
 
 
 def init_app(app: Flask) -> None:
+    from .exporting.cli import export_command, signatures_cli
     from .mail.cli import mail_cli
 
     app.cli.add_command(letter_cli)
     app.cli.add_command(mail_cli)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(export_command)
+    app.cli.add_command(signatures_cli)

@@ -5,10 +5,13 @@ never "Moldova, République de"). Kosovo (XK) is included although ISO has not a
 """
 from __future__ import annotations
 
+import re
+import unicodedata
 from functools import lru_cache
+from typing import Iterable
 
 import pycountry
-from babel import Locale, UnknownLocaleError
+from babel import Locale, UnknownLocaleError, localedata
 from flask_babel import force_locale, gettext
 
 from .collation import sorted_by
@@ -92,3 +95,97 @@ def country_choices(lang: str, overrides: dict[str, str] | None = None) -> list[
     )
     scopes = [(code, display_name(code, lang, overrides)) for code in SCOPES]
     return countries + scopes
+
+
+# --- Resolving what people type ("Allemagne", "Etats-Unis", "Германия", "DE") to a code ---
+
+# Looked at first, in this order, when two languages give one name to different places.
+_PRIMARY_LANGS = (
+    "en", "fr", "ru", "de", "es", "it", "pt", "nl", "pl", "uk", "be", "cs", "sv", "da",
+    "nb", "fi", "el", "tr", "ar", "he", "fa", "hu", "ro", "bg", "sr", "hr", "ca", "eu",
+    "ka", "hy", "kk", "zh", "ja", "ko",
+)
+_ALIASES = {
+    "uk": "GB", "usa": "US", "international": "international", "internationale": "international",
+    "международные": "international", "международная": "international", "world": "international",
+    "great britain": "GB", "grande bretagne": "GB", "российская федерация": "RU",
+}
+_ARTICLES = ("the", "la", "le", "les", "l", "el", "die", "der")
+_PUNCTUATION = re.compile(r"[\W_]+")
+
+
+def normalize_name(text: str) -> str:
+    """Case-, accent- and punctuation-blind form of a place name, for lookups."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return _PUNCTUATION.sub(" ", stripped.casefold()).strip()
+
+
+def _add_territories(index: dict[str, str], names: dict[str, str]) -> None:
+    codes = country_codes()
+    scopes = {territory: scope for scope, territory in _SCOPE_TERRITORY.items()}
+    for territory, name in names.items():
+        code = territory if territory in codes else scopes.get(territory)
+        if code:
+            index.setdefault(normalize_name(name), code)
+
+
+@lru_cache(maxsize=1)
+def _primary_index() -> dict[str, str]:
+    index = {normalize_name(alias): code for alias, code in _ALIASES.items()}
+    for country in pycountry.countries:
+        for attribute in ("name", "common_name", "official_name"):
+            if hasattr(country, attribute):
+                index.setdefault(normalize_name(getattr(country, attribute)), country.alpha_2)
+    for lang in _PRIMARY_LANGS:
+        _add_territories(index, _territories(lang))
+        index.setdefault(normalize_name(_international(lang)), "international")
+    return index
+
+
+@lru_cache(maxsize=1)
+def _full_index() -> dict[str, str]:
+    # Every language CLDR knows (~300, about a second): only built when a name is not
+    # found among the primary languages.
+    index = dict(_primary_index())
+    for identifier in localedata.locale_identifiers():
+        if "_" not in identifier and identifier != "root":
+            _add_territories(index, dict(Locale.parse(identifier).territories))
+    return index
+
+
+def _code_for(text: str) -> str | None:
+    cleaned = text.strip()
+    if cleaned.lower() in SCOPES:
+        return cleaned.lower()
+    if len(cleaned) == 2 and cleaned.upper() in country_codes():
+        return cleaned.upper()
+    if len(cleaned) == 3 and cleaned.isalpha():
+        country = pycountry.countries.get(alpha_3=cleaned.upper())
+        return country.alpha_2 if country else None
+    return None
+
+
+def resolve(text: str, labels: Iterable[tuple[str, str]] = ()) -> str | None:
+    """The country or scope code `text` names in any language, or None.
+
+    `labels` are a letter's own headings as (code, label) pairs ("Etat espagnol" → ES);
+    they win over CLDR names.
+    """
+    code = _code_for(text)
+    if code:
+        return code
+    key = normalize_name(text)
+    if not key:
+        return None
+    candidates = [key]
+    first, _, rest = key.partition(" ")
+    if rest and first in _ARTICLES:
+        candidates.append(rest)
+    own = {normalize_name(label): label_code for label_code, label in labels}
+    for index in (own, _primary_index(), None):
+        index = _full_index() if index is None else index
+        for candidate in candidates:
+            if candidate in index:
+                return index[candidate]
+    return None

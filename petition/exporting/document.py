@@ -1,0 +1,189 @@
+"""A letter's list as a sequence of blocks every format renders the same way.
+
+`press` is the list as it goes under a press release; `submission` adds the letter's title
+and text, place and date, counts per group and in total, the time of the export and the
+SHA-256 digest of the list. The digest is that of the press list in plain text (UTF-8, LF),
+so two copies of a submission in one language carry the same digest exactly when their
+lists are the same, and anyone can recompute it from `export --format txt --layout press`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from functools import cached_property
+from enum import Enum
+from typing import Iterator
+
+from babel.dates import format_datetime
+from babel.numbers import format_decimal
+from flask_babel import force_locale, get_translations, gettext
+from markdown_it import MarkdownIt
+
+from ..models import ORGANIZATION, Letter, utcnow
+from ..templating import place_and_date
+from .grouping import Group, Section, group_signatories, total
+from .text import clean
+
+PRESS, SUBMISSION = "press", "submission"
+LAYOUTS = (PRESS, SUBMISSION)
+
+
+class Kind(Enum):
+    """What a block is; formats map each kind to a style."""
+
+    TITLE = "title"  # the letter's title (submission)
+    PARAGRAPH = "paragraph"  # the letter's text, place and date (submission)
+    SECTION = "section"  # "Organisations" / "Individuals" when a list has both
+    GROUP = "group"  # a country or scope heading
+    NAME = "name"  # one listed signatory
+    NOTE = "note"  # "and 3 other signatories"
+    META = "meta"  # total, export time, digest (submission)
+
+
+class Document:
+    """Everything a format needs; the list is grouped on first use (csv and xlsx rows need not)."""
+
+    def __init__(self, letter: Letter, lang: str, layout: str = PRESS) -> None:
+        self.letter, self.lang, self.layout = letter, lang, layout
+        text = letter.text_for(lang)
+        self.title = clean(text.title)
+        self.body = text.body or ""  # Markdown, as the organiser wrote it
+        self.exported_at: dt.datetime = utcnow()
+
+    @property
+    def is_submission(self) -> bool:
+        return self.layout == SUBMISSION
+
+    @cached_property
+    def sections(self) -> list[Section]:
+        return group_signatories(self.letter, self.lang)
+
+    @cached_property
+    def total(self) -> int:
+        return total(self.sections)
+
+    @cached_property
+    def digest(self) -> str:
+        return list_digest(self.sections, self.lang)
+
+    @cached_property
+    def texts(self) -> dict[str, str]:
+        """Localized fixed strings of the submission layout."""
+        lang = self.lang
+        num = format_decimal(self.total, locale=lang)
+        when = format_datetime(self.exported_at.replace(tzinfo=dt.UTC), "long", tzinfo=dt.UTC, locale=lang)
+        with force_locale(lang):
+            return {
+                "total": ngettext(
+                    "Total: %(num)s signatory", "Total: %(num)s signatories", self.total, num=num
+                ),
+                "exported": gettext("List exported on %(when)s.", when=when),
+                "digest": gettext("SHA-256 of the list: %(digest)s", digest=self.digest),
+                "signatories": gettext("Signatories"),
+            }
+
+
+def ngettext(singular: str, plural: str, n: int, **variables: str) -> str:
+    """Flask-Babel's ngettext, but %(num)s may be the number already formatted ("12 345")."""
+    return get_translations().ungettext(singular, plural, n) % variables
+
+
+def unlisted_line(group: Group, lang: str) -> str:
+    """The localized line that counts a group's unlisted signatories."""
+    num = format_decimal(group.unlisted, locale=lang)
+    with force_locale(lang):
+        if group.names:
+            return ngettext(
+                "and %(num)s other signatory", "and %(num)s other signatories", group.unlisted, num=num
+            )
+        return ngettext("%(num)s signatory", "%(num)s signatories", group.unlisted, num=num)
+
+
+def section_title(signer_type: str, lang: str) -> str:
+    with force_locale(lang):
+        return gettext("Organisations") if signer_type == ORGANIZATION else gettext("Individuals")
+
+
+def list_blocks(sections: list[Section], lang: str, counts: bool = False) -> Iterator[tuple[Kind, str]]:
+    """The list itself: section and group headings, names, unlisted counts."""
+    both = len(sections) > 1
+    for section in sections:
+        if both:
+            title = section_title(section.signer_type, lang)
+            yield Kind.SECTION, f"{title} ({format_decimal(section.count, locale=lang)})" if counts else title
+        for group in section.groups:
+            label = group.label
+            yield Kind.GROUP, f"{label} ({format_decimal(group.count, locale=lang)})" if counts else label
+            for name in group.names:
+                yield Kind.NAME, name
+            if group.unlisted:
+                yield Kind.NOTE, unlisted_line(group, lang)
+
+
+def text_lines(blocks: Iterator[tuple[Kind, str]]) -> Iterator[str]:
+    """Plain text: a blank line before each heading or paragraph, names and notes under theirs."""
+    previous = None
+    for kind, text in blocks:
+        if previous is not None and kind not in (Kind.NAME, Kind.NOTE) and not (
+            kind is previous is Kind.META
+        ):
+            yield ""
+        yield text.upper() if kind is Kind.SECTION else text
+        previous = kind
+
+
+def press_lines(sections: list[Section], lang: str) -> Iterator[str]:
+    """The plain-text press list, line by line (without line ends)."""
+    return text_lines(list_blocks(sections, lang))
+
+
+def list_digest(sections: list[Section], lang: str) -> str:
+    """SHA-256 (hex) of the press list in plain text."""
+    digest = hashlib.sha256()
+    for line in press_lines(sections, lang):
+        digest.update(line.encode("utf-8") + b"\n")
+    return digest.hexdigest()
+
+
+def build(letter: Letter, lang: str, layout: str = PRESS) -> Document:
+    """The letter's list in `lang`, as `layout` shows it."""
+    return Document(letter, lang, layout)
+
+
+_markdown = MarkdownIt("commonmark", {"html": False})
+
+
+def body_paragraphs(body: str) -> list[str]:
+    """The letter's Markdown text as plain paragraphs, for formats without Markdown."""
+    paragraphs = []
+    for token in _markdown.parse(body):
+        if token.type == "inline":
+            parts = []
+            for child in token.children or []:
+                if child.type in ("softbreak", "hardbreak"):
+                    parts.append(" ")
+                elif child.content:
+                    parts.append(child.content)
+            text = clean("".join(parts))
+            if text:
+                paragraphs.append(text)
+    return paragraphs
+
+
+def blocks(document: Document) -> Iterator[tuple[Kind, str]]:
+    """The document as (kind, text) blocks in reading order; texts are clean, unescaped."""
+    if not document.is_submission:
+        yield from list_blocks(document.sections, document.lang)
+        return
+    yield Kind.TITLE, document.title
+    for paragraph in body_paragraphs(document.body):
+        yield Kind.PARAGRAPH, paragraph
+    where = clean(place_and_date(document.letter.place, document.letter.date, document.lang))
+    if where:
+        yield Kind.PARAGRAPH, where
+    if len(document.sections) < 2:  # otherwise "Organisations" and "Individuals" say it
+        yield Kind.SECTION, document.texts["signatories"]
+    yield from list_blocks(document.sections, document.lang, counts=True)
+    yield Kind.META, document.texts["total"]
+    yield Kind.META, document.texts["exported"]
+    yield Kind.META, document.texts["digest"]

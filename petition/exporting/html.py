@@ -1,0 +1,46 @@
+"""A standalone HTML page: escaped text, no script, no style from elsewhere."""
+from __future__ import annotations
+
+from html import escape
+from typing import BinaryIO, Iterator
+
+from .document import Document, Kind, blocks
+
+MEDIA_TYPE = "text/html; charset=utf-8"
+_TAGS = {
+    Kind.TITLE: "h1",
+    Kind.SECTION: "h2",
+    Kind.GROUP: "h3",
+    Kind.PARAGRAPH: "p",
+    Kind.NOTE: 'p class="unlisted"',
+    Kind.META: 'p class="meta"',
+}
+
+
+def _body(document: Document) -> Iterator[str]:
+    in_list = False
+    for kind, content in blocks(document):
+        if kind is Kind.NAME:
+            if not in_list:
+                yield "<ul>"
+                in_list = True
+            yield f"<li>{escape(content)}</li>"
+            continue
+        if in_list:
+            yield "</ul>"
+            in_list = False
+        tag = _TAGS[kind]
+        yield f"<{tag}>{escape(content)}</{tag.split()[0]}>"
+    if in_list:
+        yield "</ul>"
+
+
+def render(document: Document, out: BinaryIO) -> None:
+    """Write `document` as an HTML page."""
+    head = (
+        "<!DOCTYPE html>\n"
+        f'<html lang="{escape(document.lang)}">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>{escape(document.title)}</title>\n</head>\n<body>"
+    )
+    parts = [head, *_body(document), "</body>\n</html>\n"]
+    out.write("\n".join(parts).encode("utf-8"))

@@ -1,0 +1,32 @@
+"""Markdown (CommonMark): headings, one list item per name; names escaped to stay text."""
+from __future__ import annotations
+
+from typing import BinaryIO, Iterator
+
+from . import text
+from .document import Document, Kind, blocks
+
+MEDIA_TYPE = "text/markdown; charset=utf-8"
+_PREFIX = {Kind.TITLE: "# ", Kind.SECTION: "## ", Kind.GROUP: "### "}
+
+
+def lines(document: Document) -> Iterator[str]:
+    """The Markdown source, line by line."""
+    previous = None
+    for kind, content in blocks(document):
+        escaped = text.markdown(content)
+        # Names are one list; everything else is its own block, set off by a blank line.
+        if previous is not None and not (kind is previous is Kind.NAME):
+            yield ""
+        if kind is Kind.NAME:
+            yield f"- {escaped}"
+        elif kind is Kind.NOTE:
+            yield f"*{escaped}*"
+        else:
+            yield _PREFIX.get(kind, "") + escaped
+        previous = kind
+
+
+def render(document: Document, out: BinaryIO) -> None:
+    """Write `document` as Markdown."""
+    out.write(("\n".join(lines(document)) + "\n").encode("utf-8"))

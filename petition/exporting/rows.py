@@ -1,0 +1,90 @@
+"""One row per confirmed signature, for the organiser's spreadsheets (csv, xlsx).
+
+Every moderation state is included, with its column, so held organisations can be reviewed.
+Individuals who asked not to be listed are in the rows with their name: these files are
+the organiser's own records, never the public list (that is `listed_as`). No email column:
+addresses are never stored in plain text, and are deleted once a signature is confirmed.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Iterator
+
+from sqlalchemy import select
+
+from .. import countries
+from ..collation import cyrillic_first, is_cyrillic, sort_key, stored_key
+from ..extensions import db
+from ..models import CONFIRMED, ORGANIZATION, Letter, Signature
+from .grouping import listed_name
+
+COLUMNS = (
+    "id", "type", "name", "affiliation", "country", "country_name", "display", "listed_as",
+    "moderation", "source", "language", "signed_at", "confirmed_at",
+)
+# What people typed, or labels organisers typed: the cells that need text.cell(). The others
+# hold numbers, times or the app's own codes.
+TEXT_COLUMNS = frozenset({"name", "affiliation", "country_name", "listed_as"})
+TIME_COLUMNS = frozenset({"signed_at", "confirmed_at"})
+
+
+def _fetch(letter_id: int) -> list[tuple]:
+    table = Signature.__table__
+    query = select(
+        table.c.id, table.c.signer_type, table.c.name, table.c.affiliation, table.c.country,
+        table.c.display, table.c.moderation, table.c.source, table.c.lang,
+        table.c.created_at, table.c.confirmed_at, table.c.collation_key,
+    ).where(table.c.letter_id == letter_id, table.c.status == CONFIRMED)
+    result = db.session.connection().execute(query)
+    try:
+        return result.cursor.fetchall()  # plain tuples: see grouping.public_rows
+    finally:
+        result.close()
+
+
+def timestamp(value) -> dt.datetime | None:
+    """A stored time as a datetime: SQLite's driver returns text, PostgreSQL's a datetime."""
+    if value is None or isinstance(value, dt.datetime):
+        return value
+    return dt.datetime.fromisoformat(value)
+
+
+def iso(value) -> str:
+    """"2026-05-21T09:30:00Z" (stored times are naive UTC)."""
+    if not value:
+        return ""
+    if isinstance(value, str):  # SQLite: "2026-05-21 09:30:00.123456", no need to parse
+        return f"{value[:10]}T{value[11:19]}Z"
+    return value.isoformat(timespec="seconds") + "Z"
+
+
+def signature_rows(letter: Letter, lang: str) -> Iterator[tuple]:
+    """Tuples in COLUMNS order, in the order of the list: organisations, then individuals,
+    by heading, by name. Text is raw: formats apply text.cell(); times are raw too (iso()).
+    """
+    rows = _fetch(letter.id)
+    overrides = letter.labels_for(lang)
+    labels = {code: countries.display_name(code, lang, overrides) for code in {row[4] for row in rows}}
+    ordered = sorted(labels, key=lambda code: (countries.group_rank(code), sort_key(labels[code], lang)))
+    rank = {code: position for position, code in enumerate(ordered)}
+    by_script = cyrillic_first(lang)
+    decorated = [
+        (
+            row[1] != ORGANIZATION,
+            rank[row[4]],
+            (0 if is_cyrillic(row[2]) else 1) if by_script else 0,
+            row[11] if row[11] is not None else stored_key(row[2]),
+            row[0],
+            row,
+        )
+        for row in rows
+    ]
+    decorated.sort()
+    for *_, row in decorated:
+        (id_, signer_type, name, affiliation, country, display, moderation, source, language,
+         created_at, confirmed_at, _key) = row
+        yield (
+            id_, signer_type, name, affiliation or "", country, labels[country], display,
+            listed_name(signer_type, name, affiliation, display) or "", moderation, source,
+            language, created_at, confirmed_at,
+        )

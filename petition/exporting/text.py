@@ -1,0 +1,66 @@
+"""Make stored text safe to print in any format, whatever a signatory typed.
+
+A line break inside a name would forge a heading in the plain-text press list, and XML
+(docx, odt, xlsx) refuses most control characters: so controls become visible or a space
+before any format sees them. Markup needs no treatment here: every format writes text as
+text (escaped HTML, escaped Markdown, XML text nodes).
+"""
+from __future__ import annotations
+
+import re
+
+# Line and field separators read as a space; they must never break the one-name-per-line layout.
+_SPACES = "\t\n\v\f\r\x1c\x1d\x1e\x1f\x85\u2028\u2029"
+_TABLE: dict[int, str] = {ord(char): " " for char in _SPACES}
+# Other C0 controls and DEL show as their Unicode control pictures (␀, ␛, ␡): text, not lost.
+_TABLE.update({code: chr(0x2400 + code) for code in range(0x20) if chr(code) not in _SPACES})
+_TABLE[0x7F] = "\u2421"
+# C1 controls and non-characters have no picture and are invalid in XML.
+_TABLE.update({code: "\ufffd" for code in range(0x80, 0xA0) if chr(code) not in _SPACES})
+_TABLE.update({0xFFFE: "\ufffd", 0xFFFF: "\ufffd"})
+_TABLE.update({code: "\ufffd" for code in range(0xD800, 0xE000)})
+_RUNS = re.compile(r" {2,}")
+# Most names need no change; finding that out is much cheaper than translating them.
+_SUSPECT = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]|  |^ | $")
+
+# A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def clean(text: str | None) -> str:
+    """`text` on one line, controls made visible, surrounding spaces removed."""
+    if not text:
+        return ""
+    if _SUSPECT.search(text) is None:
+        return text
+    result = text.translate(_TABLE)
+    if "  " in result:
+        result = _RUNS.sub(" ", result)
+    return result.strip()
+
+
+def cell(text: str | None) -> str:
+    """`text` cleaned and, if a spreadsheet would run it as a formula, quoted with an apostrophe."""
+    result = clean(text)
+    if result.startswith(_FORMULA_STARTS):
+        return "'" + result
+    return result
+
+
+def uncell(text: str) -> str:
+    """Undo `cell`'s apostrophe, so an exported sheet imports back unchanged."""
+    if text.startswith("'") and text[1:2] and text[1:].startswith(_FORMULA_STARTS):
+        return text[1:]
+    return text
+
+
+# Characters Markdown may read as syntax anywhere in a line (CommonMark backslash escapes).
+_MD_INLINE = re.compile(r"([\\`*_\[\]<>#|~!&$])")
+# At the start of a line, these open a list, quote or heading.
+_MD_LINE_START = re.compile(r"^(\d+)([.)])|^([+\-=:])")
+
+
+def markdown(text: str) -> str:
+    """`text` (already cleaned) as Markdown that renders back to exactly `text`."""
+    escaped = _MD_INLINE.sub(r"\\\1", text)
+    return _MD_LINE_START.sub(lambda m: f"{m[1]}\\{m[2]}" if m[1] else f"\\{m[3]}", escaped)
