@@ -1,6 +1,7 @@
 """`flask export` and `flask signatures import`: lists out and lists in. Thin: parse, call, print."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -27,9 +28,9 @@ def export_command(slug: str, fmt: str, lang: str | None, layout: str, out: str 
         letter = get_letter(slug)
         lang = lang or letter.default_lang
         if out == "-":
-            stream = click.get_binary_stream("stdout")
-            export(letter, fmt, lang, layout, stream)
-            stream.flush()
+            sys.stdout.flush()
+            export(letter, fmt, lang, layout, sys.stdout.buffer)
+            sys.stdout.buffer.flush()
             return
         path = Path(out) if out else Path(current_app.config["EXPORT_DIR"]) / default_name(letter, fmt, lang, layout)
         export_to_path(letter, fmt, lang, layout, path)

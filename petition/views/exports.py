@@ -28,7 +28,7 @@ def signatories(slug: str, fmt: str) -> Response:
     lang = normalize(request.args.get("lang")) or str(get_locale())
     out = io.BytesIO()
     export(letter, fmt, lang, PRESS, out)
-    response = Response(out.getvalue(), mimetype=renderer(fmt).MEDIA_TYPE)
+    response = Response(out.getvalue(), content_type=renderer(fmt).MEDIA_TYPE)
     response.headers["Content-Disposition"] = f'inline; filename="{letter.slug}-{lang}.{fmt}"'
     response.headers["Content-Language"] = lang
     response.vary.add("Accept-Language")

