@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 import pytest
 from markdown_it import MarkdownIt
 
-from petition.exporting.formats import UnknownFormat, UnknownLanguage, UnknownLayout, export
+from petition.exporting.formats import UnknownFormat, UnknownLanguage, UnknownLayout
 from petition.models import INDIVIDUAL
 
 from .export_helpers import FRENCH_PRESS, exported, sample_letter
@@ -59,6 +59,7 @@ def test_submission_layout(app):
     letter = sample_letter()
     content = exported(letter, "txt", layout="submission").decode()
     digest = hashlib.sha256(FRENCH_PRESS.encode()).hexdigest()
+    assert hashlib.sha256(exported(letter, "txt")).hexdigest() == digest  # anyone can check it
     head, _, rest = content.partition("ORGANISATIONS (6)")
     assert head == (
         "Libérez le mathématicien\n\nNous demandons sa libération.\n\nSans délai.\n\n"
@@ -168,5 +169,5 @@ def test_refusals(app):
 
 def test_empty_letter_exports_an_empty_list(app):
     letter = make_letter()
-    assert exported(letter, "txt") == b"\n"
+    assert exported(letter, "txt") == b""
     assert "Total : 0 signataire" in exported(letter, "txt", layout="submission").decode()

@@ -1,8 +1,6 @@
 """`flask signatures import`: headers and countries in any language, dry run, all or nothing."""
 from __future__ import annotations
 
-import io
-
 import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select

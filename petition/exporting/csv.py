@@ -21,10 +21,16 @@ def render(document: Document, out: BinaryIO) -> None:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     cell = text.cell
+    labels: dict[str, str] = {}
     for (id_, kind, name, affiliation, country, country_name, display, listed_as, moderation,
          source, language, signed_at, confirmed_at) in signature_rows(document.letter, document.lang):
+        name_cell = cell(name)
+        label = labels.get(country_name)
+        if label is None:
+            label = labels[country_name] = cell(country_name)
         writer.writerow((
-            id_, kind, cell(name), cell(affiliation), country, cell(country_name), display,
-            cell(listed_as), moderation, source, language, iso(signed_at), iso(confirmed_at),
+            id_, kind, name_cell, cell(affiliation) if affiliation else "", country, label, display,
+            name_cell if listed_as == name else cell(listed_as), moderation, source, language,
+            iso(signed_at), iso(confirmed_at),
         ))
     out.write(buffer.getvalue().encode("utf-8-sig"))

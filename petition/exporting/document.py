@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from functools import cached_property
 from enum import Enum
+from functools import cached_property
 from typing import Iterator
 
 from babel.dates import format_datetime

@@ -33,8 +33,15 @@ def _fetch(letter_id: int) -> list[tuple]:
     query = select(
         table.c.id, table.c.signer_type, table.c.name, table.c.affiliation, table.c.country,
         table.c.display, table.c.moderation, table.c.source, table.c.lang,
-        table.c.created_at, table.c.confirmed_at, table.c.collation_key,
-    ).where(table.c.letter_id == letter_id, table.c.status == CONFIRMED)
+        # Ordered by the key, not fetched: the keys would be a third of the bytes read.
+        table.c.created_at, table.c.confirmed_at, table.c.collation_key.is_(None),
+    ).where(
+        table.c.letter_id == letter_id, table.c.status == CONFIRMED
+    ).order_by(
+        # The database sorts by the stored keys (plain byte order in SQLite and PostgreSQL)
+        # far faster than Python; groups are put in reading order afterwards.
+        table.c.signer_type, table.c.country, table.c.collation_key, table.c.id
+    )
     result = db.session.connection().execute(query)
     try:
         return result.cursor.fetchall()  # plain tuples: see grouping.public_rows
@@ -58,33 +65,41 @@ def iso(value) -> str:
     return value.isoformat(timespec="seconds") + "Z"
 
 
+def _runs(rows: list[tuple]) -> dict[tuple[str, str], list[tuple]]:
+    """Consecutive rows of one (signer type, country), as the query ordered them."""
+    runs: dict[tuple[str, str], list[tuple]] = {}
+    current, run = None, None
+    for row in rows:
+        if (row[1], row[4]) != current:
+            current = (row[1], row[4])
+            run = runs.setdefault(current, [])
+        run.append(row)
+    return runs
+
+
 def signature_rows(letter: Letter, lang: str) -> Iterator[tuple]:
     """Tuples in COLUMNS order, in the order of the list: organisations, then individuals,
     by heading, by name. Text is raw: formats apply text.cell(); times are raw too (iso()).
     """
-    rows = _fetch(letter.id)
+    runs = _runs(_fetch(letter.id))
     overrides = letter.labels_for(lang)
-    labels = {code: countries.display_name(code, lang, overrides) for code in {row[4] for row in rows}}
-    ordered = sorted(labels, key=lambda code: (countries.group_rank(code), sort_key(labels[code], lang)))
-    rank = {code: position for position, code in enumerate(ordered)}
+    labels = {code: countries.display_name(code, lang, overrides) for _, code in runs}
+    order = sorted(runs, key=lambda kind_code: (
+        kind_code[0] != ORGANIZATION, countries.group_rank(kind_code[1]),
+        sort_key(labels[kind_code[1]], lang), kind_code[1],
+    ))
     by_script = cyrillic_first(lang)
-    decorated = [
-        (
-            row[1] != ORGANIZATION,
-            rank[row[4]],
-            (0 if is_cyrillic(row[2]) else 1) if by_script else 0,
-            row[11] if row[11] is not None else stored_key(row[2]),
-            row[0],
-            row,
-        )
-        for row in rows
-    ]
-    decorated.sort()
-    for *_, row in decorated:
-        (id_, signer_type, name, affiliation, country, display, moderation, source, language,
-         created_at, confirmed_at, _key) = row
-        yield (
-            id_, signer_type, name, affiliation or "", country, labels[country], display,
-            listed_name(signer_type, name, affiliation, display) or "", moderation, source,
-            language, created_at, confirmed_at,
-        )
+    for kind_code in order:
+        run = runs[kind_code]
+        if any(row[11] for row in run):  # rows without a stored key (written around the ORM)
+            run.sort(key=lambda row: (stored_key(row[2]), row[0]))
+        if by_script:  # the Russian reader's Cyrillic first; the sort is stable
+            run.sort(key=lambda row: 0 if is_cyrillic(row[2]) else 1)
+        label = labels[kind_code[1]]
+        for (id_, signer_type, name, affiliation, country, display, moderation, source, language,
+             created_at, confirmed_at, _unkeyed) in run:
+            listed = name if signer_type == ORGANIZATION else listed_name(signer_type, name, affiliation, display)
+            yield (
+                id_, signer_type, name, affiliation or "", country, label, display, listed or "",
+                moderation, source, language, created_at, confirmed_at,
+            )

@@ -10,4 +10,5 @@ MEDIA_TYPE = "text/plain; charset=utf-8"
 
 def render(document: Document, out: BinaryIO) -> None:
     """Write `document` as plain text."""
-    out.write(("\n".join(text_lines(blocks(document))) + "\n").encode("utf-8"))
+    # Every line ends with LF, so the press file hashes to the digest a submission prints.
+    out.write("".join(f"{line}\n" for line in text_lines(blocks(document))).encode("utf-8"))

@@ -1,0 +1,119 @@
+"""`make bench`: exports of a 100,000-signature letter from 150 countries, timed.
+
+Each measurement runs in a fresh process, as `flask export` does, and reports
+  export  — the export call alone (grouping, sorting, writing the file),
+  command — the whole `flask --app wsgi export …` process, app start-up included,
+  peak    — the command's peak resident memory (ru_maxrss of that process).
+The database is a SQLite file in bench/out/ (built once; --rebuild to start again).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+OUT = HERE / "out"
+DATABASE = OUT / "bench.sqlite"
+PYTHON = sys.executable
+# Seconds allowed per format (issue 3); html and json have none, the text formats' is shown.
+LIMITS = {"txt": 2, "md": 2, "csv": 2, "xlsx": 10, "docx": 20, "odt": 20, "pdf": 30}
+MEMORY_LIMIT_MB = 500
+FORMATS = ("txt", "md", "html", "json", "csv", "xlsx", "docx", "odt", "pdf")
+
+
+def _run(args: list[str], env: dict | None = None) -> tuple[float, float, str]:
+    """Run a process; return its wall time, peak memory in MB and standard output."""
+    started = time.perf_counter()
+    process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    stdout = process.stdout.read().decode()
+    stderr = process.stderr.read().decode()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - started
+    if process.returncode:
+        raise SystemExit(f"{' '.join(args)} failed:\n{stderr}")
+    return wall, usage.ru_maxrss / 1024, stdout  # Linux reports kilobytes
+
+
+def _dataset(rebuild: bool) -> None:
+    sys.path.insert(0, str(HERE))
+    from dataset import build
+
+    if rebuild or not DATABASE.exists():
+        print("building 100,000 confirmed signatures from 150 countries…", flush=True)
+        seconds = build(DATABASE)
+        print(f"  inserted in {seconds:.1f} s (executemany, collation keys included)\n")
+
+
+def _grouping() -> None:
+    print("grouping for the public page (group_signatories), fresh process each language:")
+    for lang in ("fr", "ru"):
+        _, peak, out = _run([PYTHON, str(HERE / "grouping_one.py"), str(DATABASE), lang])
+        r = json.loads(out)
+        print(
+            f"  {lang}: cached {r['cached'] * 1000:.1f} ms (max {r['cached_max'] * 1000:.1f}), "
+            f"uncached {r['uncached'] * 1000:.0f} ms, first call in the process {r['first'] * 1000:.0f} ms; "
+            f"{r['signatures']} signatures in {r['groups']} groups; peak {peak:.0f} MB"
+        )
+        print(
+            f"      GET /letters/bench (page with every name) {r['page'] * 1000:.0f} ms, "
+            f"GET /letters/bench/signatories.txt {r['press_txt'] * 1000:.0f} ms"
+        )
+    print()
+
+
+def _exports(formats: tuple[str, ...], layouts: tuple[str, ...]) -> bool:
+    env = dict(os.environ, DATABASE_URL=f"sqlite:///{DATABASE}", FLASK_APP="wsgi",
+               EMAIL_KEY=_email_key(), SECRET_KEY="bench", MAIL_DISPATCH_IN_PROCESS="false")
+    print(f"{'format':7} {'layout':10} {'export':>8} {'command':>8} {'peak':>8} {'size':>9}  limit")
+    ok = True
+    for fmt in formats:
+        for layout in layouts:
+            target = OUT / f"bench-{layout}.{fmt}"
+            _, _, out = _run([PYTHON, str(HERE / "export_one.py"), str(DATABASE), fmt, "fr", layout, str(target)])
+            inner = json.loads(out)
+            wall, peak, _ = _run(
+                [PYTHON, "-m", "flask", "export", "bench", "--format", fmt, "--lang", "fr",
+                 "--layout", layout, "--out", str(target)],
+                env,
+            )
+            limit = LIMITS.get(fmt)
+            verdict = "—"
+            if limit:
+                passed = wall <= limit and peak <= MEMORY_LIMIT_MB
+                ok &= passed
+                verdict = f"{limit} s / {MEMORY_LIMIT_MB} MB {'ok' if passed else 'OVER'}"
+            print(f"{fmt:7} {layout:10} {inner['export']:7.2f}s {wall:7.2f}s {peak:6.0f}MB "
+                  f"{inner['bytes'] / 1e6:7.1f}MB  {verdict}", flush=True)
+    return ok
+
+
+def _email_key() -> str:
+    sys.path.insert(0, str(HERE))
+    from dataset import EMAIL_KEY
+
+    return EMAIL_KEY
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rebuild", action="store_true", help="rebuild the benchmark database")
+    parser.add_argument("--formats", nargs="*", default=list(FORMATS), choices=FORMATS)
+    parser.add_argument("--submission", action="store_true", help="also time the submission layout")
+    args = parser.parse_args()
+    OUT.mkdir(exist_ok=True)
+    _dataset(args.rebuild)
+    _grouping()
+    layouts = ("press", "submission") if args.submission else ("press",)
+    ok = _exports(tuple(args.formats), layouts)
+    print("\nall within the limits" if ok else "\nSOME EXPORTS OVER THEIR LIMIT")
+
+
+if __name__ == "__main__":
+    main()
