@@ -162,11 +162,14 @@ def _parse(letter: Letter, table: list[list[str]], default_type: str | None,
         row_problems: list[str] = []
         name = _text(cell("name"), number, "name", row_problems, required=True)
         affiliation = _text(cell("affiliation"), number, "affiliation", row_problems) or None
-        signer_type = default_type or letter.signer_types[0]
+        only_type = letter.signer_types[0] if len(letter.signer_types) == 1 else None
+        signer_type = default_type or only_type
         if "type" in columns and cell("type").strip():
             signer_type = _TYPE_INDEX.get(countries.normalize_name(cell("type")), "")
             if not signer_type:
                 row_problems.append(f"row {number}, column type: {cell('type')!r} is neither organisation nor individual")
+        elif signer_type is None:
+            row_problems.append(f"row {number}, column type: empty (or give --type)")
         if signer_type and signer_type not in letter.signer_types:
             row_problems.append(f"row {number}, column type: this letter does not take {signer_type} signatures")
         country = countries.resolve(cell("country"), labels) if cell("country").strip() else None

@@ -123,6 +123,7 @@ def test_a_bad_file_imports_nothing(app, tmp_path, runner):
     ("Name\nX\n", "header: no country column"),
     ("Name,Country\nX,DE\n", "header: no type column"),
     ("Name,Country,Type\n", "no rows under the header"),
+    ("Name,Country,Type\nX,DE,\n", "row 2, column type: empty"),
     ("Name,Country,Type\nBell\x07,DE,organization\n", "row 2, column name: contains invisible control characters"),
     ("Name,Country,Type\n" + "x" * 201 + ",DE,organization\n", "row 2, column name: longer than 200"),
 ])
