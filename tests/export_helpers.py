@@ -63,8 +63,9 @@ def sample_letter(slug: str = "appeal") -> Letter:
     return letter
 
 
-def exported(letter: Letter, fmt: str, lang: str = "fr", layout: str = "press") -> bytes:
+def exported(letter: Letter, fmt: str, lang: str = "fr", layout: str = "press",
+             private: bool = False) -> bytes:
     """The bytes of one export."""
     out = io.BytesIO()
-    export(letter, fmt, lang, layout, out)
+    export(letter, fmt, lang, layout, out, private)
     return out.getvalue()

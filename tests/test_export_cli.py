@@ -25,6 +25,16 @@ def test_export_writes_into_export_dir_and_prints_the_path(app, runner):
     assert not [p for p in path.parent.iterdir() if p.name.startswith(".")]  # no temporary left
 
 
+def test_private_export_is_named_so_and_readable_by_its_owner_only(app, runner):
+    sample_letter()
+    result = runner.invoke(args=["export", "appeal", "--format", "csv", "--private"])
+    assert result.exit_code == 0, result.output
+    path = Path(result.output.strip())
+    assert path.name == "appeal-press-fr-private.csv"
+    assert path.stat().st_mode & 0o077 == 0
+    assert "Anne Secret" in path.read_text(encoding="utf-8-sig")
+
+
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_every_format_from_the_command(app, runner, fmt, tmp_path):
     sample_letter()

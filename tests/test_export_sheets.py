@@ -49,13 +49,31 @@ def test_csv_rows_in_list_order_without_email(app):
     assert "Pending Org" not in data.decode("utf-8-sig")
     assert [r["country"] for r in rows[3:6]] == ["EG", "ES", "europe"]
     assert rows[4]["country_name"] == "Etat espagnol"
+    # Those who chose initials or not to be listed keep that choice in a forwarded file.
+    text = data.decode("utf-8-sig")
+    assert "Anne Secret" not in text and "Sartre" not in text
+    secret = next(r for r in rows if r["display"] == "anonymous")
+    assert (secret["name"], secret["listed_as"]) == ("", "")
+    sartre = next(r for r in rows if r["display"] == "initials")
+    assert sartre["name"] == sartre["listed_as"] == "J.-P. S."
+    assert dt.datetime.fromisoformat(rows[0]["confirmed_at"].replace("Z", "+00:00")).tzinfo is not None
+    assert "@" not in data.decode("utf-8-sig")  # no address, not even a hash column
+    assert "email" not in ",".join(HEADER)
+
+
+def test_private_rows_hold_real_names_only_when_asked(app):
+    letter = sample_letter()
+    rows = _csv(exported(letter, "csv", private=True))
     secret = next(r for r in rows if r["name"] == "Anne Secret")
     assert (secret["display"], secret["listed_as"]) == ("anonymous", "")
     sartre = next(r for r in rows if r["name"] == "Jean-Paul Sartre")
     assert sartre["listed_as"] == "J.-P. S."
-    assert dt.datetime.fromisoformat(rows[0]["confirmed_at"].replace("Z", "+00:00")).tzinfo is not None
-    assert "@" not in data.decode("utf-8-sig")  # no address, not even a hash column
-    assert "email" not in ",".join(HEADER)
+    for private, present in ((False, False), (True, True)):
+        workbook = load_workbook(io.BytesIO(exported(letter, "xlsx", private=private)))
+        cells = {cell.value for sheet in workbook.worksheets for row in sheet.iter_rows()
+                 for cell in row}
+        workbook.close()
+        assert ("Anne Secret" in cells) is present and ("Jean-Paul Sartre" in cells) is present
 
 
 def test_csv_neutralises_formulas(app):

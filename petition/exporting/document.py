@@ -43,8 +43,9 @@ class Kind(Enum):
 class Document:
     """Everything a format needs; the list is grouped on first use (csv and xlsx rows need not)."""
 
-    def __init__(self, letter: Letter, lang: str, layout: str = PRESS) -> None:
+    def __init__(self, letter: Letter, lang: str, layout: str = PRESS, private: bool = False) -> None:
         self.letter, self.lang, self.layout = letter, lang, layout
+        self.private = private  # csv/xlsx: real names of those who chose initials or none
         text = letter.text_for(lang)
         self.title = clean(text.title)
         self.body = text.body or ""  # Markdown, as the organiser wrote it
@@ -145,9 +146,9 @@ def list_digest(sections: list[Section], lang: str) -> str:
     return digest.hexdigest()
 
 
-def build(letter: Letter, lang: str, layout: str = PRESS) -> Document:
+def build(letter: Letter, lang: str, layout: str = PRESS, private: bool = False) -> Document:
     """The letter's list in `lang`, as `layout` shows it."""
-    return Document(letter, lang, layout)
+    return Document(letter, lang, layout, private)
 
 
 _markdown = MarkdownIt("commonmark", {"html": False})

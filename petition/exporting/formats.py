@@ -51,28 +51,33 @@ def check_lang(lang: str) -> str:
     return normalized
 
 
-def export(letter: Letter, fmt: str, lang: str, layout: str, out: BinaryIO) -> Document:
+def export(letter: Letter, fmt: str, lang: str, layout: str, out: BinaryIO,
+           private: bool = False) -> Document:
     """Write the letter's list to `out`."""
     module = renderer(fmt)
     if layout not in LAYOUTS:
         raise UnknownLayout(f"unknown layout {layout!r}; choose press or submission")
-    document = build(letter, check_lang(lang), layout)
+    document = build(letter, check_lang(lang), layout, private)
     module.render(document, out)
     return document
 
 
-def default_name(letter: Letter, fmt: str, lang: str, layout: str = PRESS) -> str:
-    return f"{letter.slug}-{layout}-{lang}.{fmt}"
+def default_name(letter: Letter, fmt: str, lang: str, layout: str = PRESS,
+                 private: bool = False) -> str:
+    suffix = "-private" if private else ""
+    return f"{letter.slug}-{layout}-{lang}{suffix}.{fmt}"
 
 
-def export_to_path(letter: Letter, fmt: str, lang: str, layout: str, path: Path) -> Path:
+def export_to_path(letter: Letter, fmt: str, lang: str, layout: str, path: Path,
+                   private: bool = False) -> Path:
     """Export into `path`, replacing it only once the whole file is written."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as out:
-            export(letter, fmt, lang, layout, out)
-        os.chmod(temporary, 0o644)
+            export(letter, fmt, lang, layout, out, private)
+        # Private rows stay readable by their owner only.
+        os.chmod(temporary, 0o600 if private else 0o644)
         os.replace(temporary, path)
     except BaseException:
         os.unlink(temporary)

@@ -1,8 +1,9 @@
 """One row per confirmed signature, for the organiser's spreadsheets (csv, xlsx).
 
 Every moderation state is included, with its column, so held organisations can be reviewed.
-Individuals who asked not to be listed are in the rows with their name: these files are
-the organiser's own records, never the public list (that is `listed_as`). No email column:
+Individuals who asked to appear as initials or not at all keep that choice here too (name
+as listed, affiliation blank) unless the organiser asks for `private` rows: a spreadsheet
+gets forwarded, and these signatories may be at risk. No email column:
 addresses are never stored in plain text, and are deleted once a signature is confirmed.
 """
 from __future__ import annotations
@@ -15,7 +16,7 @@ from sqlalchemy import select
 from .. import countries
 from ..collation import cyrillic_first, is_cyrillic, sort_key, stored_key
 from ..extensions import db
-from ..models import CONFIRMED, ORGANIZATION, Letter, Signature
+from ..models import CONFIRMED, FULL, ORGANIZATION, Letter, Signature
 from .grouping import listed_name
 
 COLUMNS = (
@@ -77,7 +78,7 @@ def _runs(rows: list[tuple]) -> dict[tuple[str, str], list[tuple]]:
     return runs
 
 
-def signature_rows(letter: Letter, lang: str) -> Iterator[tuple]:
+def signature_rows(letter: Letter, lang: str, private: bool = False) -> Iterator[tuple]:
     """Tuples in COLUMNS order, in the order of the list: organisations, then individuals,
     by heading, by name. Text is raw: formats apply text.cell(); times are raw too (iso()).
     """
@@ -99,6 +100,8 @@ def signature_rows(letter: Letter, lang: str) -> Iterator[tuple]:
         for (id_, signer_type, name, affiliation, country, display, moderation, source, language,
              created_at, confirmed_at, _unkeyed) in run:
             listed = name if signer_type == ORGANIZATION else listed_name(signer_type, name, affiliation, display)
+            if not private and signer_type != ORGANIZATION and display != FULL:
+                name, affiliation = listed or "", None
             yield (
                 id_, signer_type, name, affiliation or "", country, label, display, listed or "",
                 moderation, source, language, created_at, confirmed_at,

@@ -93,7 +93,7 @@ def _signature_rows(document: Document) -> Iterator[str]:
     yield _row(1, letters, COLUMNS, _BOLD)
     texts = [index for index, column in enumerate(COLUMNS) if column in TEXT_COLUMNS]
     times = [index for index, column in enumerate(COLUMNS) if column in TIME_COLUMNS]
-    for number, row in enumerate(signature_rows(document.letter, document.lang), start=2):
+    for number, row in enumerate(signature_rows(document.letter, document.lang, document.private), start=2):
         values = list(row)
         for index in texts:
             values[index] = text.cell(values[index])
