@@ -72,7 +72,9 @@ class Config:
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
     EXPORT_DIR = os.environ.get("EXPORT_DIR", str(BASE_DIR / "exports"))
-    SEED_DEMO = _bool("SEED_DEMO", False)
+    # Above this many listed individuals the page shows counts per country and links to the
+    # full press list: 70,000 names would make a page of several megabytes.
+    PUBLIC_NAMES_LIMIT = _int("PUBLIC_NAMES_LIMIT", 2000)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None  # tie the token to the session, not a clock: long letters take time

@@ -174,3 +174,24 @@ def test_rate_limit_on_signing(database_url, tmp_path, storage):
         assert count(Signature) == 3
         db.session.remove()
         db.engine.dispose()
+
+
+def test_draft_letters_are_not_public(client, app):
+    make_letter(status="draft")
+    assert client.get("/letters/appeal").status_code == 404
+    assert client.get("/letters/appeal.json").status_code == 404
+    assert client.post("/letters/appeal/sign", data=sign_form()).status_code == 404
+
+
+def test_many_individuals_show_as_counts_with_the_full_list_linked(client, app):
+    app.config["PUBLIC_NAMES_LIMIT"] = 3
+    letter = make_letter()
+    make_signature(letter, name="Listed Organisation", country="FR")
+    for number in range(4):
+        make_signature(letter, signer_type=INDIVIDUAL, name=f"Person {number}", country="DE")
+    page = client.get("/letters/appeal?lang=en").get_data(as_text=True)
+    assert "Listed Organisation" in page
+    assert "Person 0" not in page and "Too many to list" in page
+    assert "/letters/appeal/signatories.txt?lang=en" in page
+    full = client.get("/letters/appeal/signatories.txt?lang=en").get_data(as_text=True)
+    assert all(f"Person {n}" in full for n in range(4))

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, jsonify, request
 from .. import countries, counting
 from ..i18n import normalize
 from ..letters import LetterNotFound, get_letter
+from ..models import DRAFT
 from .public import current_lang
 
 bp = Blueprint("api", __name__)
@@ -16,6 +17,8 @@ def letter_json(slug: str):
     try:
         letter = get_letter(slug)
     except LetterNotFound:
+        abort(404)
+    if letter.status == DRAFT:
         abort(404)
     lang = normalize(request.args.get("lang")) or current_lang()
     overrides = letter.labels_for(lang)

@@ -10,7 +10,7 @@ from ..exporting.grouping import group_signatories
 from ..extensions import db, limiter
 from ..forms import SignForm
 from ..letters import LetterNotFound, get_letter
-from ..models import OPEN, Letter
+from ..models import DRAFT, INDIVIDUAL, OPEN, Letter
 
 bp = Blueprint("public", __name__)
 
@@ -20,10 +20,14 @@ def current_lang() -> str:
 
 
 def _letter_or_404(slug: str) -> Letter:
+    """The letter, unless it does not exist or is still a draft."""
     try:
-        return get_letter(slug)
+        letter = get_letter(slug)
     except LetterNotFound:
         abort(404)
+    if letter.status == DRAFT:
+        abort(404)
+    return letter
 
 
 def _sign_form(letter: Letter, lang: str, **kwargs) -> SignForm:
@@ -31,8 +35,18 @@ def _sign_form(letter: Letter, lang: str, **kwargs) -> SignForm:
                     overrides=letter.labels_for(lang), **kwargs)
 
 
+def _names_collapsed(sections) -> bool:
+    """Whether individuals are too many to list on the page (the press list has them all)."""
+    listed = sum(len(group.names) for section in sections if section.signer_type == INDIVIDUAL
+                 for group in section.groups)
+    return listed > current_app.config["PUBLIC_NAMES_LIMIT"]
+
+
 def _render_letter(letter: Letter, form: SignForm, status: int = 200):
     lang = current_lang()
+    # A previous list while another request rebuilds it: a burst of visitors after a
+    # signature must not each pay for the rebuild.
+    sections = group_signatories(letter, lang, fresh=False)
     return make_response(
         render_template(
             "letters/show.html",
@@ -40,7 +54,8 @@ def _render_letter(letter: Letter, form: SignForm, status: int = 200):
             text=letter.text_for(lang),
             lang=lang,
             total=counting.public_count(letter.id),
-            sections=group_signatories(letter, lang),
+            sections=sections,
+            collapse_individuals=_names_collapsed(sections),
             form=form,
         ),
         status,
