@@ -1,7 +1,6 @@
 """`flask` commands. Thin: parse, call a use case, print the outcome."""
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import click

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from . import countries
 from .extensions import db
-from .models import CLOSED, OPEN, CountryLabel, Letter, LetterText
+from .models import CLOSED, DRAFT, OPEN, CountryLabel, Letter, LetterText
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -24,6 +24,14 @@ class LetterNotFound(LetterError):
 def get_letter(slug: str) -> Letter:
     letter = db.session.scalar(select(Letter).where(Letter.slug == slug))
     if letter is None:
+        raise LetterNotFound(f"no letter with slug {slug!r}")
+    return letter
+
+
+def get_public_letter(slug: str) -> Letter:
+    """The letter if the public may see it: drafts are as good as absent."""
+    letter = get_letter(slug)
+    if letter.status == DRAFT:
         raise LetterNotFound(f"no letter with slug {slug!r}")
     return letter
 

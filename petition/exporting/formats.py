@@ -10,7 +10,7 @@ from typing import BinaryIO
 
 from babel import Locale, UnknownLocaleError
 
-from ..models import DRAFT, Letter
+from ..models import Letter
 from .document import LAYOUTS, PRESS, Document, build
 
 FORMATS = ("txt", "md", "html", "docx", "odt", "pdf", "csv", "xlsx", "json")
@@ -84,7 +84,3 @@ def export_to_path(letter: Letter, fmt: str, lang: str, layout: str, path: Path,
         raise
     return path
 
-
-def is_public(letter: Letter) -> bool:
-    """Whether the letter's list may be served to anyone (drafts are not)."""
-    return letter.status != DRAFT

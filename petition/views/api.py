@@ -1,12 +1,11 @@
 """JSON for counters and widgets: public figures only."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, request
+from flask import Blueprint, jsonify, request
 
 from .. import countries, counting
 from ..i18n import normalize
-from ..letters import LetterNotFound, get_letter
-from ..models import DRAFT
+from . import public_letter_or_404
 from .public import current_lang
 
 bp = Blueprint("api", __name__)
@@ -14,12 +13,7 @@ bp = Blueprint("api", __name__)
 
 @bp.get("/letters/<slug>.json")
 def letter_json(slug: str):
-    try:
-        letter = get_letter(slug)
-    except LetterNotFound:
-        abort(404)
-    if letter.status == DRAFT:
-        abort(404)
+    letter = public_letter_or_404(slug)
     lang = normalize(request.args.get("lang")) or current_lang()
     overrides = letter.labels_for(lang)
     by_country = counting.counts_by_country(letter.id)

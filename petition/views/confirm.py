@@ -1,25 +1,31 @@
 """The confirmation link: GET shows one button, only POST confirms (mail scanners GET)."""
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, render_template
 
 from .. import countries, signing
 from ..i18n import prefer_content_language
+from ..models import Signature
 from .public import current_lang
 
 bp = Blueprint("confirm", __name__)
 
 
-def _problem(error: signing.SigningError, token: str):
+def _render_for(signature: Signature, template: str, **context) -> str:
+    """A page about one signature, in the signer's language unless the reader chose one."""
+    prefer_content_language(signature.lang)
     lang = current_lang()
+    letter = signature.letter
+    country = countries.display_name(signature.country, lang, letter.labels_for(lang))
+    return render_template(template, signature=signature, letter=letter,
+                           text=letter.text_for(lang), country=country, **context)
+
+
+def _problem(error: signing.SigningError, token: str):
     if isinstance(error, signing.LinkExpired):
         return render_template("confirm/expired.html", token=token), 410
     if isinstance(error, signing.AlreadyConfirmed):
-        prefer_content_language(error.signature.lang)
-        lang = current_lang()
-        letter = error.signature.letter
-        return render_template("confirm/already.html", letter=letter,
-                               text=letter.text_for(lang)), 200
+        return _render_for(error.signature, "confirm/already.html"), 200
     if isinstance(error, signing.LetterClosed):
         return render_template("confirm/closed.html"), 409
     return render_template("confirm/invalid.html"), 404
@@ -31,12 +37,7 @@ def ask(token: str):
         signature = signing.signature_for_link(token)
     except signing.SigningError as error:
         return _problem(error, token)
-    prefer_content_language(signature.lang)
-    lang = current_lang()
-    letter = signature.letter
-    country = countries.display_name(signature.country, lang, letter.labels_for(lang))
-    return render_template("confirm/ask.html", token=token, signature=signature,
-                           letter=letter, text=letter.text_for(lang), country=country)
+    return _render_for(signature, "confirm/ask.html", token=token)
 
 
 @bp.post("/confirm/<token>")
@@ -45,11 +46,7 @@ def confirm(token: str):
         signature = signing.confirm(token)
     except signing.SigningError as error:
         return _problem(error, token)
-    prefer_content_language(signature.lang)
-    lang = current_lang()
-    letter = signature.letter
-    return render_template("confirm/done.html", signature=signature, letter=letter,
-                           text=letter.text_for(lang))
+    return _render_for(signature, "confirm/done.html")
 
 
 @bp.post("/confirm/<token>/resend")

@@ -7,9 +7,9 @@ from flask import Blueprint, Response, abort, request
 from flask_babel import get_locale
 
 from ..exporting.document import PRESS
-from ..exporting.formats import PUBLIC_FORMATS, export, is_public, renderer
+from ..exporting.formats import PUBLIC_FORMATS, export, renderer
 from ..i18n import normalize
-from ..letters import LetterNotFound, get_letter
+from . import public_letter_or_404
 
 bp = Blueprint("exports", __name__)
 
@@ -19,12 +19,7 @@ def signatories(slug: str, fmt: str) -> Response:
     """The press list in txt, md or html; per-signature formats stay in the back office."""
     if fmt not in PUBLIC_FORMATS:
         abort(404)
-    try:
-        letter = get_letter(slug)
-    except LetterNotFound:
-        abort(404)
-    if not is_public(letter):
-        abort(404)
+    letter = public_letter_or_404(slug)
     lang = normalize(request.args.get("lang")) or str(get_locale())
     out = io.BytesIO()
     export(letter, fmt, lang, PRESS, out)

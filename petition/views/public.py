@@ -1,7 +1,7 @@
 """Public pages: the list of letters, a letter with its signatories, and signing."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, make_response, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _
 from sqlalchemy import select
 
@@ -9,25 +9,14 @@ from .. import counting, signing
 from ..exporting.grouping import group_signatories
 from ..extensions import db, limiter
 from ..forms import SignForm
-from ..letters import LetterNotFound, get_letter
-from ..models import DRAFT, INDIVIDUAL, OPEN, Letter
+from ..models import INDIVIDUAL, OPEN, Letter
+from . import public_letter_or_404
 
 bp = Blueprint("public", __name__)
 
 
 def current_lang() -> str:
     return str(get_locale())
-
-
-def _letter_or_404(slug: str) -> Letter:
-    """The letter, unless it does not exist or is still a draft."""
-    try:
-        letter = get_letter(slug)
-    except LetterNotFound:
-        abort(404)
-    if letter.status == DRAFT:
-        abort(404)
-    return letter
 
 
 def _sign_form(letter: Letter, lang: str, **kwargs) -> SignForm:
@@ -74,7 +63,7 @@ def index():
 
 @bp.get("/letters/<slug>")
 def show(slug: str):
-    letter = _letter_or_404(slug)
+    letter = public_letter_or_404(slug)
     return _render_letter(letter, _sign_form(letter, current_lang(), formdata=None))
 
 
@@ -85,7 +74,7 @@ def _sign_limit() -> str:
 @bp.post("/letters/<slug>/sign")
 @limiter.limit(_sign_limit, methods=["POST"])
 def sign(slug: str):
-    letter = _letter_or_404(slug)
+    letter = public_letter_or_404(slug)
     lang = current_lang()
     form = _sign_form(letter, lang)
     if not letter.is_open:
@@ -120,7 +109,7 @@ def sign(slug: str):
 
 @bp.get("/letters/<slug>/check-your-mail")
 def check_mail(slug: str):
-    letter = _letter_or_404(slug)
+    letter = public_letter_or_404(slug)
     return render_template("letters/check_mail.html", letter=letter,
                            text=letter.text_for(current_lang()),
                            hours=current_app.config["CONFIRM_MAX_AGE"] // 3600)
