@@ -16,6 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from flask_migrate import upgrade  # noqa: E402
+
+from petition import migrations  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 
 from petition import create_app  # noqa: E402
@@ -95,6 +97,7 @@ def build(path: Path, count: int = 100_000, seed: int = 2026) -> float:
     for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         stale.unlink(missing_ok=True)
     app = create_app(config(path))
+    migrations.bind(app)
     with app.app_context():
         upgrade()
         letter = Letter(slug=SLUG, status="open", default_lang="fr", place="Paris")

@@ -119,6 +119,9 @@ def init_app(app: Flask) -> None:
     from .exporting.cli import export_command, signatures_cli
     from .mail.cli import mail_cli
 
+    from .migrations import db_cli
+
+    app.cli.add_command(db_cli)
     app.cli.add_command(letter_cli)
     app.cli.add_command(mail_cli)
     app.cli.add_command(seed_demo_command)
