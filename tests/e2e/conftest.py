@@ -58,12 +58,13 @@ def live_app(database_url, tmp_path, smtp):
 
 @pytest.fixture(scope="session")
 def browser():
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+    executable = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
+    if not executable:
         skip_or_fail(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+        browser = playwright.chromium.launch(executable_path=executable, headless=True,
                                              args=CHROMIUM_ARGS)
         yield browser
         browser.close()
