@@ -106,6 +106,38 @@ def close_command(slug) -> None:
     click.echo(f"{slug} is closed.")
 
 
+def _moderation_commands(group: click.Group) -> None:
+    """`signatures held|approve|reject`: moderation of organisations on --moderate letters."""
+    from . import countries, moderation
+
+    @group.command("held")
+    @click.argument("slug")
+    def held_command(slug) -> None:
+        """List confirmed signatures waiting for approval."""
+        try:
+            waiting = moderation.held(slug)
+        except letters.LetterError as error:
+            _fail(error)
+        for signature in waiting:
+            country = countries.cldr_name(signature.country, "en")
+            click.echo(f"{signature.id}\t{signature.signer_type}\t{signature.name}\t{country}")
+        click.echo(f"{len(waiting)} held.")
+
+    for name, decide, verb in (("approve", moderation.approve, "approved"),
+                               ("reject", moderation.reject, "rejected")):
+        @group.command(name)
+        @click.argument("slug")
+        @click.argument("ids", nargs=-1, type=int, required=True)
+        def decide_command(slug, ids, decide=decide, verb=verb) -> None:
+            try:
+                count = decide(slug, list(ids))
+            except (letters.LetterError, moderation.ModerationError) as error:
+                _fail(error)
+            click.echo(f"{count} {verb}.")
+
+        decide_command.help = f"Mark signatures (by id) as {verb}."
+
+
 @click.command("seed-demo")
 def seed_demo_command() -> None:
     """Create the demo letter when the database has no letter yet."""
@@ -127,3 +159,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(export_command)
     app.cli.add_command(signatures_cli)
+    _moderation_commands(signatures_cli)
