@@ -75,6 +75,8 @@ class Config:
     # Above this many listed individuals the page shows counts per country and links to the
     # full press list: 70,000 names would make a page of several megabytes.
     PUBLIC_NAMES_LIMIT = _int("PUBLIC_NAMES_LIMIT", 2000)
+    # The largest form is a few hundred bytes: refuse big bodies before parsing them.
+    MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 64 * 1024)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None  # tie the token to the session, not a clock: long letters take time

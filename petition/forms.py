@@ -99,7 +99,7 @@ class SignForm(FlaskForm):
         validators=[DataRequired(_l("Please agree to the privacy notice to sign."))],
     )
     # Honeypot: hidden from people by CSS, filled in by naive bots.
-    website = StringField(_l("Leave this field empty"), validators=[Optional()])
+    website = StringField(_l("Leave this field empty"), validators=[Optional(), Length(max=200)])
 
     def __init__(self, *args, signer_types: tuple[str, ...] = (ORGANIZATION, INDIVIDUAL),
                  lang: str = "en", overrides: dict[str, str] | None = None, **kwargs) -> None:

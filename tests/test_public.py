@@ -195,3 +195,10 @@ def test_many_individuals_show_as_counts_with_the_full_list_linked(client, app):
     assert "/letters/appeal/signatories.txt?lang=en" in page
     full = client.get("/letters/appeal/signatories.txt?lang=en").get_data(as_text=True)
     assert all(f"Person {n}" in full for n in range(4))
+
+
+def test_oversized_post_is_refused_before_parsing(client, app):
+    make_letter()
+    response = client.post("/letters/appeal/sign", data=sign_form(name="x" * 100_000))
+    assert response.status_code == 413
+    assert count(Signature) == 0

@@ -17,6 +17,11 @@ def init_app(app: Flask) -> None:
         message = _("The form expired or was sent from another site. Please reload the page and try again.")
         return render_template("error.html", title=_("Please try again"), message=message), 400
 
+    @app.errorhandler(413)
+    def too_large(error):
+        message = _("What you sent is far larger than this form takes. Nothing was recorded.")
+        return render_template("error.html", title=_("Too large"), message=message), 413
+
     @app.errorhandler(429)
     def too_many(error):
         message = _("Too many attempts from your connection. Please wait a few minutes and try again.")
