@@ -117,6 +117,8 @@ def main() -> None:
     layouts = ("press", "submission") if args.submission else ("press",)
     ok = _exports(tuple(args.formats), layouts)
     print("\nall within the limits" if ok else "\nSOME EXPORTS OVER THEIR LIMIT")
+    print()
+    subprocess.run([PYTHON, str(HERE / "signing.py")], check=True)
 
 
 if __name__ == "__main__":

@@ -88,13 +88,21 @@ def group_rank(code: str) -> int:
 
 def country_choices(lang: str, overrides: dict[str, str] | None = None) -> list[tuple[str, str]]:
     """(code, name) pairs for a select: countries in collation order, then the scopes."""
+    return list(_choices(lang, tuple(sorted((overrides or {}).items()))))
+
+
+@lru_cache(maxsize=256)
+def _choices(lang: str, overrides: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    # Every sign form builds this list: sorting 250 names costs ~1 ms, so keep it per
+    # language and label set (labels change rarely; a new set is a new key).
+    labels = dict(overrides)
     countries = sorted_by(
-        [(code, display_name(code, lang, overrides)) for code in country_codes()],
+        [(code, display_name(code, lang, labels)) for code in country_codes()],
         key=lambda pair: pair[1],
         lang=lang,
     )
-    scopes = [(code, display_name(code, lang, overrides)) for code in SCOPES]
-    return countries + scopes
+    scopes = [(code, display_name(code, lang, labels)) for code in SCOPES]
+    return tuple(countries + scopes)
 
 
 # --- Resolving what people type ("Allemagne", "Etats-Unis", "Германия", "DE") to a code ---
