@@ -1,28 +1,16 @@
-"""Public counts: confirmed signatures that moderation lets through."""
+"""Public counts: confirmed signatures that moderation lets through (Signature.is_public)."""
 from __future__ import annotations
 
 from sqlalchemy import func, select
 
 from .extensions import db
-from .models import CONFIRMED, PUBLIC_MODERATION, Signature
-
-
-def _public(letter_id: int):
-    return (
-        Signature.letter_id == letter_id,
-        Signature.status == CONFIRMED,
-        Signature.moderation.in_(PUBLIC_MODERATION),
-    )
-
-
-def public_count(letter_id: int) -> int:
-    return db.session.scalar(select(func.count(Signature.id)).where(*_public(letter_id))) or 0
+from .models import Signature
 
 
 def counts_by_country(letter_id: int) -> dict[str, int]:
     rows = db.session.execute(
         select(Signature.country, func.count(Signature.id))
-        .where(*_public(letter_id))
+        .where(Signature.letter_id == letter_id, Signature.is_public)
         .group_by(Signature.country)
     )
     return {country: count for country, count in rows}
@@ -34,11 +22,7 @@ def public_counts(letter_ids: list[int]) -> dict[int, int]:
         return {}
     rows = db.session.execute(
         select(Signature.letter_id, func.count(Signature.id))
-        .where(
-            Signature.letter_id.in_(letter_ids),
-            Signature.status == CONFIRMED,
-            Signature.moderation.in_(PUBLIC_MODERATION),
-        )
+        .where(Signature.letter_id.in_(letter_ids), Signature.is_public)
         .group_by(Signature.letter_id)
     )
     return dict(rows.all())

@@ -15,8 +15,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
     event,
 )
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .collation import stored_key
@@ -166,9 +169,15 @@ class Signature(db.Model):
 
     letter: Mapped[Letter] = relationship()
 
-    @property
+    # One definition of "counted and listed", in Python and in SQL alike.
+    @hybrid_property
     def is_public(self) -> bool:
         return self.status == CONFIRMED and self.moderation in PUBLIC_MODERATION
+
+    @is_public.inplace.expression
+    @classmethod
+    def _is_public_expression(cls) -> ColumnElement[bool]:
+        return and_(cls.status == CONFIRMED, cls.moderation.in_(PUBLIC_MODERATION))
 
 
 @event.listens_for(Signature, "before_insert")

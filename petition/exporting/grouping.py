@@ -24,12 +24,10 @@ from ..collation import cyrillic_first, is_cyrillic, sort_key, stored_key
 from ..extensions import db
 from ..models import (
     ANONYMOUS,
-    CONFIRMED,
     FULL,
     INDIVIDUAL,
     INITIALS,
     ORGANIZATION,
-    PUBLIC_MODERATION,
     Letter,
     Signature,
 )
@@ -100,8 +98,7 @@ def public_rows(letter_id: int) -> list[tuple]:
         table.c.collation_key,
     ).where(
         table.c.letter_id == letter_id,
-        table.c.status == CONFIRMED,
-        table.c.moderation.in_(PUBLIC_MODERATION),
+        Signature.is_public,
     )
     result = db.session.connection().execute(query)
     try:

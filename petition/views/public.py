@@ -6,7 +6,7 @@ from flask_babel import get_locale, gettext as _
 from sqlalchemy import select
 
 from .. import counting, signing
-from ..exporting.grouping import group_signatories
+from ..exporting.grouping import group_signatories, total
 from ..extensions import db, limiter
 from ..forms import SignForm
 from ..models import INDIVIDUAL, OPEN, Letter
@@ -42,7 +42,7 @@ def _render_letter(letter: Letter, form: SignForm, status: int = 200):
             letter=letter,
             text=letter.text_for(lang),
             lang=lang,
-            total=counting.public_count(letter.id),
+            total=total(sections),  # the same snapshot as the list shown
             sections=sections,
             collapse_individuals=_names_collapsed(sections),
             form=form,
