@@ -56,8 +56,9 @@ class Config:
     MAIL_TLS_VERIFY = _bool("MAIL_TLS_VERIFY", True)
     MAIL_TLS_CA_FILE = os.environ.get("MAIL_TLS_CA_FILE") or None
     MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT", "20"))
-    # Seconds between two mails to one address about one letter: stops mail-bombing a victim.
-    MAIL_RESEND_INTERVAL = _int("MAIL_RESEND_INTERVAL", 600)
+    # Mails to one address about one letter in an hour (e-petitions allows five per
+    # signature): enough for "already signed" and corrections, too few to bomb a mailbox.
+    MAIL_PER_ADDRESS_PER_HOUR = _int("MAIL_PER_ADDRESS_PER_HOUR", 5)
     CONFIRM_MAX_AGE = _int("CONFIRM_MAX_AGE", 72 * 3600)
     # Never-confirmed signatures are deleted this long after their last link was sent.
     UNCONFIRMED_RETENTION = _int("UNCONFIRMED_RETENTION", 7 * 24 * 3600)

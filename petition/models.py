@@ -1,7 +1,9 @@
 """Database models. Countries are stored as codes, addresses never in plain text."""
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import secrets
 from typing import Optional
 
 from sqlalchemy import (
@@ -29,6 +31,19 @@ from .extensions import db
 def utcnow() -> dt.datetime:
     """Naive UTC: SQLite keeps no zone, so every timestamp is UTC by convention."""
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def new_public_id() -> str:
+    """A random identifier for links and files: a sequential id would tell who signed when.
+
+    120 bits in lower-case base32: safe in URLs and file names, and never read as a number
+    or a formula by a spreadsheet (no leading -, =, + or @).
+    """
+    return base64.b32encode(secrets.token_bytes(15)).decode("ascii").lower()
+
+
+def new_nonce() -> str:
+    return secrets.token_hex(16)
 
 
 # Letter states.
@@ -70,6 +85,9 @@ class Letter(db.Model):
     accepts_individuals: Mapped[bool] = mapped_column(Boolean, default=True)
     moderate_organizations: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # Bumped in the same transaction as any change to what the public list shows (confirmed
+    # signatures, moderation, labels, texts): every cache of the list is keyed on it.
+    list_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     texts: Mapped[list["LetterText"]] = relationship(
         back_populates="letter", cascade="all, delete-orphan", order_by="LetterText.lang"
@@ -138,11 +156,11 @@ class Signature(db.Model):
     __table_args__ = (
         UniqueConstraint("letter_id", "email_hash"),
         Index("ix_signature_letter_public", "letter_id", "status", "moderation"),
-        # Covers the cheap "has this letter's list changed?" check of the grouping cache.
-        Index("ix_signature_letter_updated", "letter_id", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # What links, pages and files show instead of `id`.
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
     letter_id: Mapped[int] = mapped_column(ForeignKey("letter.id", ondelete="CASCADE"))
     signer_type: Mapped[str] = mapped_column(String(12))
     name: Mapped[str] = mapped_column(String(200))
@@ -157,14 +175,22 @@ class Signature(db.Model):
     # and only while mail may still need it.
     email_hash: Mapped[Optional[str]] = mapped_column(String(64))
     email_encrypted: Mapped[Optional[bytes]] = mapped_column(LargeBinary)
-    token_nonce: Mapped[str] = mapped_column(String(32))
+    # The link to the first submission carries (public_id, token_nonce); later submissions
+    # while pending are SignatureVersion rows with links of their own.
+    token_nonce: Mapped[str] = mapped_column(String(32), default=new_nonce)
+    link_issued_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
     ip_hash: Mapped[Optional[str]] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
     confirmed_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
     last_mailed_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
-    # UCA key of `name` (collation.stored_key), so lists of 100k names sort without computing
-    # 100k keys. Filled on every ORM insert/update below; bulk writers must set it themselves.
+    # The per-address mail cap: mails queued since mail_window_start (a one-hour window).
+    mail_window_start: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    mail_window_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # UCA key (collation.stored_key) of the line the list shows: the name, or the initials of
+    # those who chose initials; none for the unlisted. Never derived from a hidden name, so
+    # sorting by it reveals nothing. Filled on every ORM insert/update below (list_key());
+    # bulk writers must set it themselves.
     collation_key: Mapped[Optional[bytes]] = mapped_column(LargeBinary)
 
     letter: Mapped[Letter] = relationship()
@@ -180,22 +206,74 @@ class Signature(db.Model):
         return and_(cls.status == CONFIRMED, cls.moderation.in_(PUBLIC_MODERATION))
 
 
+def initials(name: str) -> str:
+    """"Jean-Paul Sartre" → "J.-P. S."."""
+    parts = []
+    for word in name.split():
+        pieces = [piece[0] + "." for piece in word.split("-") if piece]
+        parts.append("-".join(pieces))
+    return " ".join(parts)
+
+
+def list_key(signer_type: str, name: str, display: str) -> bytes | None:
+    """The stored sort key of a signature: from what the list shows, never a hidden name."""
+    if signer_type == ORGANIZATION or display == FULL:
+        return stored_key(name or "")
+    if display == INITIALS:
+        return stored_key(initials(name or ""))
+    return None
+
+
 @event.listens_for(Signature, "before_insert")
 @event.listens_for(Signature, "before_update")
 def _fill_collation_key(mapper, connection, target: Signature) -> None:
-    target.collation_key = stored_key(target.name or "")
+    target.collation_key = list_key(target.signer_type, target.name, target.display)
+
+
+class SignatureVersion(db.Model):
+    """A later submission for a still-pending signature, with a link of its own.
+
+    A re-submission never rewrites what an earlier link confirms: each link confirms exactly
+    the details it was sent with. Deleted when the signature is confirmed or purged.
+    """
+
+    __tablename__ = "signature_version"
+    __table_args__ = (UniqueConstraint("signature_id", "nonce"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    signature_id: Mapped[int] = mapped_column(ForeignKey("signature.id", ondelete="CASCADE"))
+    nonce: Mapped[str] = mapped_column(String(32), default=new_nonce)
+    signer_type: Mapped[str] = mapped_column(String(12))
+    name: Mapped[str] = mapped_column(String(200))
+    affiliation: Mapped[Optional[str]] = mapped_column(String(200))
+    country: Mapped[str] = mapped_column(String(16))
+    display: Mapped[str] = mapped_column(String(10), default=FULL)
+    lang: Mapped[str] = mapped_column(String(8), default="en")
+    link_issued_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # The mail carrying this version's link while it waits for the per-address cap: a later
+    # submission within the same wait replaces both.
+    mail_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("outbox_mail.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    signature: Mapped[Signature] = relationship()
 
 
 class OutboxMail(db.Model):
     """A mail waiting for delivery. Recipient and bodies are cleared once delivered."""
 
     __tablename__ = "outbox_mail"
-    __table_args__ = (Index("ix_outbox_mail_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_mail_due", "status", "next_attempt_at"),
+        Index("ix_outbox_mail_signature_id", "signature_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(30))
     recipient_encrypted: Mapped[Optional[bytes]] = mapped_column(LargeBinary)
-    subject: Mapped[str] = mapped_column(String(300), default="")
+    # Text, not a String(n): a 300-character title plus a translated prefix must fit.
+    subject: Mapped[str] = mapped_column(Text, default="")
     body_text: Mapped[Optional[str]] = mapped_column(Text)
     body_html: Mapped[Optional[str]] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(10), default=MAIL_QUEUED)

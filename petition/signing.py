@@ -1,6 +1,9 @@
-"""Signing use cases: sign() and confirm(). Plain values in, typed exceptions out.
+"""Signing use cases: sign(), confirm(), resend_confirmation(). Plain values in, typed
+exceptions out. Nothing here looks at the request, the session or flash.
 
-Nothing here looks at the request, the session or flash: the views translate outcomes.
+What a link confirms is what the signer saw: a re-submission for a pending signature never
+rewrites it, but gets a link of its own (SignatureVersion) that confirms exactly its
+details; the address's owner picks in the mailbox. Links carry random identifiers only.
 """
 from __future__ import annotations
 
@@ -9,17 +12,15 @@ import secrets
 from dataclasses import dataclass
 from enum import Enum
 
-from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import addresses, tokens
+from . import addresses, mail_cap, tokens
 from .extensions import db
-from .letters import LetterNotFound, get_letter
+from .letters import LetterNotFound, bump_list_version, get_letter
 from .mail import messages
 from .models import (
     CONFIRMED,
-    INDIVIDUAL,
     FULL,
     MOD_HELD,
     MOD_NONE,
@@ -28,8 +29,12 @@ from .models import (
     WITHDRAWN,
     Letter,
     Signature,
+    SignatureVersion,
+    list_key,
+    new_nonce,
     utcnow,
 )
+from .submissions import Link, Submission
 
 
 class SigningError(Exception):
@@ -45,19 +50,19 @@ class SignerTypeRefused(SigningError):
 
 
 class InvalidLink(SigningError):
-    """The confirmation link was tampered with, or belongs to no signature."""
+    """The confirmation link was tampered with, or belongs to no pending signature."""
 
 
 class LinkExpired(SigningError):
-    """The confirmation link is older than CONFIRM_MAX_AGE; a new one may be sent."""
+    """The link is older than CONFIRM_MAX_AGE; a new one may be sent."""
 
-    def __init__(self, signature_id: int) -> None:
+    def __init__(self, link: Link) -> None:
         super().__init__("link expired")
-        self.signature_id = signature_id
+        self.link = link
 
 
 class AlreadyConfirmed(SigningError):
-    """The link was used before: the signature is already confirmed."""
+    """The signature behind the link is already confirmed."""
 
     def __init__(self, signature: Signature) -> None:
         super().__init__("already confirmed")
@@ -68,9 +73,8 @@ class SignOutcome(Enum):
     """What sign() did. The visitor sees the same page whatever it is: no leak."""
 
     CREATED = "created"
-    CONFIRMATION_RESENT = "confirmation_resent"
+    CONFIRMATION_SENT = "confirmation_sent"
     ALREADY_SIGNED_MAILED = "already_signed_mailed"
-    MAIL_THROTTLED = "mail_throttled"
 
 
 @dataclass(frozen=True)
@@ -86,9 +90,14 @@ class SignatureDetails:
     display: str = FULL
     ip: str | None = None
 
+    def submission(self) -> Submission:
+        return Submission.make(signer_type=self.signer_type, name=self.name,
+                               affiliation=self.affiliation, country=self.country,
+                               display=self.display, lang=self.lang)
+
 
 def sign(slug: str, details: SignatureDetails) -> SignOutcome:
-    """Record a pending signature and queue its confirmation mail, in one transaction."""
+    """Record a pending submission and queue its confirmation mail, in one transaction."""
     letter = _open_letter(slug)
     if details.signer_type not in letter.signer_types:
         raise SignerTypeRefused(details.signer_type)
@@ -113,139 +122,199 @@ def _open_letter(slug: str) -> Letter:
     return letter
 
 
-def _find(letter_id: int, email_hash: str) -> Signature | None:
+def _find(letter_id: int, email_hash: str) -> int | None:
     return db.session.scalar(
-        select(Signature).where(
+        select(Signature.id).where(
             Signature.letter_id == letter_id, Signature.email_hash == email_hash
         )
     )
 
 
-def _apply(signature: Signature, details: SignatureDetails) -> None:
-    signature.signer_type = details.signer_type
-    signature.name = details.name
-    signature.affiliation = details.affiliation or None
-    signature.country = details.country
-    # Organisations are always listed by name; only individuals may hide.
-    signature.display = details.display if details.signer_type == INDIVIDUAL else FULL
-    signature.lang = details.lang
-    signature.email_encrypted = addresses.encrypt(details.email)
-    signature.ip_hash = addresses.ip_hash(details.ip)
-
-
 def _create(letter: Letter, details: SignatureDetails, email_hash: str) -> SignOutcome:
+    now = utcnow()
     signature = Signature(
         letter_id=letter.id,
         status=PENDING,
         email_hash=email_hash,
-        token_nonce=secrets.token_hex(16),
-        last_mailed_at=utcnow(),
+        email_encrypted=addresses.encrypt(details.email),
+        ip_hash=addresses.ip_hash(details.ip),
+        link_issued_at=now,
+        last_mailed_at=now,
+        mail_window_start=now,
+        mail_window_count=1,
+        **details.submission().values(),
     )
-    _apply(signature, details)
     db.session.add(signature)
-    db.session.flush()  # the id goes into the token; the unique key fires here
-    messages.queue_confirmation(signature, letter, details.email)
+    db.session.flush()  # the unique key fires here
+    messages.queue_confirmation(letter, Link(signature), details.email)
     db.session.commit()
     return SignOutcome.CREATED
 
 
-def _claim_mail_slot(signature: Signature) -> bool:
-    """Atomically take the right to mail this address about this letter now.
-
-    A conditional UPDATE, so two concurrent duplicates cannot both send: at most one mail
-    per address per letter per MAIL_RESEND_INTERVAL.
-    """
+def _sign_again(letter: Letter, signature_id: int, details: SignatureDetails) -> SignOutcome:
+    mail_cap.lock(signature_id)  # one request per address at a time, until commit
+    signature = db.session.get(Signature, signature_id, populate_existing=True)
     now = utcnow()
-    cutoff = now - dt.timedelta(seconds=current_app.config["MAIL_RESEND_INTERVAL"])
-    result = db.session.execute(
-        update(Signature)
-        .where(
-            Signature.id == signature.id,
-            or_(Signature.last_mailed_at.is_(None), Signature.last_mailed_at <= cutoff),
-        )
-        .values(last_mailed_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1
-
-
-def _sign_again(letter: Letter, signature: Signature, details: SignatureDetails) -> SignOutcome:
-    if not _claim_mail_slot(signature):
-        db.session.rollback()
-        return SignOutcome.MAIL_THROTTLED
-    db.session.refresh(signature)
+    send_at = mail_cap.next_send_time(signature, now)
+    if send_at > now:
+        mail_cap.drop_waiting(signature.id, now)
+    signature.last_mailed_at = send_at  # unconfirmed rows are kept this long after it
     if signature.status == CONFIRMED:
-        messages.queue_already_signed(signature, letter, details.email, details.lang)
+        messages.queue_already_signed(signature, letter, details.email, details.lang, send_at)
         db.session.commit()
         return SignOutcome.ALREADY_SIGNED_MAILED
+    submission = details.submission()
     if signature.status == WITHDRAWN:
-        signature.status = PENDING
-        signature.token_nonce = secrets.token_hex(16)
-    # Still pending: the latest submission wins, and the confirm page shows it before the click.
-    _apply(signature, details)
-    messages.queue_confirmation(signature, letter, details.email)
+        _reopen(signature, submission)
+    signature.email_encrypted = addresses.encrypt(details.email)
+    link, is_new = _link_for(signature, submission, now, send_at)
+    mail = messages.queue_confirmation(letter, link, details.email, send_at)
+    if is_new and send_at > now:
+        db.session.flush()
+        link.version.mail_id = mail.id  # a later request in the same wait replaces both
     db.session.commit()
-    return SignOutcome.CONFIRMATION_RESENT
+    return SignOutcome.CONFIRMATION_SENT
 
 
-def signature_for_link(token: str) -> Signature:
-    """The pending signature a confirmation link points at (for the page with the button)."""
+def _reopen(signature: Signature, submission: Submission) -> None:
+    """A withdrawn signature signed again: a fresh start, no earlier link works."""
+    db.session.execute(delete(SignatureVersion).where(SignatureVersion.signature_id == signature.id))
+    for name, value in submission.values().items():
+        setattr(signature, name, value)
+    signature.status = PENDING
+    signature.token_nonce = new_nonce()
+    signature.link_issued_at = None  # expired: _link_for() issues it anew
+
+
+def _link_for(signature: Signature, submission: Submission, now: dt.datetime,
+              send_at: dt.datetime) -> tuple[Link, bool]:
+    """The link for `submission`: an earlier one listing it alike, else a new version."""
+    versions = db.session.scalars(
+        select(SignatureVersion).where(SignatureVersion.signature_id == signature.id)
+        .order_by(SignatureVersion.id)
+    )
+    for link in [Link(signature)] + [Link(signature, version) for version in versions]:
+        if link.submission.lists_like(submission):
+            if link.expired(now):
+                link.renew(send_at)
+            return link, False
+    version = SignatureVersion(signature_id=signature.id, link_issued_at=send_at,
+                               **submission.values())
+    db.session.add(version)
+    db.session.flush()
+    return Link(signature, version), True
+
+
+def find_link(token: str) -> Link:
+    """The pending signature and the submission a confirmation link points at."""
     try:
-        signature_id, nonce = tokens.read_confirm_token(token)
-    except tokens.SignatureExpired:
-        payload = tokens.expired_token_payload(token)
-        if payload is None:
-            raise InvalidLink()
-        raise LinkExpired(payload[0])
+        public_id, nonce = tokens.read_confirm_token(token)
     except tokens.BadSignature:
         raise InvalidLink()
-    signature = db.session.get(Signature, signature_id)
-    if signature is None or not secrets.compare_digest(signature.token_nonce, nonce):
+    signature = db.session.scalar(
+        select(Signature).where(Signature.public_id == public_id)
+        .execution_options(populate_existing=True)
+    )
+    if signature is None:
         raise InvalidLink()
     if signature.status == CONFIRMED:
+        # Any link made for it, the one used or one it superseded: we signed the token.
         raise AlreadyConfirmed(signature)
     if signature.status != PENDING:
         raise InvalidLink()
-    return signature
+    if secrets.compare_digest(signature.token_nonce, nonce):
+        link = Link(signature)
+    else:
+        version = db.session.scalar(
+            select(SignatureVersion).where(SignatureVersion.signature_id == signature.id,
+                                           SignatureVersion.nonce == nonce)
+            .execution_options(populate_existing=True)
+        )
+        if version is None:
+            raise InvalidLink()
+        link = Link(signature, version)
+    if link.expired(utcnow()):
+        raise LinkExpired(link)
+    return link
 
 
 def confirm(token: str) -> Signature:
-    """Confirm the signature behind `token`. Safe against double clicks and races."""
-    signature = signature_for_link(token)
+    """Confirm exactly the submission behind `token`. Safe against double clicks and races."""
+    link = find_link(token)
+    signature, submission = link.signature, link.submission
     letter = signature.letter
     if not letter.is_open:
         raise LetterClosed(letter.slug)
-    held = signature.signer_type == ORGANIZATION and letter.moderate_organizations
+    held = submission.signer_type == ORGANIZATION and letter.moderate_organizations
+    now = utcnow()
     result = db.session.execute(
         update(Signature)
-        .where(Signature.id == signature.id, Signature.status == PENDING)
+        # Still pending and not reopened since the link was read: one confirmation wins.
+        .where(Signature.id == signature.id, Signature.status == PENDING,
+               Signature.token_nonce == signature.token_nonce)
         .values(
             status=CONFIRMED,
-            confirmed_at=utcnow(),
+            confirmed_at=now,
             moderation=MOD_HELD if held else MOD_NONE,
             # Mail no longer needs the address: keep only the keyed hash for duplicates.
             email_encrypted=None,
+            collation_key=list_key(submission.signer_type, submission.name, submission.display),
+            **submission.values(),
         )
         .execution_options(synchronize_session=False)
     )
+    if result.rowcount != 1:
+        db.session.rollback()
+        return _confirmed_meanwhile(signature)
+    mail_cap.drop_waiting(signature.id, now)  # links to other versions: no longer of use
+    db.session.execute(delete(SignatureVersion).where(SignatureVersion.signature_id == signature.id)
+                       .execution_options(synchronize_session=False))
+    if not held:
+        bump_list_version(letter.id)
     db.session.commit()
     db.session.refresh(signature)
-    if result.rowcount != 1:
-        raise AlreadyConfirmed(signature)
     return signature
 
 
-def resend_confirmation(signature_id: int) -> None:
-    """Send a fresh link for a pending signature whose link expired (throttled, silent)."""
-    signature = db.session.get(Signature, signature_id)
-    if signature is None or signature.status != PENDING or not signature.email_encrypted:
-        return
-    if not _claim_mail_slot(signature):
+def _confirmed_meanwhile(signature: Signature) -> Signature:
+    db.session.refresh(signature)
+    if signature.status == CONFIRMED:
+        raise AlreadyConfirmed(signature)
+    raise InvalidLink()
+
+
+def resend_confirmation(token: str) -> None:
+    """Mail a new link for the submission behind an expired link (capped, silent)."""
+    try:
+        link = find_link(token)
+    except LinkExpired as expired:
+        link = expired.link
+    else:
+        return  # still valid: the mail already holds it
+    signature = link.signature
+    mail_cap.lock(signature.id)
+    try:
+        link = find_link(token)  # again under the lock: a concurrent resend may have won
+    except LinkExpired as expired:
+        link = expired.link
+    except SigningError:
         db.session.rollback()
         return
-    db.session.refresh(signature)
-    email = addresses.decrypt(signature.email_encrypted)
-    messages.queue_confirmation(signature, signature.letter, email)
+    else:
+        db.session.rollback()
+        return
+    signature = link.signature
+    if not signature.email_encrypted:
+        db.session.rollback()
+        return
+    now = utcnow()
+    send_at = mail_cap.next_send_time(signature, now)
+    if send_at > now:
+        mail_cap.drop_waiting(signature.id, now)
+    signature.last_mailed_at = send_at
+    link.renew(send_at)
+    messages.queue_confirmation(signature.letter, link, addresses.decrypt(signature.email_encrypted),
+                                send_at)
     db.session.commit()
 
 
@@ -260,7 +329,7 @@ __all__ = [
     "SignerTypeRefused",
     "SigningError",
     "confirm",
+    "find_link",
     "resend_confirmation",
     "sign",
-    "signature_for_link",
 ]

@@ -6,6 +6,7 @@ import secrets
 
 from petition import addresses
 from petition.extensions import db
+from petition.letters import bump_list_version
 from petition.models import (
     CONFIRMED,
     FULL,
@@ -73,5 +74,9 @@ def make_signature(
     )
     db.session.add(signature)
     if commit:
+        if signature.is_public:
+            # As the use cases do: a change to the public list bumps its version.
+            db.session.flush()
+            bump_list_version(letter.id)
         db.session.commit()
     return signature

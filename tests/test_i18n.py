@@ -293,7 +293,6 @@ def test_confirmation_mail_in_french(client, app):
 
 
 def test_already_signed_mail_in_russian(client, app):
-    app.config["MAIL_RESEND_INTERVAL"] = 0
     letter = make_letter()
     make_signature(letter, email="contact@free120.example")
     response = client.post("/letters/appeal/sign?lang=ru", data=sign_form())

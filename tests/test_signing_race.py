@@ -1,4 +1,4 @@
-"""Concurrent submissions of one address on PostgreSQL: one signature, one mail."""
+"""Concurrent submissions of one address on PostgreSQL: one signature, the mail cap holds."""
 import threading
 
 import pytest
@@ -6,14 +6,14 @@ from sqlalchemy import func, select
 
 from petition import signing
 from petition.extensions import db
-from petition.models import OutboxMail, Signature
+from petition.models import OutboxMail, Signature, utcnow
 from tests.factories import make_letter
 
 WORKERS = 8
 
 
 @pytest.mark.postgresql_only
-def test_concurrent_duplicates_make_one_signature_and_one_mail(app):
+def test_concurrent_duplicates_make_one_signature_and_keep_the_mail_cap(app):
     make_letter()
     barrier = threading.Barrier(WORKERS)
     outcomes, errors = [], []
@@ -42,7 +42,11 @@ def test_concurrent_duplicates_make_one_signature_and_one_mail(app):
     assert len(outcomes) == WORKERS
     assert outcomes.count(signing.SignOutcome.CREATED) == 1
     assert db.session.scalar(select(func.count(Signature.id))) == 1
-    assert db.session.scalar(select(func.count(OutboxMail.id))) == 1
+    # Eight at once for one address: the cap's five go now, one waits, none beyond.
+    now = utcnow()
+    due = db.session.scalar(select(func.count(OutboxMail.id)).where(OutboxMail.next_attempt_at <= now))
+    waiting = db.session.scalar(select(func.count(OutboxMail.id)).where(OutboxMail.next_attempt_at > now))
+    assert (due, waiting) == (app.config["MAIL_PER_ADDRESS_PER_HOUR"], 1)
 
 
 @pytest.mark.postgresql_only

@@ -1,17 +1,18 @@
 """The mails petition sends, rendered in the signer's language (text + HTML)."""
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import current_app, render_template
 from flask_babel import force_locale, gettext as _
 
-from .. import tokens
-from ..models import Letter, Signature
+from ..models import Letter, OutboxMail, Signature
+from ..submissions import Link, listing
 from .outbox import enqueue
 
 
-def confirm_url(signature: Signature) -> str:
-    token = tokens.confirm_token(signature.id, signature.token_nonce)
-    return f"{current_app.config['BASE_URL']}/confirm/{token}"
+def confirm_url(link: Link) -> str:
+    return f"{current_app.config['BASE_URL']}/confirm/{link.token}"
 
 
 def _letter_url(letter: Letter, lang: str) -> str:
@@ -25,21 +26,26 @@ def _render(template: str, lang: str, **context) -> tuple[str, str]:
     return text, html
 
 
-def queue_confirmation(signature: Signature, letter: Letter, email: str) -> None:
-    lang = signature.lang
+def queue_confirmation(letter: Letter, link: Link, email: str,
+                       not_before: dt.datetime | None = None) -> OutboxMail:
+    """The link that confirms exactly this submission, and how it will appear on the list."""
+    submission = link.submission
+    lang = submission.lang
     title = letter.text_for(lang).title
     hours = current_app.config["CONFIRM_MAX_AGE"] // 3600
     text, html = _render(
-        "confirm", lang, signature=signature, title=title, link=confirm_url(signature),
+        "confirm", lang, name=submission.name, title=title, link=confirm_url(link),
         hours=hours, letter_url=_letter_url(letter, lang),
+        listing=listing(submission, letter, lang),
     )
     with force_locale(lang):
         subject = _("Please confirm your signature: %(title)s", title=title)
-    enqueue(kind="confirm", to=email, subject=subject, text=text, html=html,
-            signature_id=signature.id)
+    return enqueue(kind="confirm", to=email, subject=subject, text=text, html=html,
+                   signature_id=link.signature.id, not_before=not_before)
 
 
-def queue_already_signed(signature: Signature, letter: Letter, email: str, lang: str) -> None:
+def queue_already_signed(signature: Signature, letter: Letter, email: str, lang: str,
+                         not_before: dt.datetime | None = None) -> OutboxMail:
     title = letter.text_for(lang).title
     text, html = _render(
         "already_signed", lang, signature=signature, title=title,
@@ -47,5 +53,5 @@ def queue_already_signed(signature: Signature, letter: Letter, email: str, lang:
     )
     with force_locale(lang):
         subject = _("You have already signed: %(title)s", title=title)
-    enqueue(kind="already_signed", to=email, subject=subject, text=text, html=html,
-            signature_id=signature.id)
+    return enqueue(kind="already_signed", to=email, subject=subject, text=text, html=html,
+                   signature_id=signature.id, not_before=not_before)

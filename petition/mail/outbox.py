@@ -29,8 +29,12 @@ def enqueue(
     text: str,
     html: str | None = None,
     signature_id: int | None = None,
+    not_before: dt.datetime | None = None,
 ) -> OutboxMail:
-    """Add a mail to the session; the caller commits it with its own changes."""
+    """Add a mail to the session; the caller commits it with its own changes.
+
+    `not_before` holds it back until then (the per-address cap, see mail_cap).
+    """
     mail = OutboxMail(
         kind=kind,
         recipient_encrypted=encrypt(to),
@@ -39,7 +43,7 @@ def enqueue(
         body_html=html,
         status=MAIL_QUEUED,
         attempts=0,
-        next_attempt_at=utcnow(),
+        next_attempt_at=not_before or utcnow(),
         signature_id=signature_id,
     )
     db.session.add(mail)

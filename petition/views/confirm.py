@@ -3,22 +3,25 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from .. import countries, signing
+from .. import signing
 from ..i18n import prefer_content_language
 from ..models import Signature
+from ..submissions import Submission, listing
 from .public import current_lang
 
 bp = Blueprint("confirm", __name__)
 
 
-def _render_for(signature: Signature, template: str, **context) -> str:
-    """A page about one signature, in the signer's language unless the reader chose one."""
-    prefer_content_language(signature.lang)
+def _render_for(signature: Signature, template: str, submission: Submission | None = None,
+                **context) -> str:
+    """A page about one submission, in its language unless the reader chose one."""
+    submission = submission or Submission.of(signature)
+    prefer_content_language(submission.lang)
     lang = current_lang()
     letter = signature.letter
-    country = countries.display_name(signature.country, lang, letter.labels_for(lang))
     return render_template(template, signature=signature, letter=letter,
-                           text=letter.text_for(lang), country=country, **context)
+                           text=letter.text_for(lang), listing=listing(submission, letter, lang),
+                           **context)
 
 
 def _problem(error: signing.SigningError, token: str):
@@ -34,10 +37,10 @@ def _problem(error: signing.SigningError, token: str):
 @bp.get("/confirm/<token>")
 def ask(token: str):
     try:
-        signature = signing.signature_for_link(token)
+        link = signing.find_link(token)
     except signing.SigningError as error:
         return _problem(error, token)
-    return _render_for(signature, "confirm/ask.html", token=token)
+    return _render_for(link.signature, "confirm/ask.html", link.submission, token=token)
 
 
 @bp.post("/confirm/<token>")
@@ -52,9 +55,7 @@ def confirm(token: str):
 @bp.post("/confirm/<token>/resend")
 def resend(token: str):
     try:
-        signing.signature_for_link(token)
-    except signing.LinkExpired as expired:
-        signing.resend_confirmation(expired.signature_id)
+        signing.resend_confirmation(token)
     except signing.SigningError as error:
         return _problem(error, token)
     # Same answer whatever happened: the address's owner reads the outcome in the mailbox.

@@ -112,7 +112,8 @@ def check_mail(slug: str):
     letter = public_letter_or_404(slug)
     return render_template("letters/check_mail.html", letter=letter,
                            text=letter.text_for(current_lang()),
-                           hours=current_app.config["CONFIRM_MAX_AGE"] // 3600)
+                           hours=current_app.config["CONFIRM_MAX_AGE"] // 3600,
+                           per_hour=current_app.config["MAIL_PER_ADDRESS_PER_HOUR"])
 
 
 @bp.get("/privacy")

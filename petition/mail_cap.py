@@ -1,0 +1,69 @@
+"""The per-address mail cap: a few mails an hour per address and letter, never a flood.
+
+The sign form mails whatever address it is given, so it could bomb a victim's mailbox. Each
+signature row (one per address and letter) counts the mails queued in its current one-hour
+window. Past MAIL_PER_ADDRESS_PER_HOUR the next mail waits for the window to end instead of
+being dropped, so "check your mail" stays true; a later request within the same wait
+replaces the waiting mail, so at most one waits and the latest request is what arrives.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import current_app
+from sqlalchemy import delete, select, update
+
+from .extensions import db
+from .models import MAIL_QUEUED, OutboxMail, Signature, SignatureVersion
+
+WINDOW = dt.timedelta(hours=1)
+
+
+def lock(signature_id: int) -> None:
+    """Take the signature row's write lock until commit, before reading its counters.
+
+    A no-op UPDATE, because it works on both databases: PostgreSQL locks the row, SQLite
+    the file (a SELECT would start a read snapshot that cannot be upgraded safely). So two
+    requests for one address take turns and the cap cannot be overrun by a race.
+    """
+    db.session.execute(
+        update(Signature).where(Signature.id == signature_id)
+        .values(mail_window_count=Signature.mail_window_count)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def next_send_time(signature: Signature, now: dt.datetime) -> dt.datetime:
+    """Count one more mail to this address: `now` if its window allows, else a later time.
+
+    A mail that must wait opens the next window and counts there, so no hour carries more
+    than the limit. The caller holds lock() and commits the counters with the mail.
+    """
+    start = signature.mail_window_start
+    if start is None or start + WINDOW <= now:
+        start = signature.mail_window_start = now
+        signature.mail_window_count = 0
+    if start > now:  # the next window has begun to fill with a waiting mail: replace it
+        return start
+    if signature.mail_window_count < current_app.config["MAIL_PER_ADDRESS_PER_HOUR"]:
+        signature.mail_window_count += 1
+        return now
+    signature.mail_window_start, signature.mail_window_count = start + WINDOW, 1
+    return start + WINDOW
+
+
+def drop_waiting(signature_id: int, now: dt.datetime) -> None:
+    """Delete the mail still waiting for the cap, and the versions only it carried a link to."""
+    # attempts == 0 tells a mail waiting for its first try from one retrying after a failure,
+    # which already counted and must not be lost.
+    waiting = select(OutboxMail.id).where(
+        OutboxMail.signature_id == signature_id, OutboxMail.status == MAIL_QUEUED,
+        OutboxMail.attempts == 0, OutboxMail.next_attempt_at > now,
+    )
+    ids = list(db.session.scalars(waiting))
+    if not ids:
+        return
+    db.session.execute(delete(SignatureVersion).where(SignatureVersion.mail_id.in_(ids))
+                       .execution_options(synchronize_session=False))
+    db.session.execute(delete(OutboxMail).where(OutboxMail.id.in_(ids))
+                       .execution_options(synchronize_session=False))
