@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import secrets
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,13 +18,12 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import insert, select
 
 from . import addresses, countries
-from .collation import stored_key
 from .exporting.text import uncell
 from .extensions import db
-from .letters import get_letter
+from .letters import bump_list_version, get_letter
 from .models import (
     ANONYMOUS, CONFIRMED, FULL, INDIVIDUAL, INITIALS, MOD_NONE, ORGANIZATION, SOURCE_IMPORT,
-    Letter, Signature, utcnow,
+    Letter, Signature, list_key, new_nonce, new_public_id, utcnow,
 )
 
 MAX_LENGTH = 200
@@ -246,16 +244,18 @@ def import_signatures(slug: str, path: Path, *, dry_run: bool = False,
     records = [
         {
             **row.values, "letter_id": letter.id, "lang": letter.default_lang, "status": CONFIRMED,
-            "moderation": MOD_NONE, "source": SOURCE_IMPORT, "token_nonce": secrets.token_hex(16),
-            "created_at": now, "updated_at": now, "confirmed_at": now,
-            # A bulk insert skips the model's listener: set the collation key here.
-            "collation_key": stored_key(row.values["name"]),
+            "moderation": MOD_NONE, "source": SOURCE_IMPORT, "token_nonce": new_nonce(),
+            "public_id": new_public_id(), "created_at": now, "updated_at": now, "confirmed_at": now,
+            # A bulk insert skips the model's listener: set the sort key here.
+            "collation_key": list_key(row.values["signer_type"], row.values["name"],
+                                      row.values["display"]),
         }
         for row in rows
     ]
     if records:
         try:
             db.session.execute(insert(Signature), records)
+            bump_list_version(letter.id)
             db.session.commit()
         except Exception:
             db.session.rollback()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from . import countries
 from .extensions import db
@@ -34,6 +34,20 @@ def get_public_letter(slug: str) -> Letter:
     if letter.status == DRAFT:
         raise LetterNotFound(f"no letter with slug {slug!r}")
     return letter
+
+
+def bump_list_version(letter_id: int) -> None:
+    """Mark the letter's public list as changed, in the caller's transaction.
+
+    Call it in the same transaction as any change to what the public sees of a letter
+    (confirmed signatures, moderation, labels, texts): every cache is keyed on the version.
+    On PostgreSQL the row lock this takes also orders concurrent changes of one letter.
+    """
+    db.session.execute(
+        update(Letter).where(Letter.id == letter_id)
+        .values(list_version=Letter.list_version + 1)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def create_letter(
@@ -86,6 +100,8 @@ def translate_letter(slug: str, *, lang: str, title: str, body: str = "") -> Let
         letter.texts.append(text)
     else:
         text.title, text.body = title, body
+    db.session.flush()
+    bump_list_version(letter.id)
     db.session.commit()
     return text
 
@@ -106,6 +122,8 @@ def set_label(slug: str, *, lang: str, code: str, label: str) -> CountryLabel:
         letter.labels.append(existing)
     else:
         existing.label = label
+    db.session.flush()
+    bump_list_version(letter.id)
     db.session.commit()
     return existing
 
@@ -115,6 +133,8 @@ def set_status(slug: str, status: str) -> Letter:
         raise LetterError(f"unknown status {status!r}")
     letter = get_letter(slug)
     letter.status = status
+    db.session.flush()
+    bump_list_version(letter.id)
     db.session.commit()
     return letter
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from .extensions import db
-from .letters import get_letter
+from .letters import bump_list_version, get_letter
 from .models import CONFIRMED, MOD_APPROVED, MOD_HELD, MOD_REJECTED, Signature
 
 
@@ -37,6 +37,8 @@ def _decide(slug: str, ids: list[int], decision: str) -> int:
         )
     for signature in signatures:
         signature.moderation = decision
+    db.session.flush()
+    bump_list_version(letter.id)
     db.session.commit()
     return len(signatures)
 

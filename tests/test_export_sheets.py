@@ -8,7 +8,10 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from petition.models import INDIVIDUAL, MOD_HELD, PENDING
+from sqlalchemy import select
+
+from petition.extensions import db
+from petition.models import CONFIRMED, INDIVIDUAL, MOD_HELD, PENDING, Signature
 
 from .export_helpers import exported, sample_letter
 from .factories import make_letter, make_signature
@@ -76,6 +79,27 @@ def test_private_rows_hold_real_names_only_when_asked(app):
         assert ("Anne Secret" in cells) is present and ("Jean-Paul Sartre" in cells) is present
 
 
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_rows_never_sorted_by_hidden_names(app, fmt):
+    """Initials sort by the initials, the unlisted come last in random order: the order of
+    rows must not tell where a hidden name falls in the alphabet."""
+    letter = make_letter()
+    for name in ("Alice Zimmer", "Anna Brown"):  # real-name order is the reverse of A. B., A. Z.
+        make_signature(letter, signer_type=INDIVIDUAL, name=name, display="initials", country="FR")
+    hidden = [make_signature(letter, signer_type=INDIVIDUAL, name=name, display="anonymous",
+                             country="FR") for name in ("Aaron A", "Mia M", "Zeno Z")]
+    make_signature(letter, signer_type=INDIVIDUAL, name="Yves Listed", country="FR")
+    for private in (False, True):
+        data = exported(letter, fmt, private=private)
+        if fmt == "csv":
+            rows = [(row["id"], row["listed_as"]) for row in _csv(data)]
+        else:
+            sheet = load_workbook(io.BytesIO(data))["Signatures"]
+            rows = [(row[0], row[7] or "") for row in sheet.iter_rows(min_row=2, values_only=True)]
+        assert [line for _, line in rows[:3]] == ["A. B.", "A. Z.", "Yves Listed"]
+        assert [public_id for public_id, _ in rows[3:]] == sorted(s.public_id for s in hidden)
+
+
 def test_csv_neutralises_formulas(app):
     letter = make_letter()
     for name in INJECTIONS:
@@ -98,7 +122,11 @@ def test_xlsx_sheets(app):
     assert [row[2] for row in rows[1:4]] == [
         "BAG Russischsprachige Linke", "Campagne #FREE120", "Égyptiens libres",
     ]
-    assert isinstance(rows[1][0], int) and isinstance(rows[1][12], dt.datetime)
+    # The random public id, never the row id: a gap between two ids would tell who signed.
+    ids = {row[0] for row in rows[1:]}
+    assert ids == {s.public_id for s in db.session.scalars(select(Signature))
+                   if s.status == CONFIRMED}
+    assert isinstance(rows[1][12], dt.datetime)
     assert sheet["A1"].font.b and sheet.freeze_panes == "A2"
     summary = list(workbook["Summary"].iter_rows(values_only=True))
     assert summary[1] == ("Organisations", "Allemagne", 2)

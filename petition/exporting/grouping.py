@@ -5,8 +5,9 @@ each, countries in the collation order of the language, then regions, then inter
 names inside a group in the same collation (by the key stored with each name; initials by
 the initials a reader sees). Individuals who chose not to be listed are counted, never named.
 
-The result is cached per app, letter and language, and reused for as long as the letter's
-signatures and labels are unchanged: one cheap aggregate query tells. Treat it as read-only.
+The result is cached per process, letter and language, keyed on the letter's list_version,
+which every change to its public signatures or labels bumps in its own transaction: a cache
+hit costs one primary-key read. Treat the result as read-only.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from functools import lru_cache
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from .. import countries
 from ..collation import cyrillic_first, is_cyrillic, sort_key, stored_key
@@ -28,8 +29,10 @@ from ..models import (
     INDIVIDUAL,
     INITIALS,
     ORGANIZATION,
+    CountryLabel,
     Letter,
     Signature,
+    initials,
 )
 from .text import clean
 
@@ -59,15 +62,6 @@ class Section:
         return sum(group.count for group in self.groups)
 
 
-def initials(name: str) -> str:
-    """"Jean-Paul Sartre" → "J.-P. S."."""
-    parts = []
-    for word in name.split():
-        pieces = [piece[0] + "." for piece in word.split("-") if piece]
-        parts.append("-".join(pieces))
-    return " ".join(parts)
-
-
 def listed_name(signer_type: str, name: str, affiliation: str | None, display: str) -> str | None:
     """The line a signatory appears as, or None when counted but not listed."""
     if signer_type == ORGANIZATION:
@@ -80,9 +74,16 @@ def listed_name(signer_type: str, name: str, affiliation: str | None, display: s
     return f"{clean(name)}, {affiliation}" if affiliation else clean(name)
 
 
+def entry_order(line: str, key: bytes, by_script: bool) -> tuple[int, bytes, str]:
+    """Where a listed line goes within its group: the one ordering of pages, exports and
+    spreadsheets. By the stored key of what the list shows (never a hidden name), the whole
+    line breaking ties; for a Russian reader Cyrillic names first."""
+    return (0 if not by_script or is_cyrillic(line) else 1, key, line)
+
+
 @lru_cache(maxsize=50_000)
 def _initials_key(line: str) -> bytes:
-    # Initials repeat a lot ("J. S."): cache their keys rather than store them.
+    # Only for rows written around the ORM, without a stored key.
     return stored_key(line)
 
 
@@ -127,20 +128,27 @@ def _collect(letter_id: int, lang: str) -> dict[tuple[str, str], tuple[list, lis
                 key = stored_key(name)
         elif display == INITIALS:
             line = initials(clean(name))
-            key = _initials_key(line)
+            if key is None:
+                key = _initials_key(line)
         else:
             bucket[1][0] += 1
             continue
-        if by_script:
-            bucket[0].append((0 if is_cyrillic(line) else 1, key, line))
-        else:
-            bucket[0].append((key, line))
+        # entry_order(), inlined: this loop runs 100k times for a big petition.
+        bucket[0].append((0 if not by_script or is_cyrillic(line) else 1, key, line))
     return buckets
 
 
-def _build(letter: Letter, lang: str, overrides: dict[str, str]) -> list[Section]:
+def _labels(letter_id: int, lang: str) -> dict[str, str]:
+    # Read after the version, not from the letter loaded earlier: see group_signatories().
+    rows = db.session.execute(select(CountryLabel.code, CountryLabel.label).where(
+        CountryLabel.letter_id == letter_id, CountryLabel.lang == lang))
+    return dict(rows.all())
+
+
+def _build(letter_id: int, lang: str) -> list[Section]:
+    overrides = _labels(letter_id, lang)
     groups_by_type: dict[str, list[Group]] = {}
-    for (signer_type, country), (entries, unlisted) in _collect(letter.id, lang).items():
+    for (signer_type, country), (entries, unlisted) in _collect(letter_id, lang).items():
         # Ties (same name) fall back on the whole line: "Name, affiliation".
         entries.sort()
         label = clean(countries.display_name(country, lang, overrides)) or country
@@ -155,16 +163,9 @@ def _build(letter: Letter, lang: str, overrides: dict[str, str]) -> list[Section
     return sections
 
 
-def _fingerprint(letter_id: int) -> tuple[Any, ...]:
-    # Any insert, delete or update (ORM or Core: updated_at has an onupdate) moves one of these.
-    table = Signature.__table__
-    return tuple(
-        db.session.execute(
-            select(func.count(), func.max(table.c.id), func.max(table.c.updated_at)).where(
-                table.c.letter_id == letter_id
-            )
-        ).one()
-    )
+def list_version(letter_id: int) -> int:
+    """The letter's list version as committed now (not as loaded earlier in the session)."""
+    return db.session.scalar(select(Letter.list_version).where(Letter.id == letter_id)) or 0
 
 
 def _cache() -> OrderedDict:
@@ -182,8 +183,11 @@ def group_signatories(letter: Letter, lang: str, *, fresh: bool = True) -> list[
     one is returned instead of rebuilding it once more: a burst of visitors right after a
     signature would otherwise each spend the rebuild's ~0.4 s (100k signatures).
     """
-    overrides = letter.labels_for(lang)
-    stamp = (_fingerprint(letter.id), tuple(sorted(overrides.items())))
+    # The version is read before the rows and labels, so what is built is at least as new as
+    # the version it is filed under: a change committed in between bumps the version again
+    # and the next reader rebuilds. Never the other way round, which could file old rows
+    # under a new version for good.
+    stamp = list_version(letter.id)
     cache, building, key = _cache(), _building(), (letter.id, lang)
     with _lock:
         hit = cache.get(key)
@@ -192,7 +196,7 @@ def group_signatories(letter: Letter, lang: str, *, fresh: bool = True) -> list[
             return hit[1]
         building.add(key)
     try:
-        sections = _build(letter, lang, overrides)
+        sections = _build(letter.id, lang)
     finally:
         with _lock:
             building.discard(key)

@@ -1,6 +1,9 @@
 """One row per confirmed signature, for the organiser's spreadsheets (csv, xlsx).
 
 Every moderation state is included, with its column, so held organisations can be reviewed.
+Rows come in the order of the list (grouping.entry_order), the unlisted after the listed in
+random order: sorting by a hidden name would tell where it falls in the alphabet. The `id`
+column is the signature's random public id, never the sequential row id.
 Individuals who asked to appear as initials or not at all keep that choice here too (name
 as listed, affiliation blank) unless the organiser asks for `private` rows: a spreadsheet
 gets forwarded, and these signatories may be at risk. No email column:
@@ -14,10 +17,10 @@ from typing import Iterator
 from sqlalchemy import select
 
 from .. import countries
-from ..collation import cyrillic_first, is_cyrillic, sort_key, stored_key
+from ..collation import cyrillic_first, sort_key
 from ..extensions import db
-from ..models import CONFIRMED, FULL, ORGANIZATION, Letter, Signature
-from .grouping import listed_name
+from ..models import CONFIRMED, FULL, ORGANIZATION, Letter, Signature, list_key
+from .grouping import entry_order, listed_name
 
 COLUMNS = (
     "id", "type", "name", "affiliation", "country", "country_name", "display", "listed_as",
@@ -32,16 +35,17 @@ TIME_COLUMNS = frozenset({"signed_at", "confirmed_at"})
 def _fetch(letter_id: int) -> list[tuple]:
     table = Signature.__table__
     query = select(
-        table.c.id, table.c.signer_type, table.c.name, table.c.affiliation, table.c.country,
-        table.c.display, table.c.moderation, table.c.source, table.c.lang,
-        # Ordered by the key, not fetched: the keys would be a third of the bytes read.
-        table.c.created_at, table.c.confirmed_at, table.c.collation_key.is_(None),
+        table.c.public_id, table.c.signer_type, table.c.name, table.c.affiliation,
+        table.c.country, table.c.display, table.c.moderation, table.c.source, table.c.lang,
+        table.c.created_at, table.c.confirmed_at, table.c.collation_key,
     ).where(
         table.c.letter_id == letter_id, table.c.status == CONFIRMED
     ).order_by(
         # The database sorts by the stored keys (plain byte order in SQLite and PostgreSQL)
-        # far faster than Python; groups are put in reading order afterwards.
-        table.c.signer_type, table.c.country, table.c.collation_key, table.c.id
+        # far faster than Python, so the sort in Python below finds runs already in order;
+        # the unlisted (no key) last, by random public id.
+        table.c.signer_type, table.c.country, table.c.collation_key.is_(None),
+        table.c.collation_key, table.c.public_id,
     )
     result = db.session.connection().execute(query)
     try:
@@ -92,17 +96,31 @@ def signature_rows(letter: Letter, lang: str, private: bool = False) -> Iterator
     by_script = cyrillic_first(lang)
     for kind_code in order:
         run = runs[kind_code]
-        if any(row[11] for row in run):  # rows without a stored key (written around the ORM)
-            run.sort(key=lambda row: (stored_key(row[2]), row[0]))
-        if by_script:  # the Russian reader's Cyrillic first; the sort is stable
-            run.sort(key=lambda row: 0 if is_cyrillic(row[2]) else 1)
+        listed = {row[0]: _listed(row) for row in run}
+        # Stable, and nearly free on the database's order: ties and the Russian reader's
+        # Cyrillic-first are settled exactly as on the page.
+        run.sort(key=lambda row: _order(row, listed[row[0]], by_script))
         label = labels[kind_code[1]]
-        for (id_, signer_type, name, affiliation, country, display, moderation, source, language,
-             created_at, confirmed_at, _unkeyed) in run:
-            listed = name if signer_type == ORGANIZATION else listed_name(signer_type, name, affiliation, display)
+        for (public_id, signer_type, name, affiliation, country, display, moderation, source,
+             language, created_at, confirmed_at, _key) in run:
+            line = listed[public_id]
             if not private and signer_type != ORGANIZATION and display != FULL:
-                name, affiliation = listed or "", None
+                name, affiliation = line or "", None
             yield (
-                id_, signer_type, name, affiliation or "", country, label, display, listed or "",
-                moderation, source, language, created_at, confirmed_at,
+                public_id, signer_type, name, affiliation or "", country, label, display,
+                line or "", moderation, source, language, created_at, confirmed_at,
             )
+
+
+def _listed(row: tuple) -> str | None:
+    signer_type, name, affiliation, display = row[1], row[2], row[3], row[5]
+    if signer_type == ORGANIZATION:
+        return name
+    return listed_name(signer_type, name, affiliation, display)
+
+
+def _order(row: tuple, line: str | None, by_script: bool) -> tuple:
+    if line is None:
+        return (1, (), row[0])  # unlisted: after the listed, by random public id
+    key = row[11] if row[11] is not None else list_key(row[1], row[2], row[5])
+    return (0, entry_order(line, key, by_script), "")
