@@ -120,14 +120,14 @@ def _moderation_commands(group: click.Group) -> None:
             _fail(error)
         for signature in waiting:
             country = countries.cldr_name(signature.country, "en")
-            click.echo(f"{signature.id}\t{signature.signer_type}\t{signature.name}\t{country}")
+            click.echo(f"{signature.public_id}\t{signature.signer_type}\t{signature.name}\t{country}")
         click.echo(f"{len(waiting)} held.")
 
     for name, decide, verb in (("approve", moderation.approve, "approved"),
                                ("reject", moderation.reject, "rejected")):
         @group.command(name)
         @click.argument("slug")
-        @click.argument("ids", nargs=-1, type=int, required=True)
+        @click.argument("ids", nargs=-1, required=True)
         def decide_command(slug, ids, decide=decide, verb=verb) -> None:
             try:
                 count = decide(slug, list(ids))
@@ -135,7 +135,7 @@ def _moderation_commands(group: click.Group) -> None:
                 _fail(error)
             click.echo(f"{count} {verb}.")
 
-        decide_command.help = f"Mark signatures (by id) as {verb}."
+        decide_command.help = f"Mark signatures (by the id `held` and spreadsheets show) as {verb}."
 
 
 @click.command("seed-demo")

@@ -19,18 +19,19 @@ def held(slug: str) -> list[Signature]:
         select(Signature)
         .where(Signature.letter_id == letter.id, Signature.status == CONFIRMED,
                Signature.moderation == MOD_HELD)
-        .order_by(Signature.confirmed_at, Signature.id)
+        .order_by(Signature.confirmed_at, Signature.public_id)
     ))
 
 
-def _decide(slug: str, ids: list[int], decision: str) -> int:
-    """Set `decision` on all of `ids` or, if any is not a confirmed signature of the letter, none."""
+def _decide(slug: str, ids: list[str], decision: str) -> int:
+    """Set `decision` on all of `ids` (public ids) or, if any is not a confirmed signature of
+    the letter, on none."""
     letter = get_letter(slug)
     signatures = list(db.session.scalars(
-        select(Signature).where(Signature.letter_id == letter.id, Signature.id.in_(ids),
+        select(Signature).where(Signature.letter_id == letter.id, Signature.public_id.in_(ids),
                                 Signature.status == CONFIRMED)
     ))
-    missing = sorted(set(ids) - {signature.id for signature in signatures})
+    missing = sorted(set(ids) - {signature.public_id for signature in signatures})
     if missing:
         raise ModerationError(
             f"not confirmed signatures of {slug}: {', '.join(map(str, missing))}; nothing changed"
@@ -43,11 +44,11 @@ def _decide(slug: str, ids: list[int], decision: str) -> int:
     return len(signatures)
 
 
-def approve(slug: str, ids: list[int]) -> int:
+def approve(slug: str, ids: list[str]) -> int:
     """List these signatures publicly."""
     return _decide(slug, ids, MOD_APPROVED)
 
 
-def reject(slug: str, ids: list[int]) -> int:
+def reject(slug: str, ids: list[str]) -> int:
     """Keep these signatures off the public list and counts."""
     return _decide(slug, ids, MOD_REJECTED)

@@ -46,7 +46,7 @@ def test_every_change_through_the_use_cases_shows_at_once(app, tmp_path):
     signing.confirm(sign("Held Org", "held@example.org"))
     first = group_signatories(letter, "fr")
     assert names(letter) == [] and group_signatories(letter, "fr") is first  # cached
-    moderation.approve("appeal", [db.session.scalar(select(Signature.id))])
+    moderation.approve("appeal", [db.session.scalar(select(Signature.public_id))])
     assert names(letter) == ["Held Org"]
     letters.set_label("appeal", lang="fr", code="DE", label="RFA")
     assert group_signatories(letter, "fr")[0].groups[0].label == "RFA"
@@ -54,7 +54,7 @@ def test_every_change_through_the_use_cases_shows_at_once(app, tmp_path):
     source.write_text("name,country,type\nImported Org,Allemagne,organisation\n", encoding="utf-8")
     importing.import_signatures("appeal", source)
     assert names(letter) == ["Held Org", "Imported Org"]
-    moderation.reject("appeal", [db.session.scalar(select(Signature.id).where(Signature.name == "Held Org"))])
+    moderation.reject("appeal", [db.session.scalar(select(Signature.public_id).where(Signature.name == "Held Org"))])
     assert names(letter) == ["Imported Org"]
 
 
