@@ -21,10 +21,11 @@ from petition import migrations  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 
 from petition import create_app  # noqa: E402
-from petition.collation import stored_key  # noqa: E402
 from petition.countries import country_codes  # noqa: E402
 from petition.extensions import db  # noqa: E402
 from petition.models import (  # noqa: E402
+    list_key,
+    new_public_id,
     ANONYMOUS,
     CONFIRMED,
     FULL,
@@ -86,7 +87,8 @@ def _rows(letter_id: int, count: int, rng: random.Random) -> list[dict]:
             "status": CONFIRMED, "moderation": "none", "source": SOURCE_FORM,
             "email_hash": secrets.token_hex(32), "token_nonce": secrets.token_hex(16),
             "created_at": now, "updated_at": now, "confirmed_at": now,
-            "collation_key": stored_key(name),
+            "public_id": new_public_id(),
+            "collation_key": list_key(signer_type, name, display),
         })
     return rows
 
