@@ -80,7 +80,11 @@ def _harden(app: Flask) -> None:
             "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
         )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        # same-origin, not no-referrer: Flask-WTF's strict check (WTF_CSRF_SSL_STRICT) refuses
+        # a POST over HTTPS without a Referer from this site, so no-referrer made every form
+        # fail in browsers. Other sites still get no Referer. Keep templates/base.html's
+        # meta tag the same: it overrides this header inside the page.
+        response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Permissions-Policy", "interest-cohort=()")
         if request.path.startswith("/confirm/"):
