@@ -67,6 +67,13 @@ class Config:
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_SIGN = os.environ.get("RATELIMIT_SIGN", "10 per minute;60 per hour")
     RATELIMIT_HEADERS_ENABLED = True
+    # A Redis outage must not stop signing: count in this process's memory meanwhile (the
+    # same limits, per process), with a warning in the log, and try Redis again later; any
+    # other limiter failure is logged and lets the request through.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    # Seconds to wait for Redis before counting in memory (a hung Redis would hold requests).
+    RATELIMIT_REDIS_TIMEOUT = float(os.environ.get("RATELIMIT_REDIS_TIMEOUT", "1"))
     TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
     LANGUAGES = ("en", "fr", "ru")
     BABEL_DEFAULT_LOCALE = "en"

@@ -104,13 +104,13 @@ def _harden(app: Flask) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
-    from .extensions import babel, csrf, db, limiter
+    from .extensions import babel, csrf, db, init_limiter
     from .i18n import select_locale
 
     db.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
-    limiter.init_app(app)
+    init_limiter(app)
 
     from . import i18n, templating
 
