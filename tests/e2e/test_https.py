@@ -73,6 +73,8 @@ def test_sign_confirm_and_resend_over_https(live_tls_app, smtp, tls_page):
     page.goto(first)
     submit(page, "form[action*='/confirm/']")
     assert status_of(app, "Memorial Deutschland") == CONFIRMED
+    page.goto(f"{base}/letters/appeal")
+    assert page.locator(".signatories li").all_inner_texts() == ["Memorial Deutschland"]
 
     sign(page, base, "Campagne FREE120", "second@free120.example")
     [mail] = wait_for(lambda: mails_to(smtp, "second@free120.example"))
