@@ -37,7 +37,7 @@ _REDIS_SCHEMES = {"redis", "rediss", "redis+unix"}
 
 
 def init_limiter(app: Flask) -> None:
-    """Bind the limiter; a Redis that stops answering costs a request at most a timeout."""
+    """Bind the limiter; a Redis that stops answering delays a request by seconds, not minutes."""
     if urlsplit(app.config.get("RATELIMIT_STORAGE_URI", "")).scheme in _REDIS_SCHEMES:
         timeout = app.config["RATELIMIT_REDIS_TIMEOUT"]
         options = {"socket_connect_timeout": timeout, "socket_timeout": timeout}
