@@ -68,6 +68,13 @@ class Config:
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_SIGN = os.environ.get("RATELIMIT_SIGN", "10 per minute;60 per hour")
     RATELIMIT_HEADERS_ENABLED = True
+    # A Redis outage must not stop signing: count in this process's memory meanwhile (the
+    # same limits, per process), with a warning in the log, and try Redis again later; any
+    # other limiter failure is logged and lets the request through.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    # Seconds to wait for Redis before counting in memory (a hung Redis would hold requests).
+    RATELIMIT_REDIS_TIMEOUT = float(os.environ.get("RATELIMIT_REDIS_TIMEOUT", "1"))
     TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
     LANGUAGES = ("en", "fr", "ru")
     BABEL_DEFAULT_LOCALE = "en"
@@ -83,6 +90,10 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # tie the token to the session, not a clock: long letters take time
 
 
+class ConfigurationError(RuntimeError):
+    """The app cannot start safely with this configuration."""
+
+
 class DevelopmentConfig(Config):
     """Local work: generated secrets in instance/, console mail."""
 
@@ -94,6 +105,27 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
 
 
+ENVIRONMENTS: dict[str, type[Config]] = {"development": DevelopmentConfig,
+                                         "production": ProductionConfig}
+
+
+def config_class(name: object, source: str = "PETITION_ENV") -> type[Config]:
+    """The settings of the environment `name`; refuse any name but the exact known ones.
+
+    "prod" or "Production " quietly running development would put a deployment on generated
+    keys and cookies sent over plain HTTP: fail at start instead.
+    """
+    if isinstance(name, str) and name in ENVIRONMENTS:
+        return ENVIRONMENTS[name]
+    raise ConfigurationError(
+        f"{source} is {name!r}: it must be exactly one of {', '.join(map(repr, ENVIRONMENTS))}"
+    )
+
+
 def config_from_env() -> type[Config]:
-    name = os.environ.get("PETITION_ENV", os.environ.get("FLASK_ENV", "development"))
-    return ProductionConfig if name == "production" else DevelopmentConfig
+    # FLASK_ENV is Flask's old name for it: a deployment still setting only that one must
+    # not fall back to development.
+    for variable in ("PETITION_ENV", "FLASK_ENV"):
+        if variable in os.environ:
+            return config_class(os.environ[variable], variable)
+    return DevelopmentConfig

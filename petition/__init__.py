@@ -9,11 +9,11 @@ from typing import Any, Mapping
 from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from config import Config, config_from_env
+from config import Config, ConfigurationError, config_from_env
 
+from . import deployment
 
-class ConfigurationError(RuntimeError):
-    """The app cannot start safely with this configuration."""
+__all__ = ["ConfigurationError", "create_app"]
 
 
 def create_app(config: Mapping[str, Any] | type[Config] | None = None) -> Flask:
@@ -30,7 +30,10 @@ def create_app(config: Mapping[str, Any] | type[Config] | None = None) -> Flask:
     elif config:
         app.config.update(config)
 
+    deployment.check_environment(app)
     _load_secrets(app)
+    deployment.check_secrets(app)
+    deployment.create_private_sqlite_file(app)
     _harden(app)
     _init_extensions(app)
     _register_blueprints(app)
@@ -40,7 +43,7 @@ def create_app(config: Mapping[str, Any] | type[Config] | None = None) -> Flask:
 
 def _load_secrets(app: Flask) -> None:
     """Production must bring its keys; development keeps generated ones in instance/."""
-    production = app.config.get("ENV_NAME") == "production"
+    production = deployment.is_production(app)
     for name, make in (("SECRET_KEY", lambda: secrets.token_urlsafe(48)), ("EMAIL_KEY", None)):
         if app.config.get(name):
             continue
@@ -65,6 +68,10 @@ def _instance_secret(app: Flask, name: str, make) -> str:
 
 
 def _harden(app: Flask) -> None:
+    production = deployment.is_production(app)
+    if production:
+        # Whatever a class or an override says: a session sent over plain HTTP can be stolen.
+        app.config["SESSION_COOKIE_SECURE"] = True
     # Trust X-Forwarded-For only from as many proxies as we were told sit in front;
     # otherwise anyone could choose the address that rate limits see.
     proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
@@ -80,9 +87,16 @@ def _harden(app: Flask) -> None:
             "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
         )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        # same-origin, not no-referrer: Flask-WTF's strict check (WTF_CSRF_SSL_STRICT) refuses
+        # a POST over HTTPS without a Referer from this site, so no-referrer made every form
+        # fail in browsers. Other sites still get no Referer. Keep templates/base.html's
+        # meta tag the same: it overrides this header inside the page.
+        response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Permissions-Policy", "interest-cohort=()")
+        if production:
+            # Browsers that came once never try plain HTTP again, where a network can watch.
+            response.headers.setdefault("Strict-Transport-Security", deployment.HSTS)
         if request.path.startswith("/confirm/"):
             # The token is in the path: keep it out of caches.
             response.headers["Cache-Control"] = "no-store"
@@ -90,13 +104,13 @@ def _harden(app: Flask) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
-    from .extensions import babel, csrf, db, limiter
+    from .extensions import babel, csrf, db, init_limiter
     from .i18n import select_locale
 
     db.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
-    limiter.init_app(app)
+    init_limiter(app)
 
     from . import i18n, templating
 

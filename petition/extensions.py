@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import sqlite3
+from urllib.parse import urlsplit
 
+from flask import Flask
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -30,6 +32,22 @@ db = SQLAlchemy(model_class=Base)
 csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address)
+
+_REDIS_SCHEMES = {"redis", "rediss", "redis+unix"}
+
+
+def init_limiter(app: Flask) -> None:
+    """Bind the limiter; a Redis that stops answering delays a request by seconds, not minutes."""
+    if urlsplit(app.config.get("RATELIMIT_STORAGE_URI", "")).scheme in _REDIS_SCHEMES:
+        timeout = app.config["RATELIMIT_REDIS_TIMEOUT"]
+        options = {"socket_connect_timeout": timeout, "socket_timeout": timeout}
+        options.update(app.config.get("RATELIMIT_STORAGE_OPTIONS") or {})
+        app.config["RATELIMIT_STORAGE_OPTIONS"] = options
+    limiter.init_app(app)
+    # One limiter object serves every app of the process (tests create many): a new app's
+    # storage has not failed yet, whatever an earlier app's did. Flask-Limiter keeps this
+    # flag on the object, not per app, and has no public way to clear it.
+    limiter._storage_dead = False
 
 
 @event.listens_for(Engine, "connect")

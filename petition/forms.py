@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, EmailField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
@@ -44,7 +46,22 @@ class PlainText:
             raise ValidationError(_l("Please remove the invisible control characters."))
 
 
-class SignForm(FlaskForm):
+class TextForm(FlaskForm):
+    """A form that reads text values only."""
+
+    class Meta:
+        def wrap_formdata(self, form: FlaskForm, formdata: Any) -> MultiDict | None:
+            # Flask-WTF merges request.files into the form data and reads JSON bodies as is:
+            # a file part or a JSON number would reach a text field (a 500 in its filters,
+            # or a "checked" consent box). Our forms take no files: keep strings only.
+            formdata = super().wrap_formdata(form, formdata)
+            if formdata is None:
+                return None
+            return MultiDict([(key, value) for key, value in formdata.items(multi=True)
+                              if isinstance(value, str)])
+
+
+class SignForm(TextForm):
     signer_type = RadioField(
         _l("I sign as"),
         choices=[(ORGANIZATION, _l("an organisation")), (INDIVIDUAL, _l("an individual"))],

@@ -45,8 +45,11 @@ def remember_choice(response: Response) -> Response:
     """Keep a language picked with ?lang= for the next pages."""
     chosen = normalize(request.args.get("lang"))
     if chosen and request.cookies.get(LANG_COOKIE) != chosen:
+        # Secure exactly when the session cookie is (production): which language a person
+        # reads is worth hiding from the network too.
         response.set_cookie(LANG_COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax",
-                            httponly=True)
+                            httponly=True,
+                            secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")))
     return response
 
 

@@ -3,17 +3,21 @@ from __future__ import annotations
 
 import os
 import shutil
+import ssl
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import pytest
+from flask import Flask
 from werkzeug.serving import make_server
 
 from petition import create_app
 from petition.extensions import db
 from tests.conftest import base_config, skip_or_fail
-from tests.smtp_server import smtp_server
+from tests.smtp_server import make_certificate, server_tls_context, smtp_server
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 # Flags that keep Chromium off the network it cannot reach here.
@@ -29,9 +33,8 @@ def smtp():
         yield server
 
 
-@pytest.fixture
-def live_app(database_url, tmp_path, smtp):
-    """The app as `make run` serves it, but mailing through SMTP and on a free port."""
+def _live_config(database_url: str, tmp_path: Path, smtp) -> dict:
+    """The app as `make run` serves it, but mailing through SMTP."""
     config = base_config(database_url, tmp_path)
     config.update(
         WTF_CSRF_ENABLED=True,
@@ -40,9 +43,16 @@ def live_app(database_url, tmp_path, smtp):
         MAIL_DISPATCH_IN_PROCESS=True,
         MAIL_DISPATCH_INTERVAL=0.5,
     )
+    return config
+
+
+@contextmanager
+def serve(config: dict, ssl_context: ssl.SSLContext | None = None) -> Iterator[Flask]:
+    """Serve the app on a free loopback port (HTTPS with `ssl_context`) for the block."""
     app = create_app(config)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    app.config["BASE_URL"] = f"http://127.0.0.1:{server.port}"
+    server = make_server("127.0.0.1", 0, app, threaded=True, ssl_context=ssl_context)
+    scheme = "https" if ssl_context else "http"
+    app.config["BASE_URL"] = f"{scheme}://127.0.0.1:{server.port}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -54,6 +64,21 @@ def live_app(database_url, tmp_path, smtp):
         app.extensions["petition_mail_dispatcher"].stop()
         with app.app_context():
             db.engine.dispose()
+
+
+@pytest.fixture
+def live_app(database_url, tmp_path, smtp):
+    """The app over plain HTTP, as `make run` serves it."""
+    with serve(_live_config(database_url, tmp_path, smtp)) as app:
+        yield app
+
+
+@pytest.fixture
+def live_tls_app(database_url, tmp_path, smtp):
+    """The app over HTTPS with a self-signed certificate, as behind a TLS deployment."""
+    cert, key = make_certificate(tmp_path)
+    with serve(_live_config(database_url, tmp_path, smtp), server_tls_context(cert, key)) as app:
+        yield app
 
 
 @pytest.fixture(scope="session")
@@ -73,6 +98,15 @@ def browser():
 @pytest.fixture
 def page(browser):
     context = browser.new_context(locale="fr-FR")
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def tls_page(browser):
+    """A page that accepts the test's self-signed certificate, in English."""
+    context = browser.new_context(locale="en-GB", ignore_https_errors=True)
     page = context.new_page()
     yield page
     context.close()
