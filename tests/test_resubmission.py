@@ -177,3 +177,17 @@ def test_a_mail_retrying_after_a_failure_is_never_replaced(app):
         signing.sign("appeal", signing.SignatureDetails(name=f"Org {n}", **form))
     assert mail.id in [m.id for m in outbox()]
     assert all(m.status == MAIL_QUEUED for m in outbox())
+
+
+@pytest.mark.parametrize("lang, expected", [
+    ("fr", "Affiché ainsi : О. Д., sous « Russie »"),
+    ("ru", "Будет указано: О. Д., в разделе «Россия»"),
+])
+def test_the_confirm_page_says_how_the_signature_will_appear_in_the_signers_language(
+        client, app, lang, expected):
+    make_letter()
+    client.post(f"/letters/appeal/sign?lang={lang}",
+                data=individual(name="Ольга Дмитриева", display="initials"))
+    [mail] = mails_to(OWNER)
+    assert expected in mail.body_text
+    assert expected in page_text(client.get(f"/confirm/{link_of(mail)}?lang={lang}"))
