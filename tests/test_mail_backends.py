@@ -157,23 +157,64 @@ def test_closed_port_is_server_unavailable():
         send(backends.parse_mail_url(f"smtp://127.0.0.1:{free_port()}", timeout=2))
 
 
-def test_recipient_refusals_permanent_or_temporary():
-    collector = Collector(refuse={
-        "gone@example.org": "550 5.1.1 <gone@example.org>: no such user",
-        "full@example.org": "452 4.2.2 <full@example.org>: mailbox full",
-    })
-    with smtp_server(collector) as server:
-        backend = backends.parse_mail_url(f"smtp://127.0.0.1:{server.port}")
-        with backend.open() as connection:
-            with pytest.raises(backends.MailRejected) as gone:
-                connection.send(message("gone@example.org"), sender="n@x.org", to="gone@example.org")
-            with pytest.raises(backends.MailError) as full:
-                connection.send(message("full@example.org"), sender="n@x.org", to="full@example.org")
-            # The session survives refusals and carries the next mail.
+GONE = "gone@example.org"
+Unavailable, Temporary, Rejected = (backends.MailServerUnavailable, backends.MailError,
+                                    backends.MailRejected)
+
+
+@pytest.mark.parametrize("collector, to, server, expected", [
+    # 5xx to the recipient or to the mail itself: this mail will never go; fail it at once.
+    ({"refuse": {GONE: f"550 5.1.1 <{GONE}>: mailbox unavailable"}}, GONE, {}, Rejected),
+    ({"refuse": {GONE: f"553 5.1.3 <{GONE}>: mailbox name not allowed"}}, GONE, {}, Rejected),
+    ({"refuse": {GONE: "501 5.1.3 Bad recipient address syntax"}}, GONE, {}, Rejected),
+    ({}, "a@b@c", {}, Rejected),  # aiosmtpd's own "553 5.1.3 Error: malformed address"
+    ({"refuse_data": {GONE: "554 5.7.1 Message rejected as spam"}}, GONE, {}, Rejected),
+    ({"refuse_data": {GONE: "552 5.3.4 Message too big"}}, GONE, {}, Rejected),
+    # An internationalised address needs SMTPUTF8: a server without it never takes it.
+    ({}, "josé@exemple.fr", {"enable_SMTPUTF8": False}, Rejected),
+    # 4xx: try again later.
+    ({"refuse": {GONE: f"452 4.2.2 <{GONE}>: mailbox full"}}, GONE, {}, Temporary),
+    ({"refuse": {GONE: "450 4.7.1 Greylisted, come back later"}}, GONE, {}, Temporary),
+    ({"refuse_data": {GONE: "451 4.3.0 Local error, try again"}}, GONE, {}, Temporary),
+    # Our sender refused, or the server closing: every mail would fare alike (stop the batch).
+    ({"refuse_sender": "553 5.7.1 Sender address rejected: not owned by user"}, GONE, {},
+     Unavailable),
+    ({"refuse_sender": "451 4.3.0 Try again later"}, GONE, {}, Unavailable),
+    ({"refuse": {GONE: "421 4.3.2 Service shutting down"}}, GONE, {}, Unavailable),
+], ids=["rcpt-550", "rcpt-553", "rcpt-501", "rcpt-553-malformed", "data-554", "data-552",
+        "no-smtputf8", "rcpt-452", "rcpt-450", "data-451", "sender-553", "sender-451",
+        "rcpt-421"])
+def test_refusals_are_classified(collector, to, server, expected):
+    with smtp_server(Collector(**collector), **server) as smtp:
+        with backends.parse_mail_url(f"smtp://127.0.0.1:{smtp.port}").open() as connection:
+            with pytest.raises(backends.MailError) as refused:
+                connection.send(message(to), sender="n@x.org", to=to)
+            if "refuse_sender" not in collector:
+                # The connection (reopened after a 421) carries the next mail.
+                connection.send(message(), sender="n@x.org", to="alice@example.org")
+    assert type(refused.value) is expected
+    assert refused.value.permanent == (expected is Rejected)
+    assert "gone@" not in str(refused.value) and "josé" not in str(refused.value)
+    expected_received = [] if "refuse_sender" in collector else [["alice@example.org"]]
+    assert [r.rcpt_tos for r in smtp.received] == expected_received
+
+
+def test_internationalised_address_goes_through_a_server_with_smtputf8():
+    with smtp_server(enable_SMTPUTF8=True) as server:
+        send(backends.parse_mail_url(f"smtp://127.0.0.1:{server.port}"), to="josé@exemple.fr")
+    assert [r.rcpt_tos for r in server.received] == [["josé@exemple.fr"]]
+
+
+def test_after_an_unexpected_error_the_next_mail_gets_a_new_session():
+    with smtp_server() as server:
+        with backends.parse_mail_url(f"smtp://127.0.0.1:{server.port}").open() as connection:
             connection.send(message(), sender="n@x.org", to="alice@example.org")
-    assert gone.value.permanent and not full.value.permanent
-    assert "gone@" not in str(gone.value) and str(gone.value).startswith("550")
-    assert [r.rcpt_tos for r in server.received] == [["alice@example.org"]]
+            with pytest.raises(AttributeError):  # a bug: not a message at all
+                connection.send("not a message", sender="n@x.org", to="alice@example.org")  # type: ignore[arg-type]
+            connection.send(message(), sender="n@x.org", to="alice@example.org")
+    first, second = server.received
+    # The session's state after a bug is unknown: it is not used again.
+    assert first.peer != second.peer
 
 
 def test_tls_context_defaults_to_verifying():

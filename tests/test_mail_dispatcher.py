@@ -129,6 +129,40 @@ def test_refused_recipient_fails_at_once_temporary_refusal_retries(app):
     assert row(fine).status == MAIL_SENT and len(server.received) == 1
 
 
+@pytest.mark.parametrize("collector, to, server", [
+    ({"refuse_data": {"gone@example.org": "554 5.7.1 Message rejected"}}, "gone@example.org", {}),
+    ({}, "a@b@c", {}),  # aiosmtpd's own 553 for a malformed address
+    ({}, "josé@exemple.fr", {"enable_SMTPUTF8": False}),
+], ids=["data-554", "rcpt-553-malformed", "no-smtputf8"])
+def test_permanent_refusals_fail_the_mail_at_once(app, collector, to, server):
+    [refused] = queue(to=to)
+    [fine] = queue()
+    with smtp_server(Collector(**collector), **server) as smtp:
+        use_smtp(app, smtp.port)
+        report = dispatcher.dispatch()
+    assert (report.sent, report.retrying, report.failed) == (1, 0, 1)
+    mail = row(refused)
+    assert (mail.status, mail.attempts) == (MAIL_FAILED, 1)
+    assert mail.last_error.startswith(("5", "SMTPNotSupportedError")) and to not in mail.last_error
+    assert row(fine).status == MAIL_SENT and len(smtp.received) == 1
+
+
+@pytest.mark.parametrize("collector", [
+    {"refuse_sender": "553 5.7.1 Sender address rejected: not owned by user"},
+    {"refuse": {"alice@example.org": "421 4.3.2 Service shutting down"}},
+], ids=["sender-553", "rcpt-421"])
+def test_sender_refused_or_server_closing_defers_the_batch(app, collector):
+    ids = queue(3)
+    with smtp_server(Collector(**collector)) as smtp:
+        use_smtp(app, smtp.port)
+        report = dispatcher.dispatch()
+    # Our sender or the server is at fault, not these mails: none is given up, and only
+    # the one tried counts an attempt.
+    assert (report.sent, report.retrying, report.failed) == (0, 3, 0)
+    assert [(row(i).status, row(i).attempts) for i in ids] == [
+        (MAIL_QUEUED, 1), (MAIL_QUEUED, 0), (MAIL_QUEUED, 0)]
+
+
 def test_retry_after_the_server_comes_back(app):
     [mail_id] = queue()
     use_smtp(app, free_port())
