@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 from petition import create_app
 from petition.extensions import db
 from petition.mail import dispatcher, outbox
+from petition.mail.loop import DispatchLoop
 from petition.models import MAIL_FAILED, MAIL_QUEUED, MAIL_SENDING, MAIL_SENT, OutboxMail, utcnow
 from tests.conftest import base_config
 from tests.smtp_server import Collector, free_port, make_certificate, server_tls_context, smtp_server
@@ -161,6 +162,46 @@ def test_sender_refused_or_server_closing_defers_the_batch(app, collector):
     assert (report.sent, report.retrying, report.failed) == (0, 3, 0)
     assert [(row(i).status, row(i).attempts) for i in ids] == [
         (MAIL_QUEUED, 1), (MAIL_QUEUED, 0), (MAIL_QUEUED, 0)]
+
+
+def test_unexpected_error_on_one_mail_defers_it_and_the_batch_goes_on(app, caplog):
+    [before] = queue()
+    # A recipient that makes the email package itself raise (AttributeError): a bad row.
+    [broken] = queue(to="a@[")
+    [after] = queue()
+    start = utcnow()
+    with smtp_server() as smtp:
+        use_smtp(app, smtp.port)
+        report = dispatcher.dispatch()
+        assert (report.sent, report.retrying, report.failed) == (2, 1, 0)
+        assert dispatcher.dispatch().claimed == 0  # backed off: not claimed again at once
+    assert [r.message["Subject"] for r in smtp.received] == ["Confirm 0", "Confirm 0"]
+    assert row(before).status == row(after).status == MAIL_SENT
+    mail = row(broken)
+    assert (mail.status, mail.attempts, mail.locked_until) == (MAIL_QUEUED, 1, None)
+    assert dt.timedelta(seconds=29) < mail.next_attempt_at - start < dt.timedelta(seconds=40)
+    assert "AttributeError" in mail.last_error
+    [logged] = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert f"mail {broken}" in logged.getMessage() and "Traceback" in logged.getMessage()
+
+
+def test_a_mail_that_always_breaks_does_not_loop(app):
+    [broken] = queue(to="a@[")
+    [fine] = queue()
+    loop = DispatchLoop(app, interval=0)
+    loop.run(max_loops=5)
+    assert loop.failures == 0
+    assert (row(broken).status, row(broken).attempts) == (MAIL_QUEUED, 1)
+    assert row(fine).status == MAIL_SENT
+
+
+def test_unexpected_errors_give_up_after_the_last_attempt(app):
+    [broken] = queue(to="a@[")
+    db.session.execute(update(OutboxMail).where(OutboxMail.id == broken).values(
+        attempts=app.config["MAIL_MAX_ATTEMPTS"] - 1))
+    db.session.commit()
+    assert dispatcher.dispatch().failed == 1
+    assert row(broken).status == MAIL_FAILED
 
 
 def test_retry_after_the_server_comes_back(app):

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from ..extensions import db
 from ..models import MAIL_FAILED, MAIL_QUEUED, MAIL_SENDING, MAIL_SENT, OutboxMail, utcnow
-from . import backends, outbox
+from . import backends, errors, outbox
 
 # Rows claimed per transaction: the lease must cover sending all of them.
 CHUNK = 10
@@ -181,6 +181,13 @@ def _deliver(session: Session, connection: backends.Connection, ids: list[int],
             return False
         except backends.MailError as error:
             _mark_failed(session, mail, lease, error, report)
+        except Exception as error:
+            # A bug or a bad row, not the server: count an attempt and back off as for any
+            # temporary failure, so this mail neither holds up the ones behind it nor is
+            # claimed again at once. (KeyboardInterrupt and the like still end the pass.)
+            current_app.logger.error("mail %s (%s) raised an unexpected error:\n%s", mail.id,
+                                     mail.kind, errors.traceback_text(error))
+            _mark_failed(session, mail, lease, errors.unexpected(error), report)
         else:
             _mark_sent(session, mail)
             report.sent += 1

@@ -3,7 +3,7 @@
     MailRejected            this mail will never go (a 5xx about it, no SMTPUTF8): fail it
     MailServerUnavailable   every mail would fare alike (no server, our sender refused, 421):
                             defer the whole batch, counting an attempt on the one tried
-    MailError               this mail, for now (4xx, a dropped connection): back off
+    MailError               this mail, for now (4xx, a dropped connection, a bug): back off
 
 Texts never hold an address: they are stored in the outbox and shown to admins.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import smtplib
+import traceback
 
 _ADDRESS = re.compile(r"[^\s<>\"'(),;:\[\]]+@[^\s<>\"'(),;:\[\]]+")
 
@@ -74,3 +75,13 @@ def from_smtp(error: OSError | smtplib.SMTPException) -> MailError:
     if code == 421:
         return MailServerUnavailable(text)  # the server is closing the connection
     return MailRejected(text) if 500 <= code < 600 else MailError(text)
+
+
+def unexpected(error: Exception) -> MailError:
+    """A temporary failure for an error nobody planned for (a bug, a bad row)."""
+    return MailError(short_error(f"unexpected {type(error).__name__}: {error}"))
+
+
+def traceback_text(error: BaseException) -> str:
+    """The traceback of `error` for the log, addresses replaced."""
+    return redact("".join(traceback.format_exception(error)).rstrip())
