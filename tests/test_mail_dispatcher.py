@@ -9,6 +9,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select, update
 
+from config import Config
 from petition import create_app
 from petition.extensions import db
 from petition.mail import dispatcher, outbox
@@ -382,6 +383,21 @@ def test_in_process_thread_survives_errors(in_process_app):
 
 def test_disabled_in_process_dispatch_adds_no_thread(app):
     assert "petition_mail_dispatcher" not in app.extensions
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("name", [
+    "MAIL_URL", "MAIL_FROM", "MAIL_TIMEOUT", "MAIL_TLS_VERIFY", "MAIL_TLS_CA_FILE",
+    "MAIL_LEASE", "MAIL_RETRY_BASE", "MAIL_RETRY_MAX", "MAIL_MAX_ATTEMPTS",
+])
+def test_mail_settings_have_one_source_config_py(app, name):
+    assert hasattr(Config, name)  # every app gets it from there
+    [mail_id] = queue()
+    del app.config[name]
+    # No fallback of its own in the mail code: a second default would disagree sooner or later.
+    with pytest.raises(KeyError, match=name):
+        dispatcher.dispatch()
+    assert (row(mail_id).status, row(mail_id).attempts) == (MAIL_QUEUED, 0)  # nothing claimed
 
 
 def test_unknown_mail_scheme_stops_the_app_at_start(database_url, tmp_path):

@@ -94,11 +94,11 @@ class SMTPBackend:
     host: str
     port: int
     security: str  # "plain", "starttls" or "tls"
+    timeout: float
+    tls_verify: bool
+    tls_ca_file: str | None
     username: str | None = None
     password: str | None = field(default=None, repr=False)  # keep it out of logs
-    timeout: float = 20.0
-    tls_verify: bool = True
-    tls_ca_file: str | None = None
 
     def tls_context(self) -> ssl.SSLContext:
         context = ssl.create_default_context(cafile=self.tls_ca_file or None)
@@ -178,8 +178,8 @@ class SMTPConnection:
             smtp.close()
 
 
-def parse_mail_url(url: str, *, timeout: float = 20.0, tls_verify: bool = True,
-                   tls_ca_file: str | None = None) -> ConsoleBackend | SMTPBackend:
+def parse_mail_url(url: str, *, timeout: float, tls_verify: bool,
+                   tls_ca_file: str | None) -> ConsoleBackend | SMTPBackend:
     """Make the backend MAIL_URL names; MailConfigError for anything else."""
     parts = urlsplit(url or "")
     scheme = parts.scheme.lower()
@@ -212,12 +212,13 @@ def parse_mail_url(url: str, *, timeout: float = 20.0, tls_verify: bool = True,
 
 def backend_from_config(config: Mapping[str, Any]) -> ConsoleBackend | SMTPBackend:
     """Make the backend the app's MAIL_* settings describe."""
-    verify = config.get("MAIL_TLS_VERIFY", True)
+    # No fallbacks here: config.py holds every default, and a second set would disagree.
+    verify = config["MAIL_TLS_VERIFY"]
     if isinstance(verify, str):  # set from the environment as text
         verify = verify.strip().lower() not in {"0", "false", "no", "off"}
     return parse_mail_url(
-        config.get("MAIL_URL", "console://"),
-        timeout=float(config.get("MAIL_TIMEOUT", 20)),
+        config["MAIL_URL"],
+        timeout=float(config["MAIL_TIMEOUT"]),
         tls_verify=bool(verify),
-        tls_ca_file=config.get("MAIL_TLS_CA_FILE") or None,
+        tls_ca_file=config["MAIL_TLS_CA_FILE"] or None,
     )

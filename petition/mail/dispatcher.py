@@ -22,17 +22,12 @@ from . import backends, errors, outbox
 
 # Rows claimed per transaction: the lease must cover sending all of them.
 CHUNK = 10
-# Defaults of the settings config.py does not define (yet); app.config overrides them.
-DEFAULTS = {
-    "MAIL_LEASE": 300,  # seconds a claimed row stays ours before another worker may retry it
-    "MAIL_RETRY_BASE": 30,  # first retry delay in seconds; doubles with every failed attempt
-    "MAIL_RETRY_MAX": 3600,  # longest delay between two attempts, in seconds
-    "MAIL_MAX_ATTEMPTS": 8,
-}
+# Read from app.config, whose defaults come from config.py alone: no second set here.
+SETTINGS = ("MAIL_LEASE", "MAIL_RETRY_BASE", "MAIL_RETRY_MAX", "MAIL_MAX_ATTEMPTS")
 
 
 def _setting(name: str) -> float:
-    return float(current_app.config.get(name, DEFAULTS[name]))
+    return float(current_app.config[name])
 
 
 @dataclass
@@ -201,6 +196,8 @@ def dispatch(limit: int | None = 50) -> DispatchReport:
     backend = backends.backend_from_config(current_app.config)
     sender = current_app.config["MAIL_FROM"]
     backends.sender_address(sender)
+    for name in SETTINGS:
+        _setting(name)
     lease_seconds = _setting("MAIL_LEASE")
     now = utcnow()  # rows deferred during this pass are not due again within it
     report = DispatchReport()
@@ -230,10 +227,10 @@ def init_app(app: Flask) -> None:
     """Check the mail settings; start in-process delivery on the first request if enabled."""
     # A bad MAIL_URL or MAIL_FROM fails at start, not silently at the first mail.
     backend = backends.backend_from_config(app.config)
-    backends.sender_address(app.config.get("MAIL_FROM", ""))
+    backends.sender_address(app.config["MAIL_FROM"])
     if isinstance(backend, backends.ConsoleBackend) and app.config.get("ENV_NAME") == "production":
         app.logger.warning("MAIL_URL is console://: mail, addresses included, goes to stdout")
-    if not app.config.get("MAIL_DISPATCH_IN_PROCESS"):
+    if not app.config["MAIL_DISPATCH_IN_PROCESS"]:
         return
     from .loop import InProcessDispatcher  # here: loop.py calls dispatch() from this module
 
