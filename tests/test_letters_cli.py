@@ -2,12 +2,15 @@
 import datetime as dt
 
 import pytest
+from babel import Locale
 from babel.dates import format_date
 from sqlalchemy import select
 
 from petition import countries, letters
+from petition.collation import sorted_by
 from petition.extensions import db
 from petition.models import INDIVIDUAL, Letter
+from petition.templating import place_and_date
 from tests.factories import make_signature
 
 
@@ -119,3 +122,20 @@ def test_a_letter_in_any_accepted_language_renders(runner, client, app, lang):
     assert exported.exit_code == 0, exported.output
     for code in ("DE", "XK", "europe"):
         assert countries.cldr_name(code, lang) in exported.output
+
+
+@pytest.mark.sqlite_only
+def test_every_accepted_language_has_what_a_letter_needs(app):
+    """Cheap, over all of them: the dateline, a name for every place, and an order."""
+    codes = sorted(countries.country_codes()) + list(countries.SCOPES)
+    accepted = letters.accepted_languages()
+    assert {"en", "fr", "ru", "de", "pt_BR", "zh_Hant"} <= set(accepted)
+    for lang in accepted:
+        assert letters.check_language(lang) == lang and len(lang) <= 8
+        assert place_and_date("Paris", dt.date(2026, 5, 21), lang).startswith("Paris, ")
+        names = [countries.cldr_name(code, lang) for code in codes]
+        own = set(Locale.parse(lang).territories.values())  # Romansh calls 019 "americas"
+        unnamed = [code for code, name in zip(codes, names)
+                   if not name.strip() or (name == code and name not in own)]
+        assert not unnamed, f"{lang}: no name for {unnamed}"
+        assert len(sorted_by(names, key=str, lang=lang)) == len(codes)
