@@ -61,6 +61,25 @@ def test_catalogue_is_complete_and_keeps_placeholders(lang):
     assert not problems, "\n".join(problems)
 
 
+# A line holding a PO string: a keyword (or a continuation) then one closed "…" string.
+PO_STRING_LINE = re.compile(r'(?:msgctxt|msgid|msgid_plural|msgstr(?:\[\d+\])?)?\s*"(?:[^"\\]|\\.)*"\s*')
+
+
+@pytest.mark.parametrize("lang", ["en", "fr", "ru"])
+def test_catalogue_compiles_cleanly(lang):
+    """What pybabel lets through: it skips unreadable lines and keeps unclosed strings."""
+    path = TRANSLATIONS / lang / "LC_MESSAGES" / "messages.po"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    unclosed = [number for number, line in enumerate(lines, 1)
+                if line.startswith(("msg", '"')) and not PO_STRING_LINE.fullmatch(line)]
+    assert not unclosed, f"{path}: a string is not closed on line(s) {unclosed}"
+    with path.open("rb") as po:
+        catalog = read_po(po, abort_invalid=True)  # PoFileError on a line that is not PO
+    errors = [f"line {message.lineno}: {error}" for message, found in catalog.check()
+              for error in found]
+    assert not errors, "\n".join(errors)  # what `pybabel compile` fails on
+
+
 # --- the letter page -------------------------------------------------------------------------
 
 
