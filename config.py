@@ -47,10 +47,12 @@ class Config:
     # extra process; production may run `flask mail worker` instead and turn this off.
     MAIL_DISPATCH_IN_PROCESS = _bool("MAIL_DISPATCH_IN_PROCESS", True)
     MAIL_DISPATCH_INTERVAL = float(os.environ.get("MAIL_DISPATCH_INTERVAL", "2"))
+    # The only defaults of the MAIL_* settings: the mail code reads app.config, no fallback.
     # With 30 s doubling up to an hour between tries, 16 attempts ride out a ~9 h outage.
     MAIL_MAX_ATTEMPTS = _int("MAIL_MAX_ATTEMPTS", 16)
-    MAIL_RETRY_BASE = _int("MAIL_RETRY_BASE", 30)
-    MAIL_RETRY_MAX = _int("MAIL_RETRY_MAX", 3600)
+    MAIL_RETRY_BASE = _int("MAIL_RETRY_BASE", 30)  # seconds before the first retry; doubles
+    MAIL_RETRY_MAX = _int("MAIL_RETRY_MAX", 3600)  # longest wait between two attempts
+    # Seconds a claimed mail stays with one worker before another may take it (a dead worker).
     MAIL_LEASE = _int("MAIL_LEASE", 300)
     MAIL_FAILED_RETENTION = _int("MAIL_FAILED_RETENTION", 0)  # 0: as long as CONFIRM_MAX_AGE
     MAIL_TLS_VERIFY = _bool("MAIL_TLS_VERIFY", True)

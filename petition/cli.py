@@ -23,7 +23,8 @@ def _read_text(path: str | None) -> str:
 
 @letter_cli.command("create")
 @click.argument("slug")
-@click.option("--lang", required=True, help="Language of the first text, e.g. fr.")
+@click.option("--lang", required=True,
+              help="Language of the first text: a locale code such as fr, de or pt_BR.")
 @click.option("--title", required=True)
 @click.option("--text-file", type=click.Path(exists=True, dir_okay=False), help="Markdown body.")
 @click.option("--goal", type=int)
@@ -53,21 +54,21 @@ def create_command(slug, lang, title, text_file, goal, place, date_, moderate, s
         )
     except letters.LetterError as error:
         _fail(error)
-    click.echo(f"Created letter {letter.slug} (open).")
+    click.echo(f"Created letter {letter.slug} in {letter.default_lang} (open).")
 
 
 @letter_cli.command("translate")
 @click.argument("slug")
-@click.option("--lang", required=True)
+@click.option("--lang", required=True, help="Language of this text, e.g. en or pt_BR.")
 @click.option("--title", required=True)
 @click.option("--text-file", type=click.Path(exists=True, dir_okay=False))
 def translate_command(slug, lang, title, text_file) -> None:
     """Add or replace the letter's text in a language."""
     try:
-        letters.translate_letter(slug, lang=lang, title=title, body=_read_text(text_file))
+        text = letters.translate_letter(slug, lang=lang, title=title, body=_read_text(text_file))
     except letters.LetterError as error:
         _fail(error)
-    click.echo(f"Saved the {lang} text of {slug}.")
+    click.echo(f"Saved the {text.lang} text of {slug}.")  # the stored form: "pt-br" → pt_BR
 
 
 @letter_cli.command("label")

@@ -65,9 +65,11 @@ def cldr_name(code: str, lang: str) -> str:
     if code == "international":
         return _international(lang)
     territory = _SCOPE_TERRITORY.get(code, code)
-    names = _territories(lang)
-    if territory in names:
-        return names[territory]
+    # CLDR's English where the language's own data lacks the place (e.g. Corsican, Swiss
+    # German), rather than a bare code such as "europe" or "XK" under a heading.
+    for names in (_territories(lang), _territories("en")):
+        if territory in names:
+            return names[territory]
     country = pycountry.countries.get(alpha_2=code)
     return country.name if country else code
 

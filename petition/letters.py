@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import lru_cache
 
+from babel import Locale, UnknownLocaleError, localedata
 from sqlalchemy import select, update
 
 from . import countries
@@ -11,6 +13,7 @@ from .extensions import db
 from .models import CLOSED, DRAFT, OPEN, CountryLabel, Letter, LetterText
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+LANG_MAX = 8  # letter.default_lang and LetterText.lang are String(8)
 
 
 class LetterError(Exception):
@@ -66,6 +69,7 @@ def create_letter(
     """Create an open letter with its first text."""
     if not SLUG_RE.match(slug) or len(slug) > 80:
         raise LetterError("the slug takes lower-case letters, digits and single hyphens")
+    lang = check_language(lang)
     if db.session.scalar(select(Letter.id).where(Letter.slug == slug)) is not None:
         raise LetterError(f"a letter with slug {slug!r} already exists")
     if goal is not None and goal <= 0:
@@ -92,6 +96,7 @@ def create_letter(
 
 def translate_letter(slug: str, *, lang: str, title: str, body: str = "") -> LetterText:
     """Add or replace the text of a letter in one language."""
+    lang = check_language(lang)
     _check_title(title)
     letter = get_letter(slug)
     text = next((text for text in letter.texts if text.lang == lang), None)
@@ -137,6 +142,67 @@ def set_status(slug: str, status: str) -> Letter:
     bump_list_version(letter.id)
     db.session.commit()
     return letter
+
+
+@lru_cache(maxsize=1)
+def _known_languages() -> dict[str, str]:
+    # Babel's identifiers ("fr", "pt_BR", "sr_Latn") by lower-case key: the form that
+    # format_date, country names and force_locale take. "root" is no language.
+    return {code.lower(): code for code in localedata.locale_identifiers() if code != "root"}
+
+
+def accepted_languages() -> tuple[str, ...]:
+    """Every language a letter may be written in, in its stored form."""
+    return tuple(sorted(code for code in _known_languages().values() if len(code) <= LANG_MAX))
+
+
+def check_language(lang: str) -> str:
+    """The stored form of a letter's language ("FR" → "fr", "pt-br" → "pt_BR"), else LetterError.
+
+    Any language CLDR knows is accepted, not only the interface's (en, fr, ru): a letter
+    may be written in German. Its page then dates it and marks it up in that language.
+    """
+    code = _known_languages().get(lang.strip().replace("-", "_").lower())
+    if code is None:
+        guess = _language_named(lang) or _likely_language(lang)
+        hint = f" (did you mean {guess}?)" if guess else ""
+        raise LetterError(
+            f"unknown language {lang!r}{hint}: give a locale code such as fr, de or pt_BR"
+        )
+    if len(code) > LANG_MAX:
+        raise LetterError(f"language code {code!r} is longer than {LANG_MAX} characters: "
+                          f"use {_shortened(code)!r}")
+    return code
+
+
+def _shortened(code: str) -> str:
+    """The longest accepted code `code` starts with ("zh_Hant_TW" → "zh_Hant")."""
+    while (len(code) > LANG_MAX or code.lower() not in _known_languages()) and "_" in code:
+        code = code.rsplit("_", 1)[0]
+    return code
+
+
+def _language_named(name: str) -> str | None:
+    """The code of the language called `name` in English or in itself ("French" → "fr")."""
+    wanted = name.strip().casefold()
+    if not wanted:
+        return None
+    for code in _known_languages().values():
+        if "_" not in code:
+            locale = Locale.parse(code)
+            if wanted in {(locale.english_name or "").casefold(),
+                          (locale.display_name or "").casefold()}:
+                return code
+    return None
+
+
+def _likely_language(lang: str) -> str | None:
+    """What CLDR takes `lang` to mean ("zh-TW" → "zh_Hant"), as an accepted code."""
+    try:
+        code = str(Locale.parse(lang.strip().replace("-", "_")))
+    except (UnknownLocaleError, ValueError):  # unknown, or not even shaped like a locale
+        return None
+    return _shortened(code) if code.lower() in _known_languages() else None
 
 
 def _check_title(title: str) -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 
 from sqlalchemy import select
 
@@ -42,3 +43,28 @@ def sign_form(**overrides) -> dict:
     }
     data.update(overrides)
     return data
+
+
+class _RootLang(HTMLParser):
+    """Reads the lang attribute of the first <html> start tag, and nothing else."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lang: str | None = None
+        self.seen = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "html" and not self.seen:
+            self.seen, self.lang = True, dict(attrs).get("lang")
+
+
+def html_lang(page: str) -> str | None:
+    """The language a page declares on its <html> element.
+
+    Not `'lang="ru"' in page`: the language menu on every page has lang="ru" anyway.
+    """
+    parser = _RootLang()
+    parser.feed(page)
+    parser.close()
+    assert parser.seen, "no <html> element"
+    return parser.lang

@@ -35,15 +35,29 @@ class Received:
     rcpt_tos: list[str]
     message: EmailMessage
     authenticated: bool
+    peer: tuple[str, int]  # the client's address: a new port is a new SMTP session
 
 
 @dataclass
 class Collector:
-    """aiosmtpd handler: keeps every mail; refuses recipients listed in `refuse`."""
+    """aiosmtpd handler: keeps every mail; answers as told at MAIL, RCPT or DATA.
+
+    `refuse` answers RCPT for these recipients, `refuse_data` answers DATA for mails to
+    these recipients, `refuse_sender` answers every MAIL FROM (e.g. "553 …").
+    """
 
     refuse: dict[str, str] = field(default_factory=dict)  # address → reply, e.g. "550 …"
+    refuse_data: dict[str, str] = field(default_factory=dict)
+    refuse_sender: str | None = None
     received: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options) -> str:
+        if self.refuse_sender:
+            return self.refuse_sender
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
         if address in self.refuse:
@@ -52,10 +66,14 @@ class Collector:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope) -> str:
+        for address in envelope.rcpt_tos:
+            if address in self.refuse_data:
+                return self.refuse_data[address]
         message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
         with self.lock:
             self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos),
-                                          message, bool(session.authenticated)))
+                                          message, bool(session.authenticated),
+                                          tuple(session.peer)))
         return "250 Message accepted for delivery"
 
 
@@ -84,7 +102,11 @@ class Server:
 
 @contextmanager
 def smtp_server(collector: Collector | None = None, **kwargs: Any) -> Iterator[Server]:
-    """Run aiosmtpd on 127.0.0.1 for the block; kwargs go to the Controller (TLS, AUTH)."""
+    """Run aiosmtpd on 127.0.0.1 for the block; kwargs go to the Controller.
+
+    E.g. TLS, AUTH, or enable_SMTPUTF8=False for a server without SMTPUTF8 (aiosmtpd's
+    Controller advertises it by default).
+    """
     collector = collector or Collector()
     port = free_port()
     controller = Controller(collector, hostname="127.0.0.1", port=port,

@@ -14,7 +14,7 @@ from babel.messages.pofile import read_po
 
 from petition.models import ANONYMOUS, INDIVIDUAL
 from tests.factories import make_letter, make_signature
-from tests.helpers import outbox, sign_form
+from tests.helpers import html_lang, outbox, sign_form
 
 NBSP = "\u00a0"  # French typography: no-break space before « : ; ! ? » and inside guillemets
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
@@ -61,6 +61,25 @@ def test_catalogue_is_complete_and_keeps_placeholders(lang):
     assert not problems, "\n".join(problems)
 
 
+# A line holding a PO string: a keyword (or a continuation) then one closed "…" string.
+PO_STRING_LINE = re.compile(r'(?:msgctxt|msgid|msgid_plural|msgstr(?:\[\d+\])?)?\s*"(?:[^"\\]|\\.)*"\s*')
+
+
+@pytest.mark.parametrize("lang", ["en", "fr", "ru"])
+def test_catalogue_compiles_cleanly(lang):
+    """What pybabel lets through: it skips unreadable lines and keeps unclosed strings."""
+    path = TRANSLATIONS / lang / "LC_MESSAGES" / "messages.po"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    unclosed = [number for number, line in enumerate(lines, 1)
+                if line.startswith(("msg", '"')) and not PO_STRING_LINE.fullmatch(line)]
+    assert not unclosed, f"{path}: a string is not closed on line(s) {unclosed}"
+    with path.open("rb") as po:
+        catalog = read_po(po, abort_invalid=True)  # PoFileError on a line that is not PO
+    errors = [f"line {message.lineno}: {error}" for message, found in catalog.check()
+              for error in found]
+    assert not errors, "\n".join(errors)  # what `pybabel compile` fails on
+
+
 # --- the letter page -------------------------------------------------------------------------
 
 
@@ -70,7 +89,7 @@ def test_letter_page_in_french(client, app):
     make_signature(letter, signer_type=INDIVIDUAL, name="Jean Dupont", country="FR")
     make_signature(letter, country="international")
     page = text_of(client.get("/letters/appeal?lang=fr"))
-    assert '<html lang="fr">' in page
+    assert html_lang(page) == "fr"
     assert '<h2 id="count-heading">3 signatures</h2>' in page
     for expected in [
         "Signer cette lettre",
@@ -105,7 +124,7 @@ def test_letter_page_in_russian(client, app):
     make_signature(letter, signer_type=INDIVIDUAL, name="Иван Петров", country="FR")
     make_signature(letter, country="international")
     page = text_of(client.get("/letters/appeal?lang=ru"))
-    assert '<html lang="ru">' in page
+    assert html_lang(page) == "ru"
     for expected in [
         "Подписать это письмо",
         ">Подписанты</h2>",
@@ -274,7 +293,7 @@ def test_confirmation_mail_in_russian(client, app):
     assert "ничего не будет опубликовано" in body
     assert "http://localhost/letters/appeal?lang=ru" in body
     assert "Hello" not in body and "Please" not in body
-    assert '<html lang="ru">' in mail.body_html
+    assert html_lang(mail.body_html) == "ru"
     assert ">Подтвердить подпись</a>" in mail.body_html
 
 
@@ -289,6 +308,7 @@ def test_confirmation_mail_in_french(client, app):
     assert f"la lettre «{NBSP}Libérez le mathématicien{NBSP}»" in body
     assert "Le lien est valable 72 heures." in body
     assert "Hello" not in body and "Please" not in body
+    assert html_lang(mail.body_html) == "fr"
     assert ">Confirmer ma signature</a>" in mail.body_html
 
 

@@ -1,8 +1,17 @@
-"""`flask letter …` commands."""
+"""`flask letter …` commands, and the languages a letter may be written in."""
+import datetime as dt
+
+import pytest
+from babel import Locale
+from babel.dates import format_date
 from sqlalchemy import select
 
+from petition import countries, letters
+from petition.collation import sorted_by
 from petition.extensions import db
-from petition.models import Letter
+from petition.models import INDIVIDUAL, Letter
+from petition.templating import place_and_date
+from tests.factories import make_signature
 
 
 def letter(slug="appeal") -> Letter:
@@ -53,3 +62,80 @@ def test_seed_demo_only_when_empty(runner, app):
     assert "Seeded" in runner.invoke(args=["seed-demo"]).output
     assert "no demo" in runner.invoke(args=["seed-demo"]).output
     assert letter("free-the-mathematician").labels_for("fr")["ES"] == "Etat espagnol"
+
+
+def test_unknown_language_is_refused_with_a_clear_message(runner, app):
+    result = runner.invoke(args=["letter", "create", "appeal", "--lang", "french", "--title", "T"])
+    assert result.exit_code != 0 and letter() is None
+    assert "unknown language 'french'" in result.output and "did you mean fr?" in result.output
+    with pytest.raises(letters.LetterError, match="'xx'"):  # every caller, not only the CLI
+        letters.create_letter("appeal", lang="xx", title="T")
+    assert runner.invoke(args=["letter", "create", "appeal", "--lang", "fr", "--title", "T"]).exit_code == 0
+    for lang, hint in (("xx", ""), ("fr-XX", ""), ("zh-TW", " (did you mean zh_Hant?)")):
+        result = runner.invoke(args=["letter", "translate", "appeal", "--lang", lang, "--title", "T"])
+        assert result.exit_code != 0 and f"unknown language {lang!r}{hint}:" in result.output
+    # Known to CLDR but longer than the column: say what fits.
+    result = runner.invoke(args=["letter", "translate", "appeal", "--lang", "zh-Hant-TW", "--title", "T"])
+    assert result.exit_code != 0 and "use 'zh_Hant'" in result.output
+    assert letter().languages == ["fr"]
+
+
+def test_language_codes_are_stored_in_one_form(runner, app):
+    result = runner.invoke(args=["letter", "create", "appeal", "--lang", " FR", "--title", "T"])
+    assert result.exit_code == 0, result.output
+    assert letter().default_lang == "fr" and letter().languages == ["fr"]
+    for spelling in ("pt-BR", "pt_br", "PT-br"):
+        result = runner.invoke(args=["letter", "translate", "appeal", "--lang", spelling, "--title", spelling])
+        assert result.exit_code == 0 and "Saved the pt_BR text" in result.output
+    assert letter().languages == ["fr", "pt_BR"]  # one text, replaced twice
+    assert letter().text_for("pt_BR").title == "PT-br"
+
+
+# Scripts (Latin, Cyrillic, Greek, Arabic and Hebrew right to left, CJK, Devanagari, Thai,
+# Georgian), regional and script variants (pt_BR, es_419, ar_001, sr_Latn, zh_Hant) and
+# languages whose CLDR data lacks some country names (gsw, oc, co).
+SAMPLE = ["de", "uk", "el", "ar", "he", "ja", "zh_Hant", "hi", "th", "ka", "pt_BR", "es_419",
+          "ar_001", "sr_Latn", "gsw", "oc", "co"]
+
+
+@pytest.mark.parametrize("lang", SAMPLE)
+def test_a_letter_in_any_accepted_language_renders(runner, client, app, lang):
+    result = runner.invoke(args=["letter", "create", "appeal", "--lang", lang.replace("_", "-"),
+                                 "--title", f"Appeal ({lang})", "--place", "Paris",
+                                 "--date", "2026-05-21"])
+    assert result.exit_code == 0, result.output
+    created = letter()
+    assert created.default_lang == lang
+    make_signature(created, name="Campagne #FREE120", country="DE")
+    make_signature(created, name="Ana Lima", country="XK", signer_type=INDIVIDUAL)
+    make_signature(created, name="Réseau Europe", country="europe")
+
+    page = client.get("/letters/appeal")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert f'<article class="letter" lang="{lang}">' in html
+    assert format_date(dt.date(2026, 5, 21), "long", locale=lang) in html
+    press = client.get("/letters/appeal/signatories.txt")
+    assert press.status_code == 200 and "Ana Lima" in press.get_data(as_text=True)
+    # The export speaks the letter's language unless told otherwise.
+    exported = runner.invoke(args=["export", "appeal", "--format", "txt", "--out", "-"])
+    assert exported.exit_code == 0, exported.output
+    for code in ("DE", "XK", "europe"):
+        assert countries.cldr_name(code, lang) in exported.output
+
+
+@pytest.mark.sqlite_only
+def test_every_accepted_language_has_what_a_letter_needs(app):
+    """Cheap, over all of them: the dateline, a name for every place, and an order."""
+    codes = sorted(countries.country_codes()) + list(countries.SCOPES)
+    accepted = letters.accepted_languages()
+    assert {"en", "fr", "ru", "de", "pt_BR", "zh_Hant"} <= set(accepted)
+    for lang in accepted:
+        assert letters.check_language(lang) == lang and len(lang) <= 8
+        assert place_and_date("Paris", dt.date(2026, 5, 21), lang).startswith("Paris, ")
+        names = [countries.cldr_name(code, lang) for code in codes]
+        own = set(Locale.parse(lang).territories.values())  # Romansh calls 019 "americas"
+        unnamed = [code for code, name in zip(codes, names)
+                   if not name.strip() or (name == code and name not in own)]
+        assert not unnamed, f"{lang}: no name for {unnamed}"
+        assert len(sorted_by(names, key=str, lang=lang)) == len(codes)

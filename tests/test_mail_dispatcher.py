@@ -9,9 +9,11 @@ import pytest
 from flask import Flask
 from sqlalchemy import select, update
 
+from config import Config
 from petition import create_app
 from petition.extensions import db
 from petition.mail import dispatcher, outbox
+from petition.mail.loop import DispatchLoop
 from petition.models import MAIL_FAILED, MAIL_QUEUED, MAIL_SENDING, MAIL_SENT, OutboxMail, utcnow
 from tests.conftest import base_config
 from tests.smtp_server import Collector, free_port, make_certificate, server_tls_context, smtp_server
@@ -127,6 +129,80 @@ def test_refused_recipient_fails_at_once_temporary_refusal_retries(app):
     assert "gone@" not in row(gone).last_error
     assert (row(busy).status, row(busy).attempts) == (MAIL_QUEUED, 1)
     assert row(fine).status == MAIL_SENT and len(server.received) == 1
+
+
+@pytest.mark.parametrize("collector, to, server", [
+    ({"refuse_data": {"gone@example.org": "554 5.7.1 Message rejected"}}, "gone@example.org", {}),
+    ({}, "a@b@c", {}),  # aiosmtpd's own 553 for a malformed address
+    ({}, "josé@exemple.fr", {"enable_SMTPUTF8": False}),
+], ids=["data-554", "rcpt-553-malformed", "no-smtputf8"])
+def test_permanent_refusals_fail_the_mail_at_once(app, collector, to, server):
+    [refused] = queue(to=to)
+    [fine] = queue()
+    with smtp_server(Collector(**collector), **server) as smtp:
+        use_smtp(app, smtp.port)
+        report = dispatcher.dispatch()
+    assert (report.sent, report.retrying, report.failed) == (1, 0, 1)
+    mail = row(refused)
+    assert (mail.status, mail.attempts) == (MAIL_FAILED, 1)
+    assert mail.last_error.startswith(("5", "SMTPNotSupportedError")) and to not in mail.last_error
+    assert row(fine).status == MAIL_SENT and len(smtp.received) == 1
+
+
+@pytest.mark.parametrize("collector", [
+    {"refuse_sender": "553 5.7.1 Sender address rejected: not owned by user"},
+    {"refuse": {"alice@example.org": "421 4.3.2 Service shutting down"}},
+], ids=["sender-553", "rcpt-421"])
+def test_sender_refused_or_server_closing_defers_the_batch(app, collector):
+    ids = queue(3)
+    with smtp_server(Collector(**collector)) as smtp:
+        use_smtp(app, smtp.port)
+        report = dispatcher.dispatch()
+    # Our sender or the server is at fault, not these mails: none is given up, and only
+    # the one tried counts an attempt.
+    assert (report.sent, report.retrying, report.failed) == (0, 3, 0)
+    assert [(row(i).status, row(i).attempts) for i in ids] == [
+        (MAIL_QUEUED, 1), (MAIL_QUEUED, 0), (MAIL_QUEUED, 0)]
+
+
+def test_unexpected_error_on_one_mail_defers_it_and_the_batch_goes_on(app, caplog):
+    [before] = queue()
+    # A recipient that makes the email package itself raise (AttributeError): a bad row.
+    [broken] = queue(to="a@[")
+    [after] = queue()
+    start = utcnow()
+    with smtp_server() as smtp:
+        use_smtp(app, smtp.port)
+        report = dispatcher.dispatch()
+        assert (report.sent, report.retrying, report.failed) == (2, 1, 0)
+        assert dispatcher.dispatch().claimed == 0  # backed off: not claimed again at once
+    assert [r.message["Subject"] for r in smtp.received] == ["Confirm 0", "Confirm 0"]
+    assert row(before).status == row(after).status == MAIL_SENT
+    mail = row(broken)
+    assert (mail.status, mail.attempts, mail.locked_until) == (MAIL_QUEUED, 1, None)
+    assert dt.timedelta(seconds=29) < mail.next_attempt_at - start < dt.timedelta(seconds=40)
+    assert "AttributeError" in mail.last_error
+    [logged] = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert f"mail {broken}" in logged.getMessage() and "Traceback" in logged.getMessage()
+
+
+def test_a_mail_that_always_breaks_does_not_loop(app):
+    [broken] = queue(to="a@[")
+    [fine] = queue()
+    loop = DispatchLoop(app, interval=0)
+    loop.run(max_loops=5)
+    assert loop.failures == 0
+    assert (row(broken).status, row(broken).attempts) == (MAIL_QUEUED, 1)
+    assert row(fine).status == MAIL_SENT
+
+
+def test_unexpected_errors_give_up_after_the_last_attempt(app):
+    [broken] = queue(to="a@[")
+    db.session.execute(update(OutboxMail).where(OutboxMail.id == broken).values(
+        attempts=app.config["MAIL_MAX_ATTEMPTS"] - 1))
+    db.session.commit()
+    assert dispatcher.dispatch().failed == 1
+    assert row(broken).status == MAIL_FAILED
 
 
 def test_retry_after_the_server_comes_back(app):
@@ -307,6 +383,21 @@ def test_in_process_thread_survives_errors(in_process_app):
 
 def test_disabled_in_process_dispatch_adds_no_thread(app):
     assert "petition_mail_dispatcher" not in app.extensions
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("name", [
+    "MAIL_URL", "MAIL_FROM", "MAIL_TIMEOUT", "MAIL_TLS_VERIFY", "MAIL_TLS_CA_FILE",
+    "MAIL_LEASE", "MAIL_RETRY_BASE", "MAIL_RETRY_MAX", "MAIL_MAX_ATTEMPTS",
+])
+def test_mail_settings_have_one_source_config_py(app, name):
+    assert hasattr(Config, name)  # every app gets it from there
+    [mail_id] = queue()
+    del app.config[name]
+    # No fallback of its own in the mail code: a second default would disagree sooner or later.
+    with pytest.raises(KeyError, match=name):
+        dispatcher.dispatch()
+    assert (row(mail_id).status, row(mail_id).attempts) == (MAIL_QUEUED, 0)  # nothing claimed
 
 
 def test_unknown_mail_scheme_stops_the_app_at_start(database_url, tmp_path):

@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 from petition.extensions import db
 from petition.models import CONFIRMED, INDIVIDUAL, OutboxMail, Signature
 from tests.factories import make_letter, make_signature
-from tests.helpers import sign_form
+from tests.helpers import html_lang, sign_form
 
 
 def count(model) -> int:
@@ -125,9 +125,13 @@ def test_individual_display_choices(client, app):
 
 def test_language_from_query_then_cookie_then_accept_language(client, app):
     make_letter()
-    assert 'lang="ru"' in client.get("/", headers={"Accept-Language": "ru"}).get_data(as_text=True)
-    client.get("/letters/appeal?lang=fr")
-    assert 'html lang="fr"' in client.get("/", headers={"Accept-Language": "ru"}).get_data(as_text=True)
+    russian = client.get("/", headers={"Accept-Language": "ru"}).get_data(as_text=True)
+    assert html_lang(russian) == "ru" and "Политика конфиденциальности" in russian
+    client.get("/letters/appeal?lang=fr")  # remembered in the cookie
+    french = client.get("/", headers={"Accept-Language": "ru"}).get_data(as_text=True)
+    assert html_lang(french) == "fr" and "Politique de confidentialité" in french
+    english = client.get("/?lang=en", headers={"Accept-Language": "ru"}).get_data(as_text=True)
+    assert html_lang(english) == "en" and "Privacy notice" in english
 
 
 def test_countries_are_localized_short_names(client, app):

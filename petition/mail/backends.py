@@ -6,12 +6,11 @@
     smtps://…[:465]                  implicit TLS
 
 A backend is opened once per batch (`with backend.open() as conn: conn.send(...)`) so one
-SMTP connection carries many mails. Errors come out as MailError with a short text that
-never holds an address, because it is stored in the outbox and shown to admins.
+SMTP connection carries many mails. Errors come out as MailError (errors.py says which
+kind) with a short text that never holds an address: it is stored and shown to admins.
 """
 from __future__ import annotations
 
-import re
 import smtplib
 import ssl
 import sys
@@ -22,45 +21,16 @@ from email.utils import formatdate, parseaddr
 from typing import Any, Iterator, Mapping, Protocol, TextIO
 from urllib.parse import unquote, urlsplit
 
+# MailError and its kinds are re-exported: callers (outbox, dispatcher) import them from here.
+from .errors import MailError, MailRejected, MailServerUnavailable, describe, from_smtp, short_error
+
 # scheme → (security, default port)
 SMTP_SCHEMES = {"smtp": ("plain", 25), "smtp+starttls": ("starttls", 587), "smtps": ("tls", 465)}
 SCHEMES = ("console", *SMTP_SCHEMES)
 
-_ADDRESS = re.compile(r"[^\s<>\"'(),;:\[\]]+@[^\s<>\"'(),;:\[\]]+")
-
 
 class MailConfigError(ValueError):
     """MAIL_URL or another MAIL_* setting cannot be used."""
-
-
-class MailError(Exception):
-    """A mail was not handed over; retried later unless `permanent`."""
-
-    permanent = False
-
-
-class MailServerUnavailable(MailError):
-    """The server could not be reached or would not let us in: the whole batch would fail."""
-
-
-class MailRejected(MailError):
-    """The server refused this mail for good (a 5xx reply to its recipient)."""
-
-    permanent = True
-
-
-def short_error(text: object, limit: int = 200) -> str:
-    """One line, at most `limit` characters, every address replaced."""
-    return _ADDRESS.sub("<address>", " ".join(str(text).split()))[:limit]
-
-
-def _describe(error: BaseException) -> str:
-    if isinstance(error, smtplib.SMTPResponseException):
-        reply = error.smtp_error
-        if isinstance(reply, bytes):
-            reply = reply.decode("utf-8", "replace")
-        return short_error(f"{error.smtp_code} {reply}")
-    return short_error(f"{type(error).__name__}: {error}")
 
 
 def sender_address(sender: str) -> str:
@@ -124,11 +94,11 @@ class SMTPBackend:
     host: str
     port: int
     security: str  # "plain", "starttls" or "tls"
+    timeout: float
+    tls_verify: bool
+    tls_ca_file: str | None
     username: str | None = None
     password: str | None = field(default=None, repr=False)  # keep it out of logs
-    timeout: float = 20.0
-    tls_verify: bool = True
-    tls_ca_file: str | None = None
 
     def tls_context(self) -> ssl.SSLContext:
         context = ssl.create_default_context(cafile=self.tls_ca_file or None)
@@ -165,7 +135,7 @@ class SMTPConnection:
             else:
                 smtp = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
         except (OSError, smtplib.SMTPException) as error:
-            raise MailServerUnavailable(_describe(error)) from error
+            raise MailServerUnavailable(describe(error)) from error
         try:
             smtp.ehlo()
             if settings.security == "starttls":
@@ -175,7 +145,7 @@ class SMTPConnection:
                 smtp.login(settings.username, settings.password or "")
         except (OSError, smtplib.SMTPException) as error:
             smtp.close()
-            raise MailServerUnavailable(_describe(error)) from error
+            raise MailServerUnavailable(describe(error)) from error
         return smtp
 
     def send(self, message: EmailMessage, *, sender: str, to: str) -> None:
@@ -183,16 +153,20 @@ class SMTPConnection:
             self._smtp = self._connect()
         try:
             self._smtp.send_message(message, from_addr=sender, to_addrs=[to])
-        except smtplib.SMTPRecipientsRefused as error:
-            code, reply = next(iter(error.recipients.values()))
-            kind = MailRejected if 500 <= code < 600 else MailError
-            raise kind(_describe(smtplib.SMTPResponseException(code, reply))) from error
-        except smtplib.SMTPResponseException as error:
-            # smtplib has sent RSET already: the session can carry the next mail.
-            raise MailError(_describe(error)) from error
         except (OSError, smtplib.SMTPException) as error:
-            self.close()  # state unknown: start afresh with the next mail
-            raise MailError(_describe(error)) from error
+            failure = from_smtp(error)
+            # After a refusal smtplib has sent RSET and the session carries the next mail;
+            # after a 421 it has closed the socket, and after anything else its state is
+            # unknown: start afresh with the next mail.
+            refused = isinstance(error, (smtplib.SMTPResponseException,
+                                         smtplib.SMTPRecipientsRefused,
+                                         smtplib.SMTPNotSupportedError))
+            if not refused or isinstance(failure, MailServerUnavailable):
+                self.close()
+            raise failure from error
+        except Exception:
+            self.close()  # a bug halfway through a transaction: never reuse that session
+            raise
 
     def close(self) -> None:
         smtp, self._smtp = self._smtp, None
@@ -204,8 +178,8 @@ class SMTPConnection:
             smtp.close()
 
 
-def parse_mail_url(url: str, *, timeout: float = 20.0, tls_verify: bool = True,
-                   tls_ca_file: str | None = None) -> ConsoleBackend | SMTPBackend:
+def parse_mail_url(url: str, *, timeout: float, tls_verify: bool,
+                   tls_ca_file: str | None) -> ConsoleBackend | SMTPBackend:
     """Make the backend MAIL_URL names; MailConfigError for anything else."""
     parts = urlsplit(url or "")
     scheme = parts.scheme.lower()
@@ -238,12 +212,13 @@ def parse_mail_url(url: str, *, timeout: float = 20.0, tls_verify: bool = True,
 
 def backend_from_config(config: Mapping[str, Any]) -> ConsoleBackend | SMTPBackend:
     """Make the backend the app's MAIL_* settings describe."""
-    verify = config.get("MAIL_TLS_VERIFY", True)
+    # No fallbacks here: config.py holds every default, and a second set would disagree.
+    verify = config["MAIL_TLS_VERIFY"]
     if isinstance(verify, str):  # set from the environment as text
         verify = verify.strip().lower() not in {"0", "false", "no", "off"}
     return parse_mail_url(
-        config.get("MAIL_URL", "console://"),
-        timeout=float(config.get("MAIL_TIMEOUT", 20)),
+        config["MAIL_URL"],
+        timeout=float(config["MAIL_TIMEOUT"]),
         tls_verify=bool(verify),
-        tls_ca_file=config.get("MAIL_TLS_CA_FILE") or None,
+        tls_ca_file=config["MAIL_TLS_CA_FILE"] or None,
     )

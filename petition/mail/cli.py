@@ -12,6 +12,7 @@ from flask.cli import AppGroup
 
 from .. import housekeeping
 from . import dispatcher, outbox
+from .loop import DispatchLoop
 
 mail_cli = AppGroup("mail", help="Deliver outbox mail.")
 
@@ -32,7 +33,7 @@ def send_command(limit: int | None) -> None:
 
 
 @contextmanager
-def _stop_on_signals(loop: dispatcher.DispatchLoop) -> Iterator[None]:
+def _stop_on_signals(loop: DispatchLoop) -> Iterator[None]:
     """Turn SIGTERM and a first Ctrl-C into a clean stop after the current pass."""
     if threading.current_thread() is not threading.main_thread():
         yield  # signal handlers can only be set from the main thread
@@ -60,7 +61,7 @@ def worker_command(interval: float | None, max_loops: int | None) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if interval is None:
         interval = float(app.config["MAIL_DISPATCH_INTERVAL"])
-    loop = dispatcher.DispatchLoop(app, interval)
+    loop = DispatchLoop(app, interval)
     click.echo(f"Delivering mail every {interval:g} s; Ctrl-C to stop.")
     try:
         with _stop_on_signals(loop):

@@ -5,12 +5,11 @@ process that dies in between leaves a `sending` row whose lease runs out and whi
 again; a mail may then arrive twice (with the same Message-ID), never not at all.
 
 The dispatcher works in a session of its own, so it never commits a caller's half-done work.
+One call of dispatch() is one pass; loop.py runs passes again and again.
 """
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import time
 from dataclasses import dataclass
 
 from flask import Flask, current_app, g
@@ -19,23 +18,16 @@ from sqlalchemy.orm import Session
 
 from ..extensions import db
 from ..models import MAIL_FAILED, MAIL_QUEUED, MAIL_SENDING, MAIL_SENT, OutboxMail, utcnow
-from .. import housekeeping
-from . import backends, outbox
+from . import backends, errors, outbox
 
 # Rows claimed per transaction: the lease must cover sending all of them.
 CHUNK = 10
-# Defaults of the settings config.py does not define (yet); app.config overrides them.
-DEFAULTS = {
-    "MAIL_LEASE": 300,  # seconds a claimed row stays ours before another worker may retry it
-    "MAIL_RETRY_BASE": 30,  # first retry delay in seconds; doubles with every failed attempt
-    "MAIL_RETRY_MAX": 3600,  # longest delay between two attempts, in seconds
-    "MAIL_MAX_ATTEMPTS": 8,
-}
-PURGE_EVERY = 3600.0  # seconds between two purges of expired failed mail by a loop
+# Read from app.config, whose defaults come from config.py alone: no second set here.
+SETTINGS = ("MAIL_LEASE", "MAIL_RETRY_BASE", "MAIL_RETRY_MAX", "MAIL_MAX_ATTEMPTS")
 
 
 def _setting(name: str) -> float:
-    return float(current_app.config.get(name, DEFAULTS[name]))
+    return float(current_app.config[name])
 
 
 @dataclass
@@ -184,6 +176,13 @@ def _deliver(session: Session, connection: backends.Connection, ids: list[int],
             return False
         except backends.MailError as error:
             _mark_failed(session, mail, lease, error, report)
+        except Exception as error:
+            # A bug or a bad row, not the server: count an attempt and back off as for any
+            # temporary failure, so this mail neither holds up the ones behind it nor is
+            # claimed again at once. (KeyboardInterrupt and the like still end the pass.)
+            current_app.logger.error("mail %s (%s) raised an unexpected error:\n%s", mail.id,
+                                     mail.kind, errors.traceback_text(error))
+            _mark_failed(session, mail, lease, errors.unexpected(error), report)
         else:
             _mark_sent(session, mail)
             report.sent += 1
@@ -197,6 +196,8 @@ def dispatch(limit: int | None = 50) -> DispatchReport:
     backend = backends.backend_from_config(current_app.config)
     sender = current_app.config["MAIL_FROM"]
     backends.sender_address(sender)
+    for name in SETTINGS:
+        _setting(name)
     lease_seconds = _setting("MAIL_LEASE")
     now = utcnow()  # rows deferred during this pass are not due again within it
     report = DispatchReport()
@@ -222,83 +223,17 @@ def deliver_due(limit: int = 50) -> int:
     return dispatch(limit).sent
 
 
-class DispatchLoop:
-    """Call dispatch() every `interval` seconds until stopped, surviving errors."""
-
-    def __init__(self, app: Flask, interval: float, batch: int = 50) -> None:
-        self.app, self.interval, self.batch = app, interval, batch
-        self.stopping = threading.Event()
-        self.wakeup = threading.Event()
-        self.failures = 0  # passes that raised: for health checks and tests
-        self._last_purge = float("-inf")
-
-    def run(self, max_loops: int | None = None) -> None:
-        loops = 0
-        while not self.stopping.is_set():
-            busy = False
-            try:
-                with self.app.app_context():
-                    busy = dispatch(self.batch).claimed >= self.batch
-                    if time.monotonic() - self._last_purge >= PURGE_EVERY:
-                        housekeeping.run()
-                        self._last_purge = time.monotonic()
-            except Exception:  # a database or config hiccup must not end delivery for good
-                self.failures += 1
-                self.app.logger.exception("mail dispatch failed; trying again later")
-            loops += 1
-            if max_loops is not None and loops >= max_loops:
-                break
-            if not busy:  # more is due: go on at once
-                self.wakeup.wait(self.interval)
-            self.wakeup.clear()
-
-    def stop(self) -> None:
-        self.stopping.set()
-        self.wakeup.set()
-
-
-class InProcessDispatcher:
-    """One daemon thread per process delivering mail, started by the first request."""
-
-    def __init__(self, app: Flask) -> None:
-        self.app = app
-        self.loop: DispatchLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
-
-    def ensure_started(self) -> None:
-        # A forked worker (gunicorn) sees the parent's thread as dead and starts its own.
-        if self._thread is not None and self._thread.is_alive():
-            return
-        with self._lock:
-            if self._thread is not None and self._thread.is_alive():
-                return
-            self.loop = DispatchLoop(self.app, float(self.app.config["MAIL_DISPATCH_INTERVAL"]))
-            self._thread = threading.Thread(target=self.loop.run, name="petition-mail",
-                                            daemon=True)
-            self._thread.start()
-
-    def wake(self) -> None:
-        if self.loop is not None:
-            self.loop.wakeup.set()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """Stop the thread and wait for it (tests, orderly shutdown)."""
-        if self.loop is not None:
-            self.loop.stop()
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-
 def init_app(app: Flask) -> None:
     """Check the mail settings; start in-process delivery on the first request if enabled."""
     # A bad MAIL_URL or MAIL_FROM fails at start, not silently at the first mail.
     backend = backends.backend_from_config(app.config)
-    backends.sender_address(app.config.get("MAIL_FROM", ""))
+    backends.sender_address(app.config["MAIL_FROM"])
     if isinstance(backend, backends.ConsoleBackend) and app.config.get("ENV_NAME") == "production":
         app.logger.warning("MAIL_URL is console://: mail, addresses included, goes to stdout")
-    if not app.config.get("MAIL_DISPATCH_IN_PROCESS"):
+    if not app.config["MAIL_DISPATCH_IN_PROCESS"]:
         return
+    from .loop import InProcessDispatcher  # here: loop.py calls dispatch() from this module
+
     dispatcher = InProcessDispatcher(app)
     app.extensions["petition_mail_dispatcher"] = dispatcher
     # Lazily, so CLI commands, migrations and tests never start a thread.
