@@ -82,7 +82,7 @@ def create_private_sqlite_file(app: Flask) -> None:
     url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
         return
-    if url.query.get("uri"):  # sqlite:///file:…?uri=true: SQLite's own URI syntax, left alone
+    if "uri" in url.query:  # sqlite:///file:…?uri=true: SQLite's own URI syntax, left alone
         return
     path = Path(url.database)
     if not path.is_absolute():
