@@ -113,6 +113,7 @@ def translate_letter(slug: str, *, lang: str, title: str, body: str = "") -> Let
 
 def set_label(slug: str, *, lang: str, code: str, label: str) -> CountryLabel:
     """Set the letter's own heading for a country or scope in one language."""
+    lang = check_language(lang)  # a label under "french" would silently never show
     code = code.strip()
     code = code.lower() if code.lower() in countries.SCOPES else code.upper()
     if not countries.is_valid(code):

@@ -139,3 +139,12 @@ def test_every_accepted_language_has_what_a_letter_needs(app):
                    if not name.strip() or (name == code and name not in own)]
         assert not unnamed, f"{lang}: no name for {unnamed}"
         assert len(sorted_by(names, key=str, lang=lang)) == len(codes)
+
+
+def test_a_label_in_an_unknown_language_is_refused(runner, app):
+    runner.invoke(args=["letter", "create", "appeal", "--lang", "fr", "--title", "Appel"])
+    result = runner.invoke(args=["letter", "label", "appeal", "--lang", "french", "ES", "Etat espagnol"])
+    assert result.exit_code != 0 and "unknown language 'french'" in result.output
+    result = runner.invoke(args=["letter", "label", "appeal", "--lang", "FR", "ES", "Etat espagnol"])
+    assert result.exit_code == 0, result.output
+    assert "Etat espagnol" in app.test_client().get("/letters/appeal?lang=fr").get_data(as_text=True)

@@ -102,7 +102,7 @@ def purge_failed(older_than: dt.timedelta | None = None) -> int:
     """
     if older_than is None:
         config = current_app.config
-        seconds = config.get("MAIL_FAILED_RETENTION") or config.get("CONFIRM_MAX_AGE", 72 * 3600)
+        seconds = config["MAIL_FAILED_RETENTION"] or config["CONFIRM_MAX_AGE"]  # config.py's
         older_than = dt.timedelta(seconds=float(seconds))
     result = db.session.execute(
         update(OutboxMail)
