@@ -42,7 +42,13 @@ def place_and_date(place: str | None, date: dt.date | None, lang: str) -> str:
     return f"{place}, {when}"
 
 
+def bcp47(lang: object) -> str:
+    """A stored locale code as HTML's lang attribute wants it: "pt_BR" → "pt-BR"."""
+    return str(lang).replace("_", "-")
+
+
 def init_app(app: Flask) -> None:
+    app.jinja_env.filters["bcp47"] = bcp47
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.globals["place_and_date"] = place_and_date
     app.jinja_env.globals["get_locale"] = get_locale

@@ -113,7 +113,7 @@ def test_a_letter_in_any_accepted_language_renders(runner, client, app, lang):
     page = client.get("/letters/appeal")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert f'<article class="letter" lang="{lang}">' in html
+    assert f'<article class="letter" lang="{lang.replace("_", "-")}">' in html
     assert format_date(dt.date(2026, 5, 21), "long", locale=lang) in html
     press = client.get("/letters/appeal/signatories.txt")
     assert press.status_code == 200 and "Ana Lima" in press.get_data(as_text=True)

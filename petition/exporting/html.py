@@ -37,9 +37,10 @@ def _body(document: Document) -> Iterator[str]:
 
 def render(document: Document, out: BinaryIO) -> None:
     """Write `document` as an HTML page."""
+    lang = document.lang.replace("_", "-")  # BCP 47, as HTML wants: pt_BR → pt-BR
     head = (
         "<!DOCTYPE html>\n"
-        f'<html lang="{escape(document.lang)}">\n<head>\n<meta charset="utf-8">\n'
+        f'<html lang="{escape(lang)}">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{escape(document.title)}</title>\n</head>\n<body>"
     )
     parts = [head, *_body(document), "</body>\n</html>\n"]
