@@ -1,6 +1,7 @@
 """`flask` commands. Thin: parse, call a use case, print the outcome."""
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import click
@@ -55,6 +56,43 @@ def create_command(slug, lang, title, text_file, goal, place, date_, moderate, s
     except letters.LetterError as error:
         _fail(error)
     click.echo(f"Created letter {letter.slug} in {letter.default_lang} (open).")
+
+
+@letter_cli.command("update")
+@click.argument("slug")
+@click.option("--goal", type=click.IntRange(min=0), help="New goal; 0 removes it.")
+@click.option("--place", help="New place; an empty value removes it.")
+@click.option("--date", "date_", help="New date, YYYY-MM-DD; an empty value removes it.")
+@click.option("--signers", type=click.Choice(["both", "organizations", "individuals"]))
+@click.option("--moderate/--no-moderate", default=None, help="Hold organisations for approval.")
+def update_command(slug, goal, place, date_, signers, moderate) -> None:
+    """Change a letter's settings; what is not given stays as it is."""
+    changes: dict = {}
+    if goal is not None:
+        changes["goal"] = goal or None
+    if place is not None:
+        changes["place"] = place
+    if date_ is not None:
+        changes["date"] = _parse_date(date_) if date_ else None
+    if signers is not None:
+        changes["accepts_organizations"] = signers in ("both", "organizations")
+        changes["accepts_individuals"] = signers in ("both", "individuals")
+    if moderate is not None:
+        changes["moderate_organizations"] = moderate
+    if not changes:
+        raise click.UsageError("nothing to change: give at least one option")
+    try:
+        letter = letters.update_letter(slug, **changes)
+    except letters.LetterError as error:
+        _fail(error)
+    click.echo(f"Updated letter {letter.slug}: {', '.join(sorted(changes))}.")
+
+
+def _parse_date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date like 2026-05-21", param_hint="--date")
 
 
 @letter_cli.command("translate")

@@ -1,9 +1,10 @@
-"""Letter use cases: create, translate, label, open and close. No request, no flash."""
+"""Letter use cases: create, update, translate, label, open and close. No request, no flash."""
 from __future__ import annotations
 
 import datetime as dt
 import re
 from functools import lru_cache
+from typing import Any
 
 from babel import Locale, UnknownLocaleError, localedata
 from sqlalchemy import select, update
@@ -90,6 +91,54 @@ def create_letter(
     )
     letter.texts.append(LetterText(lang=lang, title=title, body=body))
     db.session.add(letter)
+    db.session.commit()
+    return letter
+
+
+class _Unchanged:
+    """Marks an option that was not given (None is a value: "no goal")."""
+
+
+UNCHANGED: Any = _Unchanged()
+
+
+def update_letter(
+    slug: str,
+    *,
+    goal: int | None = UNCHANGED,
+    place: str | None = UNCHANGED,
+    date: dt.date | None = UNCHANGED,
+    accepts_organizations: bool = UNCHANGED,
+    accepts_individuals: bool = UNCHANGED,
+    moderate_organizations: bool = UNCHANGED,
+) -> Letter:
+    """Change a letter's settings; what is not given stays. None clears goal, place or date.
+
+    Turning moderation on holds organisations that confirm from then on; those already
+    listed stay listed.
+    """
+    letter = get_letter(slug)
+    if goal is not UNCHANGED:
+        if goal is not None and goal <= 0:
+            raise LetterError("the goal must be a positive number")
+        letter.goal = goal
+    if place is not UNCHANGED:
+        if place and len(place) > 200:
+            raise LetterError("the place must be at most 200 characters")
+        letter.place = (place or "").strip() or None
+    if date is not UNCHANGED:
+        letter.date = date
+    if accepts_organizations is not UNCHANGED:
+        letter.accepts_organizations = accepts_organizations
+    if accepts_individuals is not UNCHANGED:
+        letter.accepts_individuals = accepts_individuals
+    if not (letter.accepts_organizations or letter.accepts_individuals):
+        db.session.rollback()
+        raise LetterError("a letter must accept organisations, individuals or both")
+    if moderate_organizations is not UNCHANGED:
+        letter.moderate_organizations = moderate_organizations
+    db.session.flush()
+    bump_list_version(letter.id)
     db.session.commit()
     return letter
 

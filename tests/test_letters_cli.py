@@ -148,3 +148,35 @@ def test_a_label_in_an_unknown_language_is_refused(runner, app):
     result = runner.invoke(args=["letter", "label", "appeal", "--lang", "FR", "ES", "Etat espagnol"])
     assert result.exit_code == 0, result.output
     assert "Etat espagnol" in app.test_client().get("/letters/appeal?lang=fr").get_data(as_text=True)
+
+
+def test_update_changes_only_what_is_given(runner, app):
+    runner.invoke(args=["letter", "create", "appeal", "--lang", "fr", "--title", "Appel",
+                        "--goal", "1000", "--place", "Paris", "--date", "2026-05-21"])
+    result = runner.invoke(args=["letter", "update", "appeal", "--goal", "70000", "--moderate",
+                                 "--signers", "individuals"])
+    assert result.exit_code == 0, result.output
+    updated = letter()
+    assert (updated.goal, updated.place, str(updated.date)) == (70000, "Paris", "2026-05-21")
+    assert updated.moderate_organizations and updated.signer_types == (INDIVIDUAL,)
+    result = runner.invoke(args=["letter", "update", "appeal", "--goal", "0", "--place", "",
+                                 "--date", "2026-06-01", "--no-moderate", "--signers", "both"])
+    assert result.exit_code == 0, result.output
+    updated = letter()
+    assert (updated.goal, updated.place, str(updated.date)) == (None, None, "2026-06-01")
+    assert not updated.moderate_organizations and len(updated.signer_types) == 2
+    # The page shows the change at once: settings are part of the letter's version.
+    assert "Paris" not in app.test_client().get("/letters/appeal").get_data(as_text=True)
+
+
+def test_update_refuses_bad_input_and_changes_nothing(runner, app):
+    runner.invoke(args=["letter", "create", "appeal", "--lang", "fr", "--title", "Appel", "--goal", "10"])
+    for args, message in [
+        ([], "nothing to change"),
+        (["--date", "21/05/2026"], "not a date"),
+        (["--goal", "-5"], "-5"),
+    ]:
+        result = runner.invoke(args=["letter", "update", "appeal", *args])
+        assert result.exit_code != 0 and message in result.output, result.output
+    assert runner.invoke(args=["letter", "update", "nope", "--goal", "5"]).exit_code != 0
+    assert letter().goal == 10
