@@ -92,7 +92,7 @@ class Config:
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "5 per minute;30 per hour")
     # A back-office login lasts this long, whatever the browser does with its cookie.
     ADMIN_SESSION_HOURS = float(os.environ.get("ADMIN_SESSION_HOURS", "8"))
-    # Its own cookie (Path=/admin, SameSite=Strict): see petition/admin/session.py.
+    # Its own cookie (Path=/admin, SameSite=Strict): see petition/admin/cookie.py.
     ADMIN_SESSION_COOKIE_NAME = os.environ.get("ADMIN_SESSION_COOKIE_NAME", "petition_admin")
     # None: required in production, offered in development.
     ADMIN_TOTP_REQUIRED = (None if not os.environ.get("ADMIN_TOTP_REQUIRED")

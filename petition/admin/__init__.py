@@ -116,7 +116,7 @@ def no_store(response):
 
 def init_app(app: Flask) -> None:
     from . import auth, exports, letters, manage  # noqa: F401  (views register on bp)
-    from .session import AdminSessionInterface
+    from .cookie import AdminSessionInterface
 
     app.session_interface = AdminSessionInterface()
     login_manager.init_app(app)
