@@ -1,6 +1,7 @@
 """Login, TOTP, logout, expiry and revocation of back-office sessions."""
 from __future__ import annotations
 
+import re
 import time
 
 import pyotp
@@ -38,8 +39,9 @@ def test_every_failure_gets_the_same_answer_and_is_audited(app, client):
                                           "totp": "123456"}),
         log_in(client, "b@example.org"),
     ]
-    bodies = {response.get_data(as_text=True) .replace("nobody@example.org", "X")
-              .replace("a@example.org", "X").replace("b@example.org", "X") for response in answers}
+    # The page differs only by the address typed (echoed back) and the CSRF token.
+    bodies = {re.sub(r'name="csrf_token" value="[^"]*"|value="[^"]*@example.org"', "",
+                     response.get_data(as_text=True)) for response in answers}
     assert all(response.status_code == 200 for response in answers)
     assert len(bodies) == 1 and SAME_MESSAGE in bodies.pop()
     failures = [actor for actor, action in _actions() if action == "login.failure"]
