@@ -88,6 +88,15 @@ class Config:
     # The largest form is a few hundred bytes: refuse big bodies before parsing them.
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 64 * 1024)
     SESSION_COOKIE_HTTPONLY = True
+    # The back office: failed logins allowed per client address and per typed email.
+    RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "5 per minute;30 per hour")
+    # A back-office login lasts this long, whatever the browser does with its cookie.
+    ADMIN_SESSION_HOURS = float(os.environ.get("ADMIN_SESSION_HOURS", "8"))
+    # Its own cookie (Path=/admin, SameSite=Strict): see petition/admin/cookie.py.
+    ADMIN_SESSION_COOKIE_NAME = os.environ.get("ADMIN_SESSION_COOKIE_NAME", "petition_admin")
+    # None: required in production, offered in development.
+    ADMIN_TOTP_REQUIRED = (None if not os.environ.get("ADMIN_TOTP_REQUIRED")
+                           else _bool("ADMIN_TOTP_REQUIRED", True))
     SESSION_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None  # tie the token to the session, not a clock: long letters take time
 

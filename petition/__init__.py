@@ -131,8 +131,16 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(exports.bp)
     errors.init_app(app)
 
+    from . import admin
+
+    admin.init_app(app)
+
 
 def _register_cli(app: Flask) -> None:
     from . import cli
 
     cli.init_app(app)
+
+    from .admin.cli import admin_cli
+
+    app.cli.add_command(admin_cli)

@@ -288,3 +288,62 @@ class OutboxMail(db.Model):
     signature_id: Mapped[Optional[int]] = mapped_column(
         ForeignKey("signature.id", ondelete="SET NULL")
     )
+
+
+# Back-office roles: admin sees and manages everything; organiser and press see the letters
+# they are given (press without private spreadsheets).
+ROLE_ADMIN, ROLE_ORGANISER, ROLE_PRESS = "admin", "organiser", "press"
+ROLES = (ROLE_ADMIN, ROLE_ORGANISER, ROLE_PRESS)
+
+
+class Account(db.Model):
+    """A back-office account. Created from the command line only: there is no sign-up."""
+
+    __tablename__ = "account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # lower-cased
+    password_hash: Mapped[str] = mapped_column(String(200))  # argon2id
+    role: Mapped[str] = mapped_column(String(12))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Fernet-encrypted (addresses.encrypt): a database dump alone does not give the codes.
+    totp_secret: Mapped[Optional[bytes]] = mapped_column(LargeBinary)
+    # Every session carries the version it was opened under; bumping it ends them all.
+    session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    last_login_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+
+    letters: Mapped[list[Letter]] = relationship(secondary="account_letter",
+                                                 order_by="Letter.slug")
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == ROLE_ADMIN
+
+
+class AccountLetter(db.Model):
+    """A letter an organiser or press account is given."""
+
+    __tablename__ = "account_letter"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    letter_id: Mapped[int] = mapped_column(ForeignKey("letter.id", ondelete="CASCADE"),
+                                           primary_key=True)
+
+
+class AuditEvent(db.Model):
+    """Append-only record of logins, account changes and downloads.
+
+    The actor is a plain email, not a foreign key: the record outlives the account. Never a
+    signatory's address.
+    """
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(254))
+    action: Mapped[str] = mapped_column(String(40))
+    letter_slug: Mapped[Optional[str]] = mapped_column(String(80), index=True)
+    detail: Mapped[str] = mapped_column(Text, default="")

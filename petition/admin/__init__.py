@@ -1,0 +1,126 @@
+"""The back office under /admin: locked by default.
+
+Every endpoint of the blueprint must name what it needs in PERMISSIONS; the one guard below
+reads it before any view runs, and refuses an endpoint the table does not know. A new view
+is therefore closed until someone decides who may see it.
+"""
+from __future__ import annotations
+
+import time
+
+from flask import Blueprint, Flask, abort, current_app, g, redirect, request, session, url_for
+from flask_login import LoginManager, UserMixin, current_user
+from sqlalchemy import select
+
+from .. import deployment
+from ..extensions import db
+from ..models import Account, Letter
+from . import accounts
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+login_manager = LoginManager()
+
+# What an endpoint needs, from least to most.
+PUBLIC = "public"        # the login page: anyone
+SIGNED_IN = "signed-in"  # logged in, second factor maybe still to enrol: logout, enrolment
+ANY = "any"              # any account with its login complete
+LETTER = "letter"        # admin, or an account given the letter of <slug> (404 otherwise)
+ADMIN = "admin"          # admins only
+
+PERMISSIONS: dict[str, str] = {
+    "admin.login": PUBLIC,
+    "admin.logout": SIGNED_IN,
+    "admin.totp": SIGNED_IN,
+    "admin.letters": ANY,
+    "admin.audit_page": ANY,
+    "admin.audit_csv": ANY,
+    "admin.letter": LETTER,
+    "admin.export_letter": LETTER,
+    "admin.accounts_page": ADMIN,
+    "admin.disable": ADMIN,
+    "admin.revoke": ADMIN,
+}
+
+
+class User(UserMixin):
+    """Flask-Login's view of an account. The id carries the session version, so bumping
+    Account.session_version makes every older session load no user."""
+
+    def __init__(self, account: Account) -> None:
+        self.account = account
+
+    def get_id(self) -> str:
+        return f"{self.account.id}:{self.account.session_version}"
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> User | None:
+    try:
+        account_id, version = (int(part) for part in user_id.split(":"))
+    except ValueError:
+        return None
+    account = db.session.get(Account, account_id)
+    if account is None or not account.active or account.session_version != version:
+        return None
+    login_at = session.get("login_at")
+    max_age = float(current_app.config["ADMIN_SESSION_HOURS"]) * 3600
+    if not isinstance(login_at, (int, float)) or time.time() - login_at > max_age:
+        return None
+    return User(account)
+
+
+def current_account() -> Account:
+    return current_user.account
+
+
+def totp_required(app: Flask) -> bool:
+    setting = app.config.get("ADMIN_TOTP_REQUIRED")
+    return deployment.is_production(app) if setting is None else bool(setting)
+
+
+@bp.before_request
+def guard():
+    need = PERMISSIONS.get(request.endpoint or "")
+    if need is None:
+        abort(403)  # not in the table: nobody decided who may see it
+    if need == PUBLIC:
+        return None
+    if not current_user.is_authenticated:
+        return redirect(url_for("admin.login"))
+    if need == SIGNED_IN:
+        return None
+    if not session.get("second_factor") and totp_required(current_app):
+        return redirect(url_for("admin.totp"))
+    account = current_account()
+    if need == ADMIN and not account.is_admin:
+        abort(403)
+    if need == LETTER:
+        slug = (request.view_args or {}).get("slug")
+        letter = db.session.scalars(select(Letter).where(Letter.slug == slug)).one_or_none()
+        # The same 404 for a letter that does not exist and one not given: an organiser of
+        # one campaign cannot learn the names of others.
+        if letter is None or not accounts.can_see_letter(account, letter):
+            abort(404)
+        g.letter = letter
+    elif need != ANY and need != ADMIN:
+        abort(403)
+    return None
+
+
+@bp.after_request
+def no_store(response):
+    # Back-office pages and files name signatories: no cache may keep them.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def init_app(app: Flask) -> None:
+    from . import auth, exports, letters, manage  # noqa: F401  (views register on bp)
+    from .cookie import AdminSessionInterface
+
+    app.session_interface = AdminSessionInterface()
+    login_manager.init_app(app)
+    # Our own checks (version, expiry) replace Flask-Login's IP/agent heuristics, which
+    # would also write into the public session.
+    login_manager.session_protection = None
+    app.register_blueprint(bp)

@@ -1,0 +1,41 @@
+"""Downloads of a letter's list in every format, each recorded in the audit log."""
+from __future__ import annotations
+
+import io
+
+from flask import Response, abort, g, request
+
+from ..exporting.document import LAYOUTS, PRESS
+from ..exporting.formats import FORMATS, ExportError, check_lang, default_name, export, renderer
+from ..models import Letter
+from . import accounts, audit, bp, current_account
+from .letters import PRIVATE_FORMATS
+
+
+@bp.get("/letters/<slug>/export")
+def export_letter(slug: str) -> Response:
+    letter: Letter = g.letter
+    account = current_account()
+    fmt = request.args.get("format", "")
+    layout = request.args.get("layout", PRESS)
+    private = request.args.get("private") == "1"
+    if fmt not in FORMATS or layout not in LAYOUTS:
+        abort(400)
+    try:
+        lang = check_lang(request.args.get("lang") or letter.default_lang)
+    except ExportError:
+        abort(400)
+    if private:
+        # Real names of those who asked for initials or no listing: never to the press.
+        if not accounts.can_export_private(account):
+            abort(403)
+        if fmt not in PRIVATE_FORMATS:
+            abort(400)
+    out = io.BytesIO()
+    export(letter, fmt, lang, layout, out, private)
+    audit.record(account.email, "export", letter_slug=letter.slug,
+                 detail=f"format={fmt} layout={layout} lang={lang} private={int(private)}")
+    response = Response(out.getvalue(), content_type=renderer(fmt).MEDIA_TYPE)
+    name = default_name(letter, fmt, lang, layout, private)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
