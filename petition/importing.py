@@ -255,7 +255,7 @@ def import_signatures(slug: str, path: Path, *, dry_run: bool = False,
     if records:
         try:
             db.session.execute(insert(Signature), records)
-            bump_list_version(letter.id)
+            bump_list_version(letter)
             db.session.commit()
         except Exception:
             db.session.rollback()

@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import Any
 
 from babel import Locale, UnknownLocaleError, localedata
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from . import countries
 from .extensions import db
@@ -40,18 +40,14 @@ def get_public_letter(slug: str) -> Letter:
     return letter
 
 
-def bump_list_version(letter_id: int) -> None:
+def bump_list_version(letter: Letter) -> None:
     """Mark the letter's public list as changed, in the caller's transaction.
 
     Call it in the same transaction as any change to what the public sees of a letter
     (confirmed signatures, moderation, labels, texts): every cache is keyed on the version.
-    On PostgreSQL the row lock this takes also orders concurrent changes of one letter.
+    An SQL increment, not a read-modify-write, so concurrent changes never lose a bump.
     """
-    db.session.execute(
-        update(Letter).where(Letter.id == letter_id)
-        .values(list_version=Letter.list_version + 1)
-        .execution_options(synchronize_session=False)
-    )
+    letter.list_version = Letter.list_version + 1
 
 
 def create_letter(
@@ -137,8 +133,7 @@ def update_letter(
         raise LetterError("a letter must accept organisations, individuals or both")
     if moderate_organizations is not UNCHANGED:
         letter.moderate_organizations = moderate_organizations
-    db.session.flush()
-    bump_list_version(letter.id)
+    bump_list_version(letter)
     db.session.commit()
     return letter
 
@@ -154,8 +149,7 @@ def translate_letter(slug: str, *, lang: str, title: str, body: str = "") -> Let
         letter.texts.append(text)
     else:
         text.title, text.body = title, body
-    db.session.flush()
-    bump_list_version(letter.id)
+    bump_list_version(letter)
     db.session.commit()
     return text
 
@@ -177,8 +171,7 @@ def set_label(slug: str, *, lang: str, code: str, label: str) -> CountryLabel:
         letter.labels.append(existing)
     else:
         existing.label = label
-    db.session.flush()
-    bump_list_version(letter.id)
+    bump_list_version(letter)
     db.session.commit()
     return existing
 
@@ -188,8 +181,7 @@ def set_status(slug: str, status: str) -> Letter:
         raise LetterError(f"unknown status {status!r}")
     letter = get_letter(slug)
     letter.status = status
-    db.session.flush()
-    bump_list_version(letter.id)
+    bump_list_version(letter)
     db.session.commit()
     return letter
 

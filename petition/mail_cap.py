@@ -14,7 +14,7 @@ from flask import current_app
 from sqlalchemy import delete, select, update
 
 from .extensions import db
-from .models import MAIL_QUEUED, OutboxMail, Signature, SignatureVersion
+from .models import MAIL_QUEUED, OutboxMail, Signature, SignatureVersion, utcnow
 
 WINDOW = dt.timedelta(hours=1)
 
@@ -50,6 +50,19 @@ def next_send_time(signature: Signature, now: dt.datetime) -> dt.datetime:
         return now
     signature.mail_window_start, signature.mail_window_count = start + WINDOW, 1
     return start + WINDOW
+
+
+def reserve(signature: Signature) -> tuple[dt.datetime, dt.datetime]:
+    """Take a place for one more mail to this address: (now, when it may be sent).
+
+    A mail that must wait replaces the one already waiting. The caller holds lock().
+    """
+    now = utcnow()
+    send_at = next_send_time(signature, now)
+    if send_at > now:
+        drop_waiting(signature.id, now)
+    signature.last_mailed_at = send_at  # unconfirmed rows are kept this long after it
+    return now, send_at
 
 
 def drop_waiting(signature_id: int, now: dt.datetime) -> None:

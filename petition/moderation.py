@@ -38,8 +38,7 @@ def _decide(slug: str, ids: list[str], decision: str) -> int:
         )
     for signature in signatures:
         signature.moderation = decision
-    db.session.flush()
-    bump_list_version(letter.id)
+    bump_list_version(letter)
     db.session.commit()
     return len(signatures)
 

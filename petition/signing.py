@@ -154,11 +154,7 @@ def _create(letter: Letter, details: SignatureDetails, email_hash: str) -> SignO
 def _sign_again(letter: Letter, signature_id: int, details: SignatureDetails) -> SignOutcome:
     mail_cap.lock(signature_id)  # one request per address at a time, until commit
     signature = db.session.get(Signature, signature_id, populate_existing=True)
-    now = utcnow()
-    send_at = mail_cap.next_send_time(signature, now)
-    if send_at > now:
-        mail_cap.drop_waiting(signature.id, now)
-    signature.last_mailed_at = send_at  # unconfirmed rows are kept this long after it
+    now, send_at = mail_cap.reserve(signature)
     if signature.status == CONFIRMED:
         messages.queue_already_signed(signature, letter, details.email, details.lang, send_at)
         db.session.commit()
@@ -166,7 +162,8 @@ def _sign_again(letter: Letter, signature_id: int, details: SignatureDetails) ->
     submission = details.submission()
     if signature.status == WITHDRAWN:
         _reopen(signature, submission)
-    signature.email_encrypted = addresses.encrypt(details.email)
+    if signature.email_encrypted is None:
+        signature.email_encrypted = addresses.encrypt(details.email)
     link, is_new = _link_for(signature, submission, now, send_at)
     mail = messages.queue_confirmation(letter, link, details.email, send_at)
     if is_new and send_at > now:
@@ -270,7 +267,7 @@ def confirm(token: str) -> Signature:
     db.session.execute(delete(SignatureVersion).where(SignatureVersion.signature_id == signature.id)
                        .execution_options(synchronize_session=False))
     if not held:
-        bump_list_version(letter.id)
+        bump_list_version(letter)
     db.session.commit()
     db.session.refresh(signature)
     return signature
@@ -283,35 +280,30 @@ def _confirmed_meanwhile(signature: Signature) -> Signature:
     raise InvalidLink()
 
 
+def _expired_link(token: str) -> Link | None:
+    """The link behind `token` if it has expired, None if it still works."""
+    try:
+        find_link(token)
+    except LinkExpired as expired:
+        return expired.link
+    return None
+
+
 def resend_confirmation(token: str) -> None:
     """Mail a new link for the submission behind an expired link (capped, silent)."""
-    try:
-        link = find_link(token)
-    except LinkExpired as expired:
-        link = expired.link
-    else:
+    link = _expired_link(token)
+    if link is None:
         return  # still valid: the mail already holds it
-    signature = link.signature
-    mail_cap.lock(signature.id)
+    mail_cap.lock(link.signature.id)
     try:
-        link = find_link(token)  # again under the lock: a concurrent resend may have won
-    except LinkExpired as expired:
-        link = expired.link
+        link = _expired_link(token)  # again under the lock: a concurrent resend may have won
     except SigningError:
-        db.session.rollback()
-        return
-    else:
+        link = None
+    if link is None or not link.signature.email_encrypted:
         db.session.rollback()
         return
     signature = link.signature
-    if not signature.email_encrypted:
-        db.session.rollback()
-        return
-    now = utcnow()
-    send_at = mail_cap.next_send_time(signature, now)
-    if send_at > now:
-        mail_cap.drop_waiting(signature.id, now)
-    signature.last_mailed_at = send_at
+    _, send_at = mail_cap.reserve(signature)
     link.renew(send_at)
     messages.queue_confirmation(signature.letter, link, addresses.decrypt(signature.email_encrypted),
                                 send_at)

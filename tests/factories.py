@@ -76,7 +76,6 @@ def make_signature(
     if commit:
         if signature.is_public:
             # As the use cases do: a change to the public list bumps its version.
-            db.session.flush()
-            bump_list_version(letter.id)
+            bump_list_version(letter)
         db.session.commit()
     return signature

@@ -98,7 +98,7 @@ def test_commits_landing_out_of_order_leave_no_signature_out(app):
     assert holding.wait(10)  # Alpha is confirmed but not committed
     second = threading.Thread(target=confirm, args=(token_b, False))
     second.start()
-    second.join(0.5)  # Beta commits now, or waits for Alpha's lock on the letter's version
+    second.join(0.5)  # Beta commits first: its version bump lands before Alpha's
     names(letter)  # a page read in between, cached under whatever version it saw
     may_commit.set()
     first.join(10)

@@ -15,7 +15,6 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
