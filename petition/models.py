@@ -61,8 +61,11 @@ PENDING, CONFIRMED, WITHDRAWN = "pending", "confirmed", "withdrawn"
 SIGNATURE_STATES = (PENDING, CONFIRMED, WITHDRAWN)
 
 # Moderation: organisations may need approval before they are listed.
+# "hidden" takes an already listed signature off the list and the counts (e.g. flagged as
+# suspicious) without deciding it is not genuine, as "rejected" does.
 MOD_NONE, MOD_HELD, MOD_APPROVED, MOD_REJECTED = "none", "held", "approved", "rejected"
-MODERATION_STATES = (MOD_NONE, MOD_HELD, MOD_APPROVED, MOD_REJECTED)
+MOD_HIDDEN = "hidden"
+MODERATION_STATES = (MOD_NONE, MOD_HELD, MOD_APPROVED, MOD_REJECTED, MOD_HIDDEN)
 PUBLIC_MODERATION = (MOD_NONE, MOD_APPROVED)
 
 SOURCE_FORM, SOURCE_IMPORT, SOURCE_MANUAL = "form", "import", "manual"
@@ -81,6 +84,8 @@ class Letter(db.Model):
     goal: Mapped[Optional[int]] = mapped_column(Integer)
     place: Mapped[Optional[str]] = mapped_column(String(200))
     date: Mapped[Optional[dt.date]] = mapped_column(Date)
+    # The last day (UTC) signatures are taken; the letter then reads as closed.
+    deadline: Mapped[Optional[dt.date]] = mapped_column(Date)
     accepts_organizations: Mapped[bool] = mapped_column(Boolean, default=True)
     accepts_individuals: Mapped[bool] = mapped_column(Boolean, default=True)
     moderate_organizations: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -98,7 +103,11 @@ class Letter(db.Model):
 
     @property
     def is_open(self) -> bool:
-        return self.status == OPEN
+        return self.status == OPEN and not self.past_deadline
+
+    @property
+    def past_deadline(self) -> bool:
+        return self.deadline is not None and utcnow().date() > self.deadline
 
     @property
     def languages(self) -> list[str]:
@@ -171,6 +180,8 @@ class Signature(db.Model):
     status: Mapped[str] = mapped_column(String(10), default=PENDING)
     moderation: Mapped[str] = mapped_column(String(10), default=MOD_NONE)
     source: Mapped[str] = mapped_column(String(10), default=SOURCE_FORM)
+    # Where a signature added by hand or imported came from ("sent by email on 3 May by ...").
+    provenance: Mapped[Optional[str]] = mapped_column(String(500))
     # HMAC-SHA256 of the canonical address (hex); the address itself only Fernet-encrypted,
     # and only while mail may still need it.
     email_hash: Mapped[Optional[str]] = mapped_column(String(64))
@@ -310,6 +321,8 @@ class Account(db.Model):
     totp_secret: Mapped[Optional[bytes]] = mapped_column(LargeBinary)
     # Every session carries the version it was opened under; bumping it ends them all.
     session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # The TOTP time step of the last accepted code: a code is good for one login only.
+    totp_last_step: Mapped[Optional[int]] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     last_login_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
 

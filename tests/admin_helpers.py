@@ -1,9 +1,12 @@
 """Back-office accounts and logins for tests."""
 from __future__ import annotations
 
+import time
+
 import pyotp
 
 from petition.admin import accounts
+from petition.extensions import db
 
 PASSWORD = "correct horse battery"
 
@@ -13,12 +16,29 @@ def make_account(email: str, role: str, letters: tuple[str, ...] = (), totp: boo
     secret = None
     if totp:
         secret = accounts.new_totp_secret()
-        assert accounts.enrol_totp(account, secret, pyotp.TOTP(secret).now())
+        # Enrolled with the previous step's code, so the current one is still unused.
+        previous = pyotp.TOTP(secret).at(time.time() - 30)
+        assert accounts.enrol_totp(account, secret, previous)
     return account, secret
+
+
+def fresh_code(email: str, secret: str) -> str:
+    """A code the account has not used yet. Each code is good once; when the codes of the
+    window are used up, the test acts as if a minute had passed rather than sleeping."""
+    account = accounts.get_account(email)
+    db.session.refresh(account)
+    totp = pyotp.TOTP(secret)
+    now = time.time()
+    for when in (now, now + totp.interval):
+        if account.totp_last_step is None or totp.timecode(when) > account.totp_last_step:
+            return totp.at(when)
+    account.totp_last_step = None
+    db.session.commit()
+    return totp.now()
 
 
 def log_in(client, email: str, secret: str | None = None, password: str = PASSWORD):
     data = {"email": email, "password": password}
     if secret:
-        data["totp"] = pyotp.TOTP(secret).now()
+        data["totp"] = fresh_code(email, secret)
     return client.post("/admin/login", data=data)

@@ -78,3 +78,20 @@ def test_letter_pages_for_those_given_the_letter(app, client):
     assert "appeal" in listing
     assert client.get("/admin/letters/appeal").status_code == 200
     assert client.get("/admin/accounts").status_code == 403
+
+
+def test_press_given_the_letter_is_refused_every_change(app, client):
+    """Press reads and downloads; every route that changes something answers 403."""
+    from petition.admin import ADMIN, EDITOR, ORGANISE
+
+    make_letter("appeal")
+    _, secret = make_account("press@example.org", "press", ("appeal",), totp=True)
+    log_in(client, "press@example.org", secret)
+    rules = [rule for rule in app.url_map.iter_rules()
+             if PERMISSIONS.get(rule.endpoint) in (ADMIN, EDITOR, ORGANISE)]
+    assert any(PERMISSIONS[rule.endpoint] == ORGANISE for rule in rules) or len(rules) >= 2
+    for rule in rules:
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = client.open(_url(rule), method=method)
+            assert response.status_code == 403, (rule.rule, method, response.status_code)
+    assert client.get("/admin/letters/appeal").status_code == 200

@@ -146,3 +146,17 @@ def test_repeated_failures_get_429(tmp_path, database_url):
         finally:
             db.session.remove()
             db.engine.dispose()
+
+
+def test_a_code_is_good_for_one_login_only(app, client):
+    _, secret = make_account("a@example.org", "admin", totp=True)
+    code = pyotp.TOTP(secret).now()
+    data = {"email": "a@example.org", "password": PASSWORD, "totp": code}
+    assert client.post("/admin/login", data=data).status_code == 303
+    client.post("/admin/logout")
+    # Someone who overheard or replayed the code gets the same refusal as a wrong one.
+    replay = client.post("/admin/login", data=data)
+    assert replay.status_code == 200 and SAME_MESSAGE in replay.get_data(as_text=True)
+    older = pyotp.TOTP(secret).at(time.time() - 30)  # the step enrolment used
+    data["totp"] = older
+    assert SAME_MESSAGE in client.post("/admin/login", data=data).get_data(as_text=True)

@@ -24,7 +24,9 @@ login_manager = LoginManager()
 PUBLIC = "public"        # the login page: anyone
 SIGNED_IN = "signed-in"  # logged in, second factor maybe still to enrol: logout, enrolment
 ANY = "any"              # any account with its login complete
+EDITOR = "editor"        # admins and organisers (not press): creating a letter
 LETTER = "letter"        # admin, or an account given the letter of <slug> (404 otherwise)
+ORGANISE = "organise"    # as LETTER, and not press: every change to a letter or its list
 ADMIN = "admin"          # admins only
 
 PERMISSIONS: dict[str, str] = {
@@ -94,7 +96,9 @@ def guard():
     account = current_account()
     if need == ADMIN and not account.is_admin:
         abort(403)
-    if need == LETTER:
+    if need in (EDITOR, ORGANISE) and not accounts.can_edit(account):
+        abort(403)
+    if need in (LETTER, ORGANISE):
         slug = (request.view_args or {}).get("slug")
         letter = db.session.scalars(select(Letter).where(Letter.slug == slug)).one_or_none()
         # The same 404 for a letter that does not exist and one not given: an organiser of
@@ -102,7 +106,7 @@ def guard():
         if letter is None or not accounts.can_see_letter(account, letter):
             abort(404)
         g.letter = letter
-    elif need != ANY and need != ADMIN:
+    elif need not in (ANY, ADMIN, EDITOR):
         abort(403)
     return None
 

@@ -5,6 +5,9 @@ outcome into a page or a message.
 """
 from __future__ import annotations
 
+import hmac
+import time
+
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -140,20 +143,38 @@ def new_totp_secret() -> str:
     return pyotp.random_base32()
 
 
-def check_code(secret: str, code: str) -> bool:
+def matching_step(secret: str, code: str) -> int | None:
+    """The TOTP time step `code` belongs to, or None if it is not a current code."""
     code = "".join(code.split())
+    if not (code.isdigit() and len(code) == 6):
+        return None
+    totp = pyotp.TOTP(secret)
+    now = time.time()
     # One step either side: a phone clock a few seconds off still works.
-    return code.isdigit() and pyotp.TOTP(secret).verify(code, valid_window=1)
+    for offset in (0, -1, 1):
+        when = now + offset * totp.interval
+        if hmac.compare_digest(totp.at(when), code):
+            return totp.timecode(when)
+    return None
+
+
+def _accept_code(account: Account, secret: str, code: str) -> bool:
+    """True once per code: a step already used (an overheard or replayed code) is refused."""
+    step = matching_step(secret, code)
+    if step is None or (account.totp_last_step is not None and step <= account.totp_last_step):
+        return False
+    account.totp_last_step = step
+    return True
 
 
 def verify_totp(account: Account, code: str) -> bool:
     secret = totp_secret(account)
-    return secret is not None and check_code(secret, code)
+    return secret is not None and _accept_code(account, secret, code)
 
 
 def enrol_totp(account: Account, secret: str, code: str) -> bool:
     """Store the secret once the user proved their app has it; False if the code is wrong."""
-    if not check_code(secret, code):
+    if not _accept_code(account, secret, code):
         return False
     account.totp_secret = addresses.encrypt(secret)
     audit.record(account.email, "account.totp_enrol", detail=account.email, commit=False)
@@ -174,6 +195,11 @@ def visible_letters(account: Account) -> list[Letter]:
 
 def can_see_letter(account: Account, letter: Letter) -> bool:
     return account.role == ROLE_ADMIN or letter in account.letters
+
+
+def can_edit(account: Account) -> bool:
+    """Admins and organisers change letters and lists; press only reads and downloads."""
+    return account.role in (ROLE_ADMIN, ROLE_ORGANISER)
 
 
 def can_export_private(account: Account) -> bool:
