@@ -88,3 +88,26 @@ def test_cli_errors_exit_non_zero(app, runner):
     assert db.session.scalars(select(Account)).all() == []
     assert runner.invoke(args=["admin", "disable", "ghost@example.org"]).exit_code != 0
     assert runner.invoke(args=["admin", "assign", "ghost@example.org", "x"]).exit_code != 0
+
+
+def test_an_admin_gives_and_takes_back_a_letter_in_the_browser(app, client):
+    from tests.admin_helpers import log_in
+    from tests.factories import make_letter
+
+    make_letter("appeal")
+    _, secret = make_account("root@example.org", "admin", totp=True)
+    press, _ = make_account("press@example.org", "press")
+    log_in(client, "root@example.org", secret)
+    page = client.get("/admin/accounts").get_data(as_text=True)
+    assert "Press officer" in page and ">press<" not in page
+    url = f"/admin/accounts/{press.id}/letters"
+    assert client.post(url, data={"slug": "appeal"}).status_code == 303
+    assert [letter.slug for letter in accounts.get_account("press@example.org").letters] == ["appeal"]
+    assert client.post(url, data={"slug": "no-such"}).status_code == 400
+    assert client.post(url, data={"slug": "appeal", "action": "withdraw"}).status_code == 303
+    accounts.db.session.expire_all()
+    assert accounts.get_account("press@example.org").letters == []
+    actions = [(e.action, e.letter_slug, e.detail) for e in accounts.audit.events_for(
+        accounts.get_account("root@example.org"))]
+    assert ("account.assign", "appeal", "press@example.org") in actions
+    assert ("account.withdraw", "appeal", "press@example.org") in actions

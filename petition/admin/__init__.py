@@ -41,6 +41,7 @@ PERMISSIONS: dict[str, str] = {
     "admin.accounts_page": ADMIN,
     "admin.disable": ADMIN,
     "admin.revoke": ADMIN,
+    "admin.give_letter": ADMIN,
 }
 
 
@@ -119,8 +120,11 @@ def no_store(response):
 
 
 def init_app(app: Flask) -> None:
-    from . import auth, exports, letters, manage  # noqa: F401  (views register on bp)
+    from . import account_letters, auth, exports, letters, manage  # noqa: F401  (views on bp)
+    from . import labels
     from .cookie import AdminSessionInterface
+
+    labels.init_app(app)
 
     app.session_interface = AdminSessionInterface()
     login_manager.init_app(app)

@@ -118,6 +118,17 @@ def assign_letter(email: str, slug: str, actor: str = "cli") -> Account:
     return account
 
 
+def withdraw_letter(email: str, slug: str, actor: str = "cli") -> Account:
+    """Take a letter away from an account; its open pages of that letter answer 404 at once."""
+    account = _account_or_error(email)
+    letter = _letter_or_error(slug)
+    if letter in account.letters:
+        account.letters.remove(letter)
+    audit.record(actor, "account.withdraw", letter_slug=slug, detail=account.email, commit=False)
+    db.session.commit()
+    return account
+
+
 def verify_login(email: str, password: str, totp: str | None) -> Account | None:
     """The account if every given factor is right, else None: one answer for every failure."""
     account = get_account(email)

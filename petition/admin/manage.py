@@ -12,7 +12,7 @@ from . import accounts, audit, bp, current_account
 @bp.get("/accounts")
 def accounts_page():
     return render_template("admin/accounts.html", accounts=accounts.list_accounts(),
-                           me=current_account())
+                           me=current_account(), letters=accounts.visible_letters(current_account()))
 
 
 def _account_or_404(account_id: int) -> Account:

@@ -1,0 +1,38 @@
+"""What the back office shows for stored values: "Organiser", not "organiser".
+
+One table per kind of value, so a page never prints a raw state and a translator finds
+every word in one place. Templates use the filter: {{ account.role|human('role') }}.
+"""
+from __future__ import annotations
+
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+from .. import models as m
+
+LABELS = {
+    "role": {m.ROLE_ADMIN: _l("Administrator"), m.ROLE_ORGANISER: _l("Organiser"),
+             m.ROLE_PRESS: _l("Press officer")},
+    "letter_status": {m.DRAFT: _l("Draft"), m.OPEN: _l("Open"), m.CLOSED: _l("Closed")},
+    "status": {m.PENDING: _l("Awaiting confirmation"), m.CONFIRMED: _l("Confirmed"),
+               m.WITHDRAWN: _l("Withdrawn")},
+    "moderation": {m.MOD_NONE: _l("Listed"), m.MOD_HELD: _l("Awaiting approval"),
+                   m.MOD_APPROVED: _l("Approved"), m.MOD_REJECTED: _l("Rejected"),
+                   m.MOD_HIDDEN: _l("Hidden")},
+    "signer_type": {m.ORGANIZATION: _l("Organisation"), m.INDIVIDUAL: _l("Individual")},
+    "display": {m.FULL: _l("Full name"), m.INITIALS: _l("Initials"),
+                m.ANONYMOUS: _l("Counted, not listed")},
+    "source": {m.SOURCE_FORM: _l("Signed online"), m.SOURCE_IMPORT: _l("Imported"),
+               m.SOURCE_MANUAL: _l("Added by hand")},
+}
+
+
+def human(value: str | None, kind: str) -> str:
+    """The label of `value`, or the value itself if the table has none (never an error)."""
+    if value is None:
+        return ""
+    return str(LABELS[kind].get(value, value))
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters["human"] = human
