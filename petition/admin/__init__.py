@@ -41,6 +41,12 @@ PERMISSIONS: dict[str, str] = {
     "admin.accounts_page": ADMIN,
     "admin.disable": ADMIN,
     "admin.revoke": ADMIN,
+    # Signatures and moderation: the search shows real names of unlisted signers: not press.
+    "admin.signatures": ORGANISE,
+    "admin.signature": ORGANISE,
+    "admin.new_signature": ORGANISE,
+    "admin.signatures_bulk": ORGANISE,
+    "admin.moderation": ORGANISE,
 }
 
 
@@ -120,6 +126,7 @@ def no_store(response):
 
 def init_app(app: Flask) -> None:
     from . import auth, exports, letters, manage  # noqa: F401  (views register on bp)
+    from . import moderation_views, signatures  # noqa: F401
     from .cookie import AdminSessionInterface
 
     app.session_interface = AdminSessionInterface()
