@@ -308,7 +308,8 @@ def merge(letter: Letter, keep_public_id: str, drop_public_id: str, *,
     a line neither signer sent (correct the kept one afterwards if need be). Only the keyed
     hash of the dropped entry's address moves over when the kept one has none (typed in by
     hand, imported without address): that address signing again is then recognised as
-    already signed, not listed a second time.
+    already signed, not listed a second time. When both have one, only the kept address is
+    remembered: the dropped one could sign again as a new entry (one hash per signature).
     """
     if keep_public_id == drop_public_id:
         raise CurationError(_l("An entry cannot be merged into itself."))
