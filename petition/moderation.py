@@ -1,11 +1,22 @@
-"""Moderation use cases: list held signatures, approve or reject them. No request, no flash."""
+"""Moderation use cases: list held signatures, approve, reject or hide them. No request, no flash."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from .extensions import db
 from .letters import bump_list_version, get_letter
-from .models import CONFIRMED, MOD_APPROVED, MOD_HELD, MOD_REJECTED, Signature
+from .models import (
+    CONFIRMED,
+    MOD_APPROVED,
+    MOD_HELD,
+    MOD_HIDDEN,
+    MOD_REJECTED,
+    Letter,
+    Signature,
+)
+
+# The decisions an organiser takes, by the name forms and the audit log use.
+DECISIONS: dict[str, str] = {"approve": MOD_APPROVED, "reject": MOD_REJECTED, "hide": MOD_HIDDEN}
 
 
 class ModerationError(Exception):
@@ -23,9 +34,24 @@ def held(slug: str) -> list[Signature]:
     ))
 
 
-def _decide(slug: str, ids: list[str], decision: str) -> int:
-    """Set `decision` on all of `ids` (public ids) or, if any is not a confirmed signature of
-    the letter, on none."""
+def held_count(letter: Letter) -> int:
+    """How many wait for a decision (the back office's "Moderation (N waiting)")."""
+    return db.session.scalar(
+        select(func.count(Signature.id)).where(
+            Signature.letter_id == letter.id, Signature.status == CONFIRMED,
+            Signature.moderation == MOD_HELD)
+    ) or 0
+
+
+def decide(slug: str, ids: list[str], decision: str, *, commit: bool = True) -> int:
+    """Apply `decision` (approve, reject or hide) to all of `ids` (public ids) or, if any is
+    not a confirmed signature of the letter, to none.
+
+    With commit=False the change lands with the caller's transaction (e.g. with its audit
+    record), or not at all.
+    """
+    if decision not in DECISIONS:
+        raise ModerationError(f"unknown decision {decision!r}")
     letter = get_letter(slug)
     signatures = list(db.session.scalars(
         select(Signature).where(Signature.letter_id == letter.id, Signature.public_id.in_(ids),
@@ -37,17 +63,24 @@ def _decide(slug: str, ids: list[str], decision: str) -> int:
             f"not confirmed signatures of {slug}: {', '.join(map(str, missing))}; nothing changed"
         )
     for signature in signatures:
-        signature.moderation = decision
+        signature.moderation = DECISIONS[decision]
     bump_list_version(letter)
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return len(signatures)
 
 
-def approve(slug: str, ids: list[str]) -> int:
+def approve(slug: str, ids: list[str], *, commit: bool = True) -> int:
     """List these signatures publicly."""
-    return _decide(slug, ids, MOD_APPROVED)
+    return decide(slug, ids, "approve", commit=commit)
 
 
-def reject(slug: str, ids: list[str]) -> int:
-    """Keep these signatures off the public list and counts."""
-    return _decide(slug, ids, MOD_REJECTED)
+def reject(slug: str, ids: list[str], *, commit: bool = True) -> int:
+    """Keep these signatures off the public list and counts: not genuine."""
+    return decide(slug, ids, "reject", commit=commit)
+
+
+def hide(slug: str, ids: list[str], *, commit: bool = True) -> int:
+    """Take these signatures off the public list and counts without calling them not genuine
+    (e.g. while a doubt is checked); approving them later lists them again."""
+    return decide(slug, ids, "hide", commit=commit)

@@ -42,6 +42,12 @@ PERMISSIONS: dict[str, str] = {
     "admin.disable": ADMIN,
     "admin.revoke": ADMIN,
     "admin.give_letter": ADMIN,
+    # Signatures and moderation: the search shows real names of unlisted signers: not press.
+    "admin.signatures": ORGANISE,
+    "admin.signature": ORGANISE,
+    "admin.new_signature": ORGANISE,
+    "admin.signatures_bulk": ORGANISE,
+    "admin.moderation": ORGANISE,
 }
 
 
@@ -120,7 +126,9 @@ def no_store(response):
 
 
 def init_app(app: Flask) -> None:
-    from . import account_letters, auth, exports, letters, manage  # noqa: F401  (views on bp)
+    # Views register on bp when imported.
+    from . import account_letters, auth, exports, letters, manage  # noqa: F401
+    from . import moderation_views, signatures  # noqa: F401
     from . import labels
     from .cookie import AdminSessionInterface
 

@@ -1,0 +1,194 @@
+"""A letter's signatures in the back office: search, find by address, correct, add by hand,
+merge, delete, act on a selection. Thin: the rules live in petition/curation.py.
+
+Every page here is ORGANISE: the search shows the real names of those who chose initials or
+no listing, and the provenance of entries added by hand.
+"""
+from __future__ import annotations
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import get_locale, gettext as _, lazy_gettext as _l, ngettext
+
+from .. import countries, curation
+from ..curation import CurationError, Filters, SignatureNotFound
+from ..extensions import db
+from ..models import (
+    ANONYMOUS, CONFIRMED, FULL, INDIVIDUAL, INITIALS, MOD_APPROVED, MOD_HELD, MOD_HIDDEN,
+    MOD_NONE, MOD_REJECTED, ORGANIZATION, PENDING, SOURCE_FORM, SOURCE_IMPORT, SOURCE_MANUAL,
+    WITHDRAWN, Letter,
+)
+from . import audit, bp, current_account
+
+# Human labels for stored values, shared with the moderation page.
+STATUS_LABELS = {PENDING: _l("Pending"), CONFIRMED: _l("Confirmed"), WITHDRAWN: _l("Withdrawn")}
+MODERATION_LABELS = {MOD_NONE: _l("Not moderated"), MOD_HELD: _l("Awaiting approval"),
+                     MOD_APPROVED: _l("Approved"), MOD_REJECTED: _l("Rejected"),
+                     MOD_HIDDEN: _l("Hidden")}
+SOURCE_LABELS = {SOURCE_FORM: _l("Sign form"), SOURCE_IMPORT: _l("Import"),
+                 SOURCE_MANUAL: _l("Added by hand")}
+TYPE_LABELS = {ORGANIZATION: _l("Organisation"), INDIVIDUAL: _l("Individual")}
+DISPLAY_LABELS = {FULL: _l("Name in full"), INITIALS: _l("Initials only"),
+                  ANONYMOUS: _l("Counted, not listed")}
+ACTION_LABELS = {"approve": _l("Approve"), "reject": _l("Reject"), "hide": _l("Hide"),
+                 "delete": _l("Delete")}
+
+
+def labels() -> dict:
+    """What templates need to name countries and states."""
+    letter: Letter = g.letter
+    lang = str(get_locale())
+    overrides = letter.labels_for(lang)
+    return dict(
+        status_labels=STATUS_LABELS, moderation_labels=MODERATION_LABELS,
+        source_labels=SOURCE_LABELS, type_labels=TYPE_LABELS, display_labels=DISPLAY_LABELS,
+        action_labels=ACTION_LABELS,
+        country_name=lambda code: countries.display_name(code, lang, overrides),
+        country_choices=countries.country_choices(lang, overrides),
+    )
+
+
+def _audit(done: curation.Done) -> None:
+    """Record the change and commit it with the audit row: both land, or neither."""
+    audit.record(current_account().email, done.action, letter_slug=g.letter.slug,
+                 detail=done.detail)
+
+
+@bp.route("/letters/<slug>/signatures", methods=["GET", "POST"])
+def signatures(slug: str):
+    """The search (GET), and the lookup by exact address (POST: an address in a URL would
+    stay in logs and browser history)."""
+    letter: Letter = g.letter
+    error, found, looked_up = None, None, False
+    try:
+        filters = Filters.parse(request.args)
+    except CurationError as problem:
+        filters, error = Filters(), str(problem)
+    if request.method == "POST":
+        try:
+            found = curation.find_by_email(letter, request.form.get("email", ""))
+            looked_up = True
+        except CurationError as problem:
+            error = str(problem)
+    page = curation.search(letter, filters, request.args.get("page", 1, type=int))
+    return render_template(
+        "admin/signatures.html", letter=letter, filters=filters, page=page, found=found,
+        looked_up=looked_up, error=error, bulk_actions=curation.BULK_ACTIONS, **labels(),
+    ), 400 if error else 200
+
+
+def _signature_or_404(public_id: str):
+    try:
+        return curation.get_signature(g.letter, public_id)
+    except SignatureNotFound:
+        abort(404)
+
+
+@bp.route("/letters/<slug>/signatures/<public_id>", methods=["GET", "POST"])
+def signature(slug: str, public_id: str):
+    """One entry: correct it, merge it into another, delete it (field `do` says which)."""
+    letter: Letter = g.letter
+    signature = _signature_or_404(public_id)
+    if request.method == "GET":
+        return _signature_page(signature)
+    form = request.form
+    do = form.get("do")
+    try:
+        if do == "correct":
+            done = curation.correct(letter, public_id, name=form.get("name", ""),
+                                    affiliation=form.get("affiliation", ""),
+                                    country=form.get("country", ""), commit=False)
+            if not done.count:
+                flash(_("Nothing to change."))
+                return redirect(url_for("admin.signature", slug=slug, public_id=public_id), 303)
+            _audit(done)
+            flash(_("Signature corrected."))
+            return redirect(url_for("admin.signature", slug=slug, public_id=public_id), 303)
+        if do == "delete":
+            if form.get("confirm") != "yes":
+                raise CurationError(_("Please tick the box to confirm the deletion."))
+            _audit(curation.delete(letter, public_id, commit=False))
+            flash(_("Signature deleted."))
+            return redirect(url_for("admin.signatures", slug=slug), 303)
+        if do == "merge":
+            into = form.get("into", "").strip()
+            _audit(curation.merge(letter, into, public_id, commit=False))
+            flash(_("Merged: this entry was deleted, the one kept is shown."))
+            return redirect(url_for("admin.signature", slug=slug, public_id=into), 303)
+    except CurationError as problem:
+        db.session.rollback()
+        return _signature_page(signature, error=str(problem), form=form), 400
+    abort(400)
+
+
+def _signature_page(signature, error: str | None = None, form=None):
+    return render_template("admin/signature.html", letter=g.letter, signature=signature,
+                           error=error, form=form or {}, **labels())
+
+
+@bp.route("/letters/<slug>/signatures/new", methods=["GET", "POST"])
+def new_signature(slug: str):
+    letter: Letter = g.letter
+    form = request.form
+    if request.method == "POST":
+        try:
+            done = curation.add_manual(
+                letter, signer_type=form.get("signer_type", ""), name=form.get("name", ""),
+                affiliation=form.get("affiliation", ""), country=form.get("country", ""),
+                display=form.get("display", FULL), provenance=form.get("provenance", ""),
+                commit=False)
+        except CurationError as problem:
+            db.session.rollback()
+            return render_template("admin/signature_new.html", letter=letter, form=form,
+                                   error=str(problem), **labels()), 400
+        _audit(done)
+        flash(_("Signature added."))
+        return redirect(url_for("admin.signature", slug=slug, public_id=done.public_ids[0]), 303)
+    return render_template("admin/signature_new.html", letter=letter, form={}, error=None,
+                           **labels())
+
+
+BULK_SENTENCES = {
+    "approve": lambda n: ngettext("This will approve %(num)d signature.",
+                                  "This will approve %(num)d signatures.", n),
+    "reject": lambda n: ngettext("This will reject %(num)d signature.",
+                                 "This will reject %(num)d signatures.", n),
+    "hide": lambda n: ngettext("This will hide %(num)d signature.",
+                               "This will hide %(num)d signatures.", n),
+    "delete": lambda n: ngettext("This will delete %(num)d signature.",
+                                 "This will delete %(num)d signatures.", n),
+}
+DONE_SENTENCES = {
+    "approve": lambda n: ngettext("%(num)d signature approved.", "%(num)d signatures approved.", n),
+    "reject": lambda n: ngettext("%(num)d signature rejected.", "%(num)d signatures rejected.", n),
+    "hide": lambda n: ngettext("%(num)d signature hidden.", "%(num)d signatures hidden.", n),
+    "delete": lambda n: ngettext("%(num)d signature deleted.", "%(num)d signatures deleted.", n),
+}
+
+
+@bp.post("/letters/<slug>/signatures/bulk")
+def signatures_bulk(slug: str):
+    """Two steps: without expected_count, show the count; with it, act if it still holds."""
+    letter: Letter = g.letter
+    action = request.form.get("action", "")
+    if action not in curation.BULK_ACTIONS:
+        abort(400)
+    try:
+        filters = Filters.parse(request.form)
+    except CurationError:
+        abort(400)  # hidden fields the search page wrote: not typed by anyone
+    expected = request.form.get("expected_count", type=int)
+    error, status = None, 200
+    if expected is not None:
+        try:
+            done = curation.bulk(letter, filters, action, expected, commit=False)
+        except CurationError as problem:
+            db.session.rollback()
+            error, status = str(problem), 400
+        else:
+            _audit(done)
+            flash(DONE_SENTENCES[action](done.count))
+            return redirect(url_for("admin.signatures", slug=slug, **filters.as_strings()), 303)
+    count = curation.bulk_count(letter, filters, action)
+    return render_template("admin/signatures_bulk.html", letter=letter, filters=filters,
+                           action=action, count=count, sentence=BULK_SENTENCES[action](count),
+                           error=error, **labels()), status

@@ -1,0 +1,409 @@
+"""Curating a letter's signatures from the back office: search, find by address, correct,
+add by hand, merge, delete and act on a filtered selection. No request, no flash: views and
+the command line call these and turn the outcome into a page or a message.
+
+Every change returns a Done that says what it did in words fit for the audit log: public
+ids, field names and counts. Never an address, and never a name: press accounts read the
+log of their letters, and a name may be one its signer asked not to have listed.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import lazy_gettext as _l
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import Select, or_, select
+from sqlalchemy import delete as sql_delete
+from wtforms.validators import ValidationError
+
+from . import addresses, countries, moderation
+from .extensions import db
+from .forms import AFFILIATION_MAX, NAME_MAX, PlainText, clean_text
+from .letters import UNCHANGED, bump_list_version
+from .models import (
+    CONFIRMED,
+    DISPLAY_CHOICES,
+    MAIL_FAILED,
+    MAIL_QUEUED,
+    MOD_APPROVED,
+    MOD_NONE,
+    MODERATION_STATES,
+    ORGANIZATION,
+    SIGNATURE_STATES,
+    SIGNER_TYPES,
+    SOURCE_FORM,
+    SOURCE_IMPORT,
+    SOURCE_MANUAL,
+    Letter,
+    OutboxMail,
+    Signature,
+    utcnow,
+)
+from .submissions import Submission
+
+SOURCES = (SOURCE_FORM, SOURCE_IMPORT, SOURCE_MANUAL)
+PROVENANCE_MAX = 500  # Signature.provenance is String(500)
+PAGE_SIZE = 50
+BULK_ACTIONS = ("approve", "reject", "hide", "delete")
+# An address in a provenance note would sit in plain text in the database, the pages and
+# the audit log: the one place the project promises it never is.
+_ADDRESS = re.compile(r"[^\s@]+@[^\s@]+\.[^\s@]+")
+
+
+class CurationError(Exception):
+    """A change was refused; the message (translatable) says why."""
+
+
+class SignatureNotFound(CurationError):
+    """No signature of this letter has that public id."""
+
+
+class StaleSelection(CurationError):
+    """The filtered selection no longer holds the number of signatures the user was shown."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__(_l("The selection has changed: it now holds %(num)d signatures. "
+                            "Nothing was done; please check it and confirm again.", num=count))
+        self.count = count
+
+
+@dataclass(frozen=True)
+class Done:
+    """What a change did: the audit action, its detail, and the signatures it touched."""
+
+    action: str
+    detail: str
+    count: int = 1
+    public_ids: tuple[str, ...] = field(default=())
+
+
+# --- Searching -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Filters:
+    """A search: each criterion narrows; empty ones do not."""
+
+    q: str = ""              # part of the name or affiliation, any case
+    country: str = ""        # a country or scope code
+    status: str = ""
+    source: str = ""
+    moderation: str = ""
+    since: dt.date | None = None  # confirmed on or after
+    until: dt.date | None = None  # confirmed on or before
+
+    FIELDS = ("q", "country", "status", "source", "moderation", "since", "until")
+
+    @classmethod
+    def parse(cls, values: Mapping[str, str]) -> "Filters":
+        """From the strings of a form; CurationError names the first bad one."""
+        text = {name: (values.get(name) or "").strip() for name in cls.FIELDS}
+        country = _normal_code(text["country"]) if text["country"] else ""
+        if country and not countries.is_valid(country):
+            raise CurationError(_l("Unknown country or region code."))
+        for name, allowed in (("status", SIGNATURE_STATES), ("source", SOURCES),
+                              ("moderation", MODERATION_STATES)):
+            if text[name] and text[name] not in allowed:
+                raise CurationError(_l("Unknown value for %(field)s.", field=name))
+        since, until = _date(text["since"]), _date(text["until"])
+        if since and until and since > until:
+            raise CurationError(_l("The start date is after the end date."))
+        return cls(q=text["q"][:200], country=country, status=text["status"],
+                   source=text["source"], moderation=text["moderation"], since=since, until=until)
+
+    def as_strings(self) -> dict[str, str]:
+        """The non-empty criteria as form strings, for links and hidden fields."""
+        values = {name: getattr(self, name) for name in self.FIELDS}
+        return {name: (value.isoformat() if isinstance(value, dt.date) else value)
+                for name, value in values.items() if value}
+
+    def for_audit(self) -> str:
+        # The text searched for may be a name its signer asked not to have listed.
+        values = self.as_strings()
+        if "q" in values:
+            values["q"] = "…"
+        return " ".join(f"{name}={value}" for name, value in values.items()) or "all"
+
+
+def _date(value: str) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise CurationError(_l("Please give dates as YYYY-MM-DD."))
+
+
+def _normal_code(code: str) -> str:
+    code = code.strip()
+    return code.lower() if code.lower() in countries.SCOPES else code.upper()
+
+
+def selection(letter: Letter, filters: Filters) -> Select:
+    """The letter's signatures matching `filters`, newest first."""
+    query = select(Signature).where(Signature.letter_id == letter.id)
+    if filters.q:
+        # icontains escapes % and _: they are searched for as typed. Case-blind beyond
+        # ASCII on PostgreSQL; SQLite folds ASCII only.
+        query = query.where(or_(Signature.name.icontains(filters.q, autoescape=True),
+                                Signature.affiliation.icontains(filters.q, autoescape=True)))
+    for name in ("country", "status", "source", "moderation"):
+        if getattr(filters, name):
+            query = query.where(getattr(Signature, name) == getattr(filters, name))
+    if filters.since:
+        query = query.where(Signature.confirmed_at >= dt.datetime.combine(filters.since, dt.time()))
+    if filters.until:
+        end = dt.datetime.combine(filters.until + dt.timedelta(days=1), dt.time())
+        query = query.where(Signature.confirmed_at < end)
+    return query.order_by(Signature.created_at.desc(), Signature.id.desc())
+
+
+def search(letter: Letter, filters: Filters, page: int = 1, per_page: int = PAGE_SIZE) -> Pagination:
+    """One page of the selection, with its total."""
+    return db.paginate(selection(letter, filters), page=max(page, 1), per_page=per_page,
+                       error_out=False)
+
+
+def find_by_email(letter: Letter, email: str) -> Signature | None:
+    """The letter's signature made with this address, through its keyed hash.
+
+    The address goes through the canonical form signing stores (email-validator's
+    normalisation, then addresses.email_hash), so "Jane@Example.ORG" finds jane@example.org.
+    """
+    try:
+        canonical = validate_email(email.strip(), check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise CurationError(_l("This does not look like an email address."))
+    return db.session.scalar(select(Signature).where(
+        Signature.letter_id == letter.id,
+        Signature.email_hash == addresses.email_hash(canonical)))
+
+
+def get_signature(letter: Letter, public_id: str) -> Signature:
+    signature = db.session.scalar(select(Signature).where(
+        Signature.letter_id == letter.id, Signature.public_id == public_id))
+    if signature is None:
+        raise SignatureNotFound(_l("No signature of this letter has that identifier."))
+    return signature
+
+
+# --- Validation, as the signing form does it -------------------------------------------
+
+class _Field:
+    """What the form's validators read of a field."""
+
+    def __init__(self, data: str) -> None:
+        self.data = data
+
+
+def _text(value: str | None, label: Any, limit: int, required: bool) -> str | None:
+    """Trimmed, NFC, on one line, without control or text-direction characters."""
+    value = clean_text(value) or ""
+    if not value:
+        if required:
+            raise CurationError(_l("%(field)s: this is required.", field=label))
+        return None
+    if len(value) > limit:
+        raise CurationError(_l("%(field)s: please use at most %(max)d characters.",
+                               field=label, max=limit))
+    try:
+        PlainText()(None, _Field(value))  # the signing form's own rule
+    except ValidationError as error:
+        raise CurationError(_l("%(field)s: %(problem)s", field=label, problem=str(error)))
+    return value
+
+
+def _country(code: str | None) -> str:
+    code = _normal_code(code or "")
+    if not countries.is_valid(code):
+        raise CurationError(_l("Please choose a country or a region from the list."))
+    return code
+
+
+def _bump_if(letter: Letter, *signatures_public: bool) -> None:
+    if any(signatures_public):
+        bump_list_version(letter)
+
+
+def _finish(commit: bool) -> None:
+    if commit:
+        db.session.commit()
+    else:
+        db.session.flush()
+
+
+# --- Changes -------------------------------------------------------------------------------
+
+def correct(letter: Letter, public_id: str, *, name: str = UNCHANGED,
+            affiliation: str | None = UNCHANGED, country: str = UNCHANGED,
+            commit: bool = True) -> Done:
+    """Correct the name, affiliation or country of a confirmed signature.
+
+    A pending one is not corrected: its confirmation link confirms exactly what its signer
+    sent, and would overwrite the correction anyway. Done.count is 0 when nothing differed.
+    """
+    signature = get_signature(letter, public_id)
+    if signature.status != CONFIRMED:
+        raise CurationError(_l("Only confirmed signatures can be corrected: a pending one "
+                               "is confirmed as its signer sent it."))
+    wanted: dict[str, str | None] = {}
+    if name is not UNCHANGED:
+        wanted["name"] = _text(name, _l("Name"), NAME_MAX, required=True)
+    if affiliation is not UNCHANGED:
+        wanted["affiliation"] = _text(affiliation, _l("Affiliation"), AFFILIATION_MAX,
+                                      required=False)
+    if country is not UNCHANGED:
+        wanted["country"] = _country(country)
+    changed = [key for key, value in wanted.items() if getattr(signature, key) != value]
+    for key in changed:
+        setattr(signature, key, wanted[key])
+    if changed:
+        _bump_if(letter, signature.is_public)
+    _finish(commit)
+    return Done("signature.correct", f"{public_id} {','.join(changed)}", 1 if changed else 0,
+                (public_id,))
+
+
+def add_manual(letter: Letter, *, signer_type: str, name: str, affiliation: str | None,
+               country: str, display: str, provenance: str, commit: bool = True) -> Done:
+    """A confirmed signature received another way ("sent by email on 3 May by ..."), with no
+    address. An organisation added on a moderated letter counts as approved: adding it was
+    the organiser's decision. A closed letter takes them too (late mail, paper lists)."""
+    if signer_type not in SIGNER_TYPES:
+        raise CurationError(_l("Please choose organisation or individual."))
+    if signer_type not in letter.signer_types:
+        raise CurationError(_l("This letter does not take this kind of signer."))
+    if display not in DISPLAY_CHOICES:
+        raise CurationError(_l("Please choose how the name is shown."))
+    name = _text(name, _l("Name"), NAME_MAX, required=True)
+    affiliation = _text(affiliation, _l("Affiliation"), AFFILIATION_MAX, required=False)
+    provenance = _text(provenance, _l("Provenance"), PROVENANCE_MAX, required=True)
+    if _ADDRESS.search(provenance):
+        raise CurationError(_l("Provenance: please say who sent it without their email "
+                               "address; no address is kept in plain text."))
+    submission = Submission.make(signer_type=signer_type, name=name, affiliation=affiliation,
+                                 country=_country(country), display=display,
+                                 lang=letter.default_lang)
+    held = signer_type == ORGANIZATION and letter.moderate_organizations
+    signature = Signature(letter_id=letter.id, status=CONFIRMED, confirmed_at=utcnow(),
+                          moderation=MOD_APPROVED if held else MOD_NONE, source=SOURCE_MANUAL,
+                          provenance=provenance, **submission.values())
+    db.session.add(signature)
+    db.session.flush()  # the public id is drawn on insert
+    bump_list_version(letter)
+    _finish(commit)
+    return Done("signature.add", f"{signature.public_id} provenance: {provenance}", 1,
+                (signature.public_id,))
+
+
+def merge(letter: Letter, keep_public_id: str, drop_public_id: str, *,
+          commit: bool = True) -> Done:
+    """Two confirmed entries of the same organisation become one: `drop` is deleted.
+
+    The kept entry keeps its own name, affiliation and country, untouched: choosing which
+    entry to keep is choosing which details are right, and mixing fields of both would list
+    a line neither signer sent (correct the kept one afterwards if need be). Only the keyed
+    hash of the dropped entry's address moves over when the kept one has none (typed in by
+    hand, imported without address): that address signing again is then recognised as
+    already signed, not listed a second time. When both have one, only the kept address is
+    remembered: the dropped one could sign again as a new entry (one hash per signature).
+    """
+    if keep_public_id == drop_public_id:
+        raise CurationError(_l("An entry cannot be merged into itself."))
+    keep = get_signature(letter, keep_public_id)
+    drop = get_signature(letter, drop_public_id)
+    if keep.signer_type != ORGANIZATION or drop.signer_type != ORGANIZATION:
+        raise CurationError(_l("Only two organisations can be merged."))
+    if keep.status != CONFIRMED or drop.status != CONFIRMED:
+        raise CurationError(_l("Only confirmed entries can be merged."))
+    was_public = keep.is_public or drop.is_public
+    moved_hash = drop.email_hash if keep.email_hash is None else None
+    _remove(letter, [drop.id])  # first: the hash is unique per letter
+    if moved_hash:
+        keep.email_hash = moved_hash
+    _bump_if(letter, was_public)
+    _finish(commit)
+    return Done("signature.merge", f"kept {keep_public_id}, deleted {drop_public_id}", 1,
+                (keep_public_id, drop_public_id))
+
+
+def delete(letter: Letter, public_id: str, *, commit: bool = True) -> Done:
+    """Delete a signature on its signer's request, in any state; see _remove()."""
+    signature = get_signature(letter, public_id)
+    was_public = signature.is_public
+    _remove(letter, [signature.id])
+    _bump_if(letter, was_public)
+    _finish(commit)
+    return Done("signature.delete", public_id, 1, (public_id,))
+
+
+def _remove(letter: Letter, ids: list[int]) -> None:
+    """Delete signatures and what points at them.
+
+    Mail still waiting to go (or failed, waiting to be retried) to them is deleted with
+    them: it holds the address and a link to nothing. The database does the rest (see the
+    foreign keys in models.py): SignatureVersion rows cascade, mails already sent or in
+    flight lose their link (SET NULL); sent ones hold no address any more.
+    """
+    if not ids:
+        return
+    db.session.execute(sql_delete(OutboxMail).where(
+        OutboxMail.signature_id.in_(ids), OutboxMail.status.in_((MAIL_QUEUED, MAIL_FAILED))
+    ).execution_options(synchronize_session=False))
+    db.session.execute(sql_delete(Signature).where(Signature.letter_id == letter.id,
+                                               Signature.id.in_(ids)))
+
+
+# --- Acting on a selection -------------------------------------------------------------
+
+def bulk_targets(letter: Letter, filters: Filters, action: str) -> list[tuple[int, str, bool]]:
+    """(id, public id, is public) of what `action` would change in the selection.
+
+    Moderation reaches confirmed signatures not already in the state it sets: the count
+    shown is the count changed.
+    """
+    if action not in BULK_ACTIONS:
+        raise CurationError(_l("Unknown action."))
+    query = selection(letter, filters).with_only_columns(
+        Signature.id, Signature.public_id, Signature.is_public)
+    if action in moderation.DECISIONS:
+        query = query.where(Signature.status == CONFIRMED,
+                            Signature.moderation != moderation.DECISIONS[action])
+    return [tuple(row) for row in db.session.execute(query)]
+
+
+def bulk_count(letter: Letter, filters: Filters, action: str) -> int:
+    return len(bulk_targets(letter, filters, action))
+
+
+def bulk(letter: Letter, filters: Filters, action: str, expected_count: int, *,
+         commit: bool = True) -> Done:
+    """Apply `action` to the selection, if it still holds `expected_count` signatures.
+
+    The count is what the user confirmed; a selection that grew or shrank since (a new
+    signature, another organiser's change) is refused whole rather than acted on blind.
+    """
+    targets = bulk_targets(letter, filters, action)
+    if len(targets) != expected_count:
+        raise StaleSelection(len(targets))
+    if not targets:
+        raise CurationError(_l("No signature matches: nothing to do."))
+    public_ids = [public_id for _, public_id, _ in targets]
+    if action == "delete":
+        _remove(letter, [id_ for id_, _, _ in targets])
+        _bump_if(letter, *(public for _, _, public in targets))
+    else:
+        moderation.decide(letter.slug, public_ids, action, commit=False)
+    _finish(commit)
+    return Done("signature.bulk", f"action={action} count={len(targets)} {filters.for_audit()}",
+                len(targets), tuple(public_ids))
+
+
+__all__ = [
+    "BULK_ACTIONS", "CurationError", "Done", "Filters", "SOURCES", "SignatureNotFound",
+    "StaleSelection", "add_manual", "bulk", "bulk_count", "correct", "delete",
+    "find_by_email", "get_signature", "merge", "search", "selection",
+]
