@@ -41,6 +41,11 @@ PERMISSIONS: dict[str, str] = {
     "admin.accounts_page": ADMIN,
     "admin.disable": ADMIN,
     "admin.revoke": ADMIN,
+    "admin.new_letter": EDITOR,
+    "admin.edit_letter": ORGANISE,
+    "admin.letter_texts": ORGANISE,
+    "admin.letter_labels": ORGANISE,
+    "admin.letter_status": ORGANISE,
 }
 
 
@@ -120,6 +125,7 @@ def no_store(response):
 
 def init_app(app: Flask) -> None:
     from . import auth, exports, letters, manage  # noqa: F401  (views register on bp)
+    from . import letter_edit  # noqa: F401
     from .cookie import AdminSessionInterface
 
     app.session_interface = AdminSessionInterface()
