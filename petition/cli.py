@@ -63,13 +63,20 @@ def create_command(slug, lang, title, text_file, goal, place, date_, moderate, s
 @click.option("--goal", type=click.IntRange(min=0), help="New goal; 0 removes it.")
 @click.option("--place", help="New place; an empty value removes it.")
 @click.option("--date", "date_", help="New date, YYYY-MM-DD; an empty value removes it.")
+@click.option("--deadline", help="Last day signatures are taken (UTC), YYYY-MM-DD; "
+                                 "'none' removes it.")
 @click.option("--signers", type=click.Choice(["both", "organizations", "individuals"]))
 @click.option("--moderate/--no-moderate", default=None, help="Hold organisations for approval.")
-def update_command(slug, goal, place, date_, signers, moderate) -> None:
+def update_command(slug, goal, place, date_, deadline, signers, moderate) -> None:
     """Change a letter's settings; what is not given stays as it is."""
     changes: dict = {}
     if goal is not None:
         changes["goal"] = goal or None
+    if deadline is not None:
+        try:
+            changes["deadline"] = letters.parse_date(deadline, "deadline")
+        except letters.LetterError as error:
+            raise click.BadParameter(str(error), param_hint="--deadline")
     if place is not None:
         changes["place"] = place
     if date_ is not None:
@@ -86,6 +93,9 @@ def update_command(slug, goal, place, date_, signers, moderate) -> None:
     except letters.LetterError as error:
         _fail(error)
     click.echo(f"Updated letter {letter.slug}: {', '.join(sorted(changes))}.")
+    if "deadline" in changes:
+        click.echo(f"Signatures are taken until {letter.deadline.isoformat()} (UTC)."
+                   if letter.deadline else "No deadline.")
 
 
 def _parse_date(value: str) -> dt.date:

@@ -8,12 +8,18 @@ from typing import Any
 
 from babel import Locale, UnknownLocaleError, localedata
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from . import countries
+# Every change is logged here, in its own transaction, whoever makes it (web or command
+# line: actor "cli"), so no caller can forget.
+from .admin import audit
 from .extensions import db
-from .models import CLOSED, DRAFT, OPEN, CountryLabel, Letter, LetterText
+from .models import CLOSED, DRAFT, LETTER_STATES, OPEN, CountryLabel, Letter, LetterText
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# Taken by the back office's own pages (/admin/letters/new).
+RESERVED_SLUGS = frozenset({"new"})
 LANG_MAX = 8  # letter.default_lang and LetterText.lang are String(8)
 
 
@@ -50,6 +56,61 @@ def bump_list_version(letter: Letter) -> None:
     letter.list_version = Letter.list_version + 1
 
 
+def _check_slug(slug: str) -> None:
+    if not SLUG_RE.match(slug) or len(slug) > 80:
+        raise LetterError("the slug takes lower-case letters, digits and single hyphens")
+    if slug in RESERVED_SLUGS:
+        raise LetterError(f"the slug {slug!r} is reserved: choose another")
+    if db.session.scalar(select(Letter.id).where(Letter.slug == slug)) is not None:
+        raise LetterError(f"a letter with slug {slug!r} already exists")
+
+
+GOAL_MAX = 1_000_000_000  # the column is a 32-bit integer on PostgreSQL
+_WHOLE_NUMBER = re.compile(r"-?[0-9]+")
+
+
+def _check_goal(goal: int | None) -> None:
+    if goal is not None and goal <= 0:
+        raise LetterError("the goal must be a positive number")
+    if goal is not None and goal > GOAL_MAX:
+        raise LetterError(f"the goal must be at most {GOAL_MAX}")
+
+
+def _clean_place(place: str | None) -> str | None:
+    place = (place or "").strip()
+    if len(place) > 200:
+        raise LetterError("the place must be at most 200 characters")
+    return place or None
+
+
+def _check_signers(accepts_organizations: bool, accepts_individuals: bool) -> None:
+    if not (accepts_organizations or accepts_individuals):
+        raise LetterError("a letter must accept organisations, individuals or both")
+
+
+def parse_goal(value: str) -> int | None:
+    """A goal as typed in a form: empty is no goal, anything else a positive whole number."""
+    value = value.strip().replace(" ", "").replace("\u202f", "").replace("\xa0", "")
+    if not value:
+        return None
+    if not _WHOLE_NUMBER.fullmatch(value):  # not str.isdigit(): "²" is a digit to it
+        raise LetterError(f"the goal must be a whole number, not {value!r}")
+    goal = int(value)
+    _check_goal(goal)
+    return goal
+
+
+def parse_date(value: str, what: str = "date") -> dt.date | None:
+    """A date as typed in a form (YYYY-MM-DD, what date inputs send); empty is none."""
+    value = value.strip()
+    if not value or value.lower() == "none":
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise LetterError(f"the {what} {value!r} is not a date like 2026-05-21") from None
+
+
 def create_letter(
     slug: str,
     *,
@@ -57,37 +118,47 @@ def create_letter(
     title: str,
     body: str = "",
     goal: int | None = None,
+    deadline: dt.date | None = None,
     place: str | None = None,
     date: dt.date | None = None,
     moderate_organizations: bool = False,
     accepts_organizations: bool = True,
     accepts_individuals: bool = True,
+    status: str = OPEN,
+    actor: str = "cli",
 ) -> Letter:
-    """Create an open letter with its first text."""
-    if not SLUG_RE.match(slug) or len(slug) > 80:
-        raise LetterError("the slug takes lower-case letters, digits and single hyphens")
+    """Create a letter with its first text: open at once, or a draft the public cannot see
+    until it is opened (so translations and settings can be added first)."""
+    slug = slug.strip()
+    _check_slug(slug)
     lang = check_language(lang)
-    if db.session.scalar(select(Letter.id).where(Letter.slug == slug)) is not None:
-        raise LetterError(f"a letter with slug {slug!r} already exists")
-    if goal is not None and goal <= 0:
-        raise LetterError("the goal must be a positive number")
-    if not (accepts_organizations or accepts_individuals):
-        raise LetterError("a letter must accept organisations, individuals or both")
+    _check_goal(goal)
+    _check_signers(accepts_organizations, accepts_individuals)
     _check_title(title)
+    place = _clean_place(place)
+    if status not in (DRAFT, OPEN):
+        raise LetterError("a new letter is either a draft or open")
     letter = Letter(
         slug=slug,
-        status=OPEN,
+        status=status,
         default_lang=lang,
         goal=goal,
-        place=place or None,
+        deadline=deadline,
+        place=place,
         date=date,
         moderate_organizations=moderate_organizations,
         accepts_organizations=accepts_organizations,
         accepts_individuals=accepts_individuals,
     )
-    letter.texts.append(LetterText(lang=lang, title=title, body=body))
+    letter.texts.append(LetterText(lang=lang, title=title.strip(), body=_clean_body(body)))
     db.session.add(letter)
-    db.session.commit()
+    audit.record(actor, "letter.create", letter_slug=slug, detail=f"status={status} lang={lang}",
+                 commit=False)
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same slug created at the same moment by someone else
+        db.session.rollback()
+        raise LetterError(f"a letter with slug {slug!r} already exists") from None
     return letter
 
 
@@ -98,90 +169,178 @@ class _Unchanged:
 UNCHANGED: Any = _Unchanged()
 
 
+def _shown(value: object) -> str:
+    """A setting's value as the audit log shows it."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
 def update_letter(
     slug: str,
     *,
     goal: int | None = UNCHANGED,
+    deadline: dt.date | None = UNCHANGED,
     place: str | None = UNCHANGED,
     date: dt.date | None = UNCHANGED,
     accepts_organizations: bool = UNCHANGED,
     accepts_individuals: bool = UNCHANGED,
     moderate_organizations: bool = UNCHANGED,
+    actor: str = "cli",
 ) -> Letter:
-    """Change a letter's settings; what is not given stays. None clears goal, place or date.
+    """Change a letter's settings; what is not given stays. None clears goal, deadline,
+    place or date. Only what really changes is written and logged, old → new.
 
     Turning moderation on holds organisations that confirm from then on; those already
-    listed stay listed.
+    listed stay listed. A deadline in the past stops signing at once (the letter reads
+    as closed).
     """
     letter = get_letter(slug)
+    wanted: dict[str, Any] = {}
     if goal is not UNCHANGED:
-        if goal is not None and goal <= 0:
-            raise LetterError("the goal must be a positive number")
-        letter.goal = goal
+        _check_goal(goal)
+        wanted["goal"] = goal
+    if deadline is not UNCHANGED:
+        wanted["deadline"] = deadline
     if place is not UNCHANGED:
-        if place and len(place) > 200:
-            raise LetterError("the place must be at most 200 characters")
-        letter.place = (place or "").strip() or None
+        wanted["place"] = _clean_place(place)
     if date is not UNCHANGED:
-        letter.date = date
+        wanted["date"] = date
     if accepts_organizations is not UNCHANGED:
-        letter.accepts_organizations = accepts_organizations
+        wanted["accepts_organizations"] = bool(accepts_organizations)
     if accepts_individuals is not UNCHANGED:
-        letter.accepts_individuals = accepts_individuals
-    if not (letter.accepts_organizations or letter.accepts_individuals):
-        db.session.rollback()
-        raise LetterError("a letter must accept organisations, individuals or both")
+        wanted["accepts_individuals"] = bool(accepts_individuals)
     if moderate_organizations is not UNCHANGED:
-        letter.moderate_organizations = moderate_organizations
-    bump_list_version(letter)
-    db.session.commit()
+        wanted["moderate_organizations"] = bool(moderate_organizations)
+    _check_signers(wanted.get("accepts_organizations", letter.accepts_organizations),
+                   wanted.get("accepts_individuals", letter.accepts_individuals))
+    # Everything is checked above: nothing is set on the letter before it is all valid.
+    changes = []
+    for field, new in wanted.items():
+        old = getattr(letter, field)
+        if old != new:
+            changes.append(f"{field}: {_shown(old)}→{_shown(new)}")
+            setattr(letter, field, new)
+    if changes:
+        bump_list_version(letter)
+        audit.record(actor, "letter.update", letter_slug=letter.slug, detail="; ".join(changes),
+                     commit=False)
+        db.session.commit()
     return letter
 
 
-def translate_letter(slug: str, *, lang: str, title: str, body: str = "") -> LetterText:
-    """Add or replace the text of a letter in one language."""
-    lang = check_language(lang)
-    _check_title(title)
+def save_texts(slug: str, texts: list[tuple[str, str, str]], actor: str = "cli") -> list[str]:
+    """Add or replace the letter's texts, given as (lang, title, body): all or none.
+
+    Returns the languages whose text changed; an unchanged text is not written again.
+    """
+    checked: dict[str, tuple[str, str]] = {}
+    for lang, title, body in texts:
+        lang = check_language(lang)
+        _check_title(title)
+        if lang in checked:
+            raise LetterError(f"two texts in {lang}: give each language once")
+        checked[lang] = (title.strip(), _clean_body(body))
     letter = get_letter(slug)
-    text = next((text for text in letter.texts if text.lang == lang), None)
-    if text is None:
-        text = LetterText(lang=lang, title=title, body=body)
-        letter.texts.append(text)
-    else:
-        text.title, text.body = title, body
-    bump_list_version(letter)
-    db.session.commit()
-    return text
+    changed = []
+    for lang, (title, body) in checked.items():
+        text = next((text for text in letter.texts if text.lang == lang), None)
+        if text is None:
+            letter.texts.append(LetterText(lang=lang, title=title, body=body))
+            detail = f"lang={lang} added"
+        elif (text.title, text.body) != (title, body):
+            text.title, text.body = title, body
+            detail = f"lang={lang} changed"
+        else:
+            continue
+        changed.append(lang)
+        audit.record(actor, "letter.text", letter_slug=letter.slug, detail=detail, commit=False)
+    if changed:
+        bump_list_version(letter)
+        db.session.commit()
+    return changed
 
 
-def set_label(slug: str, *, lang: str, code: str, label: str) -> CountryLabel:
-    """Set the letter's own heading for a country or scope in one language."""
+def translate_letter(slug: str, *, lang: str, title: str, body: str = "",
+                     actor: str = "cli") -> LetterText:
+    """Add or replace the text of a letter in one language."""
+    save_texts(slug, [(lang, title, body)], actor=actor)
+    lang = check_language(lang)
+    return next(text for text in get_letter(slug).texts if text.lang == lang)
+
+
+def _label_key(lang: str, code: str) -> tuple[str, str]:
+    """The stored (lang, code) of a label: "FR", " es" → ("fr", "ES"); scopes in lower case."""
     lang = check_language(lang)  # a label under "french" would silently never show
     code = code.strip()
     code = code.lower() if code.lower() in countries.SCOPES else code.upper()
     if not countries.is_valid(code):
         raise LetterError(f"{code!r} is neither an ISO 3166-1 alpha-2 code nor a scope")
+    return lang, code
+
+
+def set_label(slug: str, *, lang: str, code: str, label: str, actor: str = "cli") -> CountryLabel:
+    """Set the letter's own heading for a country or scope in one language."""
+    lang, code = _label_key(lang, code)
     label = label.strip()
     if not label or len(label) > 200:
         raise LetterError("the label must be 1 to 200 characters")
     letter = get_letter(slug)
     existing = next((l for l in letter.labels if l.lang == lang and l.code == code), None)
+    old = existing.label if existing else None
     if existing is None:
         existing = CountryLabel(lang=lang, code=code, label=label)
         letter.labels.append(existing)
+    elif existing.label == label:
+        return existing
     else:
         existing.label = label
     bump_list_version(letter)
+    audit.record(actor, "letter.label", letter_slug=letter.slug,
+                 detail=f"lang={lang} code={code}: {_shown(old)}→{label}", commit=False)
     db.session.commit()
     return existing
 
 
-def set_status(slug: str, status: str) -> Letter:
-    if status not in (OPEN, CLOSED):
+def remove_label(slug: str, *, lang: str, code: str, actor: str = "cli") -> None:
+    """Remove the letter's own heading: the country's usual name shows again."""
+    lang, code = _label_key(lang, code)
+    letter = get_letter(slug)
+    existing = next((l for l in letter.labels if l.lang == lang and l.code == code), None)
+    if existing is None:
+        raise LetterError(f"the letter has no label for {code} in {lang}")
+    letter.labels.remove(existing)  # delete-orphan: the row goes
+    bump_list_version(letter)
+    audit.record(actor, "letter.label", letter_slug=letter.slug,
+                 detail=f"lang={lang} code={code}: {existing.label}→none", commit=False)
+    db.session.commit()
+
+
+# A letter goes from draft to open once (the public has seen it then), and between open
+# and closed as often as needed. A draft is not closed: it was never open.
+STATUS_MOVES = {(DRAFT, OPEN), (OPEN, CLOSED), (CLOSED, OPEN)}
+
+
+def set_status(slug: str, status: str, actor: str = "cli") -> Letter:
+    if status not in LETTER_STATES:
         raise LetterError(f"unknown status {status!r}")
     letter = get_letter(slug)
+    old = letter.status
+    if old == status:
+        return letter  # already so: nothing to write or log
+    if (old, status) not in STATUS_MOVES:
+        raise LetterError(f"a letter cannot go from {old} to {status}")
+    if status == OPEN and letter.past_deadline:
+        raise LetterError(f"the deadline {letter.deadline.isoformat()} has passed: "
+                          "move or clear it before opening the letter")
     letter.status = status
     bump_list_version(letter)
+    audit.record(actor, "letter.status", letter_slug=letter.slug,
+                 detail=f"{old}→{status}", commit=False)
     db.session.commit()
     return letter
 
@@ -248,5 +407,11 @@ def _likely_language(lang: str) -> str | None:
 
 
 def _check_title(title: str) -> None:
-    if not title.strip() or len(title) > 300:
+    if not title.strip() or len(title.strip()) > 300:
         raise LetterError("the title must be 1 to 300 characters")
+
+
+def _clean_body(body: str) -> str:
+    # Browsers send textareas with CRLF; the CLI reads files with LF. One form, so that
+    # saving an untouched text is seen as no change.
+    return body.replace("\r\n", "\n").replace("\r", "\n")

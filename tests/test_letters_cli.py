@@ -180,3 +180,42 @@ def test_update_refuses_bad_input_and_changes_nothing(runner, app):
         assert result.exit_code != 0 and message in result.output, result.output
     assert runner.invoke(args=["letter", "update", "nope", "--goal", "5"]).exit_code != 0
     assert letter().goal == 10
+
+
+def test_update_sets_and_clears_the_deadline(runner, app):
+    from petition.models import AuditEvent
+
+    runner.invoke(args=["letter", "create", "appeal", "--lang", "fr", "--title", "Appel"])
+    result = runner.invoke(args=["letter", "update", "appeal", "--deadline", "2030-01-31"])
+    assert result.exit_code == 0, result.output
+    assert "Signatures are taken until 2030-01-31 (UTC)." in result.output
+    assert str(letter().deadline) == "2030-01-31" and letter().is_open
+    # A deadline past: the letter takes no more signatures, and opening it is refused.
+    result = runner.invoke(args=["letter", "update", "appeal", "--deadline", "2020-01-31"])
+    assert result.exit_code == 0 and not letter().is_open
+    assert runner.invoke(args=["letter", "close", "appeal"]).exit_code == 0
+    reopened = runner.invoke(args=["letter", "open", "appeal"])
+    assert reopened.exit_code != 0 and "has passed" in reopened.output
+    assert letter().status == "closed"
+    result = runner.invoke(args=["letter", "update", "appeal", "--deadline", "none"])
+    assert result.exit_code == 0 and "No deadline." in result.output
+    assert letter().deadline is None
+    bad = runner.invoke(args=["letter", "update", "appeal", "--deadline", "31/01/2030"])
+    assert bad.exit_code != 0 and "not a date" in bad.output
+    # The command line's changes are in the audit log too, old → new.
+    details = db.session.scalars(select(AuditEvent.detail).where(
+        AuditEvent.action == "letter.update", AuditEvent.actor == "cli")).all()
+    assert details == ["deadline: none→2030-01-31", "deadline: 2030-01-31→2020-01-31",
+                       "deadline: 2020-01-31→none"]
+
+
+def test_draft_letters_are_opened_not_closed(app):
+    letters.create_letter("appeal", lang="fr", title="Appel", status="draft")
+    assert letter().status == "draft"
+    with pytest.raises(letters.LetterError, match="from draft to closed"):
+        letters.set_status("appeal", "closed")
+    letters.set_status("appeal", "open")
+    with pytest.raises(letters.LetterError, match="from open to draft"):
+        letters.set_status("appeal", "draft")
+    with pytest.raises(letters.LetterError, match="either a draft or open"):
+        letters.create_letter("other", lang="fr", title="T", status="closed")

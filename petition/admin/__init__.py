@@ -48,6 +48,12 @@ PERMISSIONS: dict[str, str] = {
     "admin.new_signature": ORGANISE,
     "admin.signatures_bulk": ORGANISE,
     "admin.moderation": ORGANISE,
+    # Letters: creating takes an admin or organiser; editing, the letter as well.
+    "admin.new_letter": EDITOR,
+    "admin.edit_letter": ORGANISE,
+    "admin.letter_texts": ORGANISE,
+    "admin.letter_labels": ORGANISE,
+    "admin.letter_status": ORGANISE,
 }
 
 
@@ -118,6 +124,16 @@ def guard():
     return None
 
 
+@bp.context_processor
+def _page_flags() -> dict:
+    """On every back-office page: whether to offer changes (not to press), and the number
+    of organisations a letter holds for approval."""
+    from ..moderation import held_count
+
+    may_edit = current_user.is_authenticated and accounts.can_edit(current_account())
+    return {"may_edit": bool(may_edit), "waiting_count": held_count}
+
+
 @bp.after_request
 def no_store(response):
     # Back-office pages and files name signatories: no cache may keep them.
@@ -128,7 +144,7 @@ def no_store(response):
 def init_app(app: Flask) -> None:
     # Views register on bp when imported.
     from . import account_letters, auth, exports, letters, manage  # noqa: F401
-    from . import moderation_views, signatures  # noqa: F401
+    from . import letter_edit, moderation_views, signatures  # noqa: F401
     from . import labels
     from .cookie import AdminSessionInterface
 

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _, ngettext
-from flask_login import current_user
 
 from .. import moderation
 from ..extensions import db
 from ..models import Letter
-from . import accounts, audit, bp, current_account
+from . import audit, bp, current_account
 from .signatures import labels
 
 DONE = {
@@ -22,14 +21,6 @@ DONE = {
                                  "%(num)d organisations rejected.", n),
     "hide": lambda n: ngettext("%(num)d organisation hidden.", "%(num)d organisations hidden.", n),
 }
-
-
-@bp.context_processor
-def _organise_links() -> dict:
-    """For templates/admin/letter.html: whether to link here, and how many wait."""
-    def may_organise() -> bool:
-        return current_user.is_authenticated and accounts.can_edit(current_account())
-    return {"may_organise": may_organise, "waiting_count": moderation.held_count}
 
 
 @bp.route("/letters/<slug>/moderation", methods=["GET", "POST"], endpoint="moderation")

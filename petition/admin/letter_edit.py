@@ -1,0 +1,190 @@
+"""Creating and editing letters: settings, texts side by side, country labels, open/close.
+
+Thin: read request.form, call petition.letters (which checks everything, writes and logs),
+then redirect with a flash, or show the page again with the reason and status 400.
+"""
+from __future__ import annotations
+
+from babel import Locale
+from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from .. import letters
+from ..letters import LetterError
+from ..models import CLOSED, DRAFT, OPEN, ROLE_ORGANISER, Letter
+from . import accounts, bp, current_account
+
+# Offered in the language fields; any language CLDR knows may still be typed.
+COMMON_LANGUAGES = ("en", "fr", "ru", "de", "es", "it", "pt", "pt_BR", "nl", "pl", "uk", "ar",
+                    "tr", "el", "he", "fa", "zh", "ja")
+
+
+def language_name(code: str) -> str:
+    """"French" for fr in an English interface, "français" in French."""
+    try:
+        name = Locale.parse(code).get_display_name(str(get_locale()))
+    except (ValueError, LookupError):
+        return code
+    return name or code
+
+
+def _language_choices(extra: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    codes = dict.fromkeys((*extra, *current_app.config["LANGUAGES"], *COMMON_LANGUAGES))
+    return [(code, language_name(code)) for code in codes]
+
+
+def _checked(name: str) -> bool:
+    return request.form.get(name) in ("1", "on", "yes", "true")
+
+
+def _refused(error: LetterError) -> str:
+    return _("Nothing was saved: %(reason)s.", reason=str(error))
+
+
+# ----------------------------------------------------------------------------- new letter
+
+
+@bp.route("/letters/new", methods=["GET", "POST"])
+def new_letter():
+    account = current_account()
+    form = request.form if request.method == "POST" else {
+        "accepts_organizations": "1", "accepts_individuals": "1",
+    }
+    if request.method == "GET":
+        return _render_new(form)
+    try:
+        letter = letters.create_letter(
+            request.form.get("slug", ""),
+            lang=request.form.get("lang", ""),
+            title=request.form.get("title", ""),
+            body=request.form.get("body", ""),
+            goal=letters.parse_goal(request.form.get("goal", "")),
+            deadline=letters.parse_date(request.form.get("deadline", ""), "deadline"),
+            place=request.form.get("place", ""),
+            date=letters.parse_date(request.form.get("date", "")),
+            accepts_organizations=_checked("accepts_organizations"),
+            accepts_individuals=_checked("accepts_individuals"),
+            moderate_organizations=_checked("moderate_organizations"),
+            status=DRAFT,  # texts and settings first; the public sees it once opened
+            actor=account.email,
+        )
+    except LetterError as error:
+        return _render_new(form, _refused(error)), 400
+    if account.role == ROLE_ORGANISER:
+        # Otherwise its creator could not see the letter just made.
+        accounts.assign_letter(account.email, letter.slug, actor=account.email)
+    flash(_("Letter %(slug)s created as a draft: the public cannot see it until it is opened.",
+            slug=letter.slug))
+    return redirect(url_for("admin.edit_letter", slug=letter.slug), 303)
+
+
+def _render_new(form, error: str | None = None) -> str:
+    return render_template("admin/letter_new.html", form=form, error=error,
+                           languages=_language_choices())
+
+
+# ----------------------------------------------------------------------------- edit page
+
+
+def _render_edit(letter: Letter, *, error: str | None = None, section: str | None = None,
+                 form=None) -> str:
+    """The edit page; after a refused change, that section shows the reason and what was
+    typed (`form`), the others what is stored."""
+    label_langs = tuple(dict.fromkeys((*letter.languages, *current_app.config["LANGUAGES"],
+                                       *(label.lang for label in letter.labels))))
+    codes = sorted({label.code for label in letter.labels})
+    return render_template(
+        "admin/letter_edit.html",
+        letter=letter,
+        error=error,
+        section=section,
+        form=form if form is not None else {},
+        language_name=language_name,
+        languages=_language_choices(),
+        label_langs=label_langs,
+        label_codes=codes,
+        label_table={(label.code, label.lang): label.label for label in letter.labels},
+        OPEN=OPEN,
+        CLOSED=CLOSED,
+        DRAFT=DRAFT,
+    )
+
+
+@bp.route("/letters/<slug>/edit", methods=["GET", "POST"])
+def edit_letter(slug: str):
+    letter: Letter = g.letter
+    if request.method == "GET":
+        return _render_edit(letter)
+    try:
+        letters.update_letter(
+            letter.slug,
+            goal=letters.parse_goal(request.form.get("goal", "")),
+            deadline=letters.parse_date(request.form.get("deadline", ""), "deadline"),
+            place=request.form.get("place", ""),
+            date=letters.parse_date(request.form.get("date", "")),
+            accepts_organizations=_checked("accepts_organizations"),
+            accepts_individuals=_checked("accepts_individuals"),
+            moderate_organizations=_checked("moderate_organizations"),
+            actor=current_account().email,
+        )
+    except LetterError as error:
+        return _render_edit(letter, error=_refused(error), section="settings",
+                            form=request.form), 400
+    flash(_("Settings saved."))
+    return redirect(url_for("admin.edit_letter", slug=letter.slug), 303)
+
+
+@bp.post("/letters/<slug>/texts")
+def letter_texts(slug: str):
+    """Every column of the side-by-side form at once, plus the new language if one is given."""
+    letter: Letter = g.letter
+    form = request.form
+    texts = [(lang, form.get(f"title-{lang}", ""), form.get(f"body-{lang}", ""))
+             for lang in letter.languages if f"title-{lang}" in form]
+    new = (form.get("new_lang", ""), form.get("new_title", ""), form.get("new_body", ""))
+    if any(value.strip() for value in new):
+        texts.append(new)
+    try:
+        changed = letters.save_texts(letter.slug, texts, actor=current_account().email)
+    except LetterError as error:
+        return _render_edit(letter, error=_refused(error), section="texts", form=form), 400
+    if changed:
+        flash(_("Texts saved: %(langs)s.", langs=", ".join(language_name(c) for c in changed)))
+    else:
+        flash(_("No text changed."))
+    return redirect(url_for("admin.edit_letter", slug=letter.slug, _anchor="texts"), 303)
+
+
+@bp.post("/letters/<slug>/labels")
+def letter_labels(slug: str):
+    """action=set (lang, code, label) adds or changes a label; action=remove takes it away."""
+    letter: Letter = g.letter
+    form = request.form
+    actor = current_account().email
+    try:
+        if form.get("action") == "remove":
+            letters.remove_label(letter.slug, lang=form.get("lang", ""),
+                                 code=form.get("code", ""), actor=actor)
+            message = _("Label removed: the usual name of the country shows again.")
+        else:
+            letters.set_label(letter.slug, lang=form.get("lang", ""), code=form.get("code", ""),
+                              label=form.get("label", ""), actor=actor)
+            message = _("Label saved.")
+    except LetterError as error:
+        return _render_edit(letter, error=_refused(error), section="labels", form=form), 400
+    flash(message)
+    return redirect(url_for("admin.edit_letter", slug=letter.slug, _anchor="labels"), 303)
+
+
+@bp.post("/letters/<slug>/status")
+def letter_status(slug: str):
+    letter: Letter = g.letter
+    wanted = request.form.get("status", "")
+    try:
+        letters.set_status(letter.slug, wanted, actor=current_account().email)
+    except LetterError as error:
+        return _render_edit(letter, error=_refused(error), section="status"), 400
+    flash(_("The letter is open for signatures.") if wanted == OPEN
+          else _("The letter is closed: it takes no more signatures; its list stays public."))
+    return redirect(url_for("admin.edit_letter", slug=letter.slug), 303)
