@@ -105,7 +105,7 @@ def test_search_by_each_filter(organiser, letter):
     assert found("status=confirmed&country=DE") == {amnesty.public_id, held.public_id}
     # The organiser sees the real name of one who asked for initials, and human labels.
     page = organiser.get(BASE).get_data(as_text=True)
-    for label in ("Olga Hidden", "Initials only", "Awaiting approval", "Import", "Confirmed",
+    for label in ("Olga Hidden", "Initials only", "Awaiting approval", "Imported", "Confirmed",
                   "Individual", "France"):
         assert f"<td>{label}</td>" in page, label
     assert "<td>confirmed</td>" not in page and "<td>Added by hand</td>" not in page

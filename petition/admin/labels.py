@@ -14,16 +14,18 @@ LABELS = {
     "role": {m.ROLE_ADMIN: _l("Administrator"), m.ROLE_ORGANISER: _l("Organiser"),
              m.ROLE_PRESS: _l("Press officer")},
     "letter_status": {m.DRAFT: _l("Draft"), m.OPEN: _l("Open"), m.CLOSED: _l("Closed")},
-    "status": {m.PENDING: _l("Awaiting confirmation"), m.CONFIRMED: _l("Confirmed"),
+    "status": {m.PENDING: _l("Pending"), m.CONFIRMED: _l("Confirmed"),
                m.WITHDRAWN: _l("Withdrawn")},
-    "moderation": {m.MOD_NONE: _l("Listed"), m.MOD_HELD: _l("Awaiting approval"),
+    "moderation": {m.MOD_NONE: _l("Not moderated"), m.MOD_HELD: _l("Awaiting approval"),
                    m.MOD_APPROVED: _l("Approved"), m.MOD_REJECTED: _l("Rejected"),
                    m.MOD_HIDDEN: _l("Hidden")},
     "signer_type": {m.ORGANIZATION: _l("Organisation"), m.INDIVIDUAL: _l("Individual")},
-    "display": {m.FULL: _l("Full name"), m.INITIALS: _l("Initials"),
+    "display": {m.FULL: _l("Name in full"), m.INITIALS: _l("Initials only"),
                 m.ANONYMOUS: _l("Counted, not listed")},
     "source": {m.SOURCE_FORM: _l("Signed online"), m.SOURCE_IMPORT: _l("Imported"),
                m.SOURCE_MANUAL: _l("Added by hand")},
+    "action": {"approve": _l("Approve"), "reject": _l("Reject"), "hide": _l("Hide"),
+               "delete": _l("Delete")},
 }
 
 

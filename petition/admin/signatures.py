@@ -7,30 +7,22 @@ no listing, and the provenance of entries added by hand.
 from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
-from flask_babel import get_locale, gettext as _, lazy_gettext as _l, ngettext
+from flask_babel import get_locale, gettext as _, ngettext
 
 from .. import countries, curation
 from ..curation import CurationError, Filters, SignatureNotFound
 from ..extensions import db
-from ..models import (
-    ANONYMOUS, CONFIRMED, FULL, INDIVIDUAL, INITIALS, MOD_APPROVED, MOD_HELD, MOD_HIDDEN,
-    MOD_NONE, MOD_REJECTED, ORGANIZATION, PENDING, SOURCE_FORM, SOURCE_IMPORT, SOURCE_MANUAL,
-    WITHDRAWN, Letter,
-)
+from ..models import FULL, Letter
 from . import audit, bp, current_account
+from .labels import LABELS
 
-# Human labels for stored values, shared with the moderation page.
-STATUS_LABELS = {PENDING: _l("Pending"), CONFIRMED: _l("Confirmed"), WITHDRAWN: _l("Withdrawn")}
-MODERATION_LABELS = {MOD_NONE: _l("Not moderated"), MOD_HELD: _l("Awaiting approval"),
-                     MOD_APPROVED: _l("Approved"), MOD_REJECTED: _l("Rejected"),
-                     MOD_HIDDEN: _l("Hidden")}
-SOURCE_LABELS = {SOURCE_FORM: _l("Sign form"), SOURCE_IMPORT: _l("Import"),
-                 SOURCE_MANUAL: _l("Added by hand")}
-TYPE_LABELS = {ORGANIZATION: _l("Organisation"), INDIVIDUAL: _l("Individual")}
-DISPLAY_LABELS = {FULL: _l("Name in full"), INITIALS: _l("Initials only"),
-                  ANONYMOUS: _l("Counted, not listed")}
-ACTION_LABELS = {"approve": _l("Approve"), "reject": _l("Reject"), "hide": _l("Hide"),
-                 "delete": _l("Delete")}
+# The back office's one table of labels (petition/admin/labels.py), by the names templates use.
+STATUS_LABELS = LABELS["status"]
+MODERATION_LABELS = LABELS["moderation"]
+SOURCE_LABELS = LABELS["source"]
+TYPE_LABELS = LABELS["signer_type"]
+DISPLAY_LABELS = LABELS["display"]
+ACTION_LABELS = LABELS["action"]
 
 
 def labels() -> dict:
