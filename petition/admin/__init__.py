@@ -41,6 +41,9 @@ PERMISSIONS: dict[str, str] = {
     "admin.accounts_page": ADMIN,
     "admin.disable": ADMIN,
     "admin.revoke": ADMIN,
+    "admin.import_form": ORGANISE,
+    "admin.import_check": ORGANISE,
+    "admin.import_confirm": ORGANISE,
 }
 
 
@@ -119,7 +122,7 @@ def no_store(response):
 
 
 def init_app(app: Flask) -> None:
-    from . import auth, exports, letters, manage  # noqa: F401  (views register on bp)
+    from . import auth, exports, imports, letters, manage  # noqa: F401  (views register on bp)
     from .cookie import AdminSessionInterface
 
     app.session_interface = AdminSessionInterface()
