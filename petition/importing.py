@@ -93,7 +93,7 @@ class Problem:
 
     def __str__(self) -> str:
         if self.row is None:
-            place = self.source or "file"
+            place = self.column or self.source or "file"  # an option (provenance), or the file
         elif self.column is None:
             place = "header" if self.row == HEADER_ROW else f"row {self.row}"
         else:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_babel import lazy_gettext as _l
@@ -133,7 +134,7 @@ def _form(letter: Letter, error: str | None = None, status: int = 200):
 
 def _report(letter: Letter, report: importing.ImportReport, upload: Upload, token: str | None,
             notice: str | None = None, status: int = 200):
-    lang = letter.default_lang
+    lang = str(get_locale())  # as the overview: country names in the reader's language
     labels = letter.labels_for(lang)
     by_country = sorted(((display_name(code, lang, labels), count)
                          for code, count in report.by_country.items()),
