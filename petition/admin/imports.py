@@ -14,11 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadData, SignatureExpired, TimestampSigner
+from sqlalchemy.exc import IntegrityError
 
 from .. import importing
 from ..countries import display_name
@@ -93,10 +95,11 @@ def _upload_from_form(letter: Letter) -> Upload:
     storage = request.files.get("file")
     if storage is None or not storage.filename:
         raise BadUpload(_("Choose a CSV or XLSX file."))
-    filename = Path(storage.filename.replace("\\", "/")).name  # browsers may send a path
+    # Browsers may send a path; the name goes into the confirm token and the audit log.
+    filename = Path(storage.filename.replace("\\", "/")).name[-200:]
     if Path(filename).suffix.lower() not in SUFFIXES:
         raise BadUpload(_("Only CSV and XLSX files can be imported (save the sheet as one)."))
-    limit = int(current_app.config.get("IMPORT_MAX_BYTES") or MAX_BYTES)
+    limit = max_bytes()
     data = storage.stream.read(limit + 1)
     if len(data) > limit:
         raise BadUpload(_("The file is larger than %(size)s MB: split it, or import it with "
@@ -117,13 +120,33 @@ def _megabytes(size: int) -> str:
     return f"{size / 1_000_000:g}"
 
 
-def _check_token_fits(token: str) -> None:
-    # The confirm form sends the token as an ordinary field, which Werkzeug refuses above
-    # MAX_FORM_MEMORY_SIZE: better to say so now than fail on the confirm button.
-    limit = current_app.config.get("MAX_FORM_MEMORY_SIZE")
-    if limit and len(token) > limit - 2000:
-        raise BadUpload(_("The file is too big to import from the browser: split it, or import "
-                          "it with flask signatures import."), 413)
+def max_bytes() -> int:
+    return int(current_app.config.get("IMPORT_MAX_BYTES") or MAX_BYTES)
+
+
+def token_limit() -> int:
+    """The longest confirm token a file of max_bytes() can give: base64 of the compressed
+    file (zlib adds a few bytes to what does not compress) and its options."""
+    return (max_bytes() + 8192) * 4 // 3 + 1024
+
+
+def _body_limits() -> None:
+    """The app refuses bodies above MAX_CONTENT_LENGTH (forms are small); the import forms
+    carry a file, for signed-in accounts only. Runs before every other hook of the app:
+    CSRFProtect parses the form in its own, which would apply the app's limits."""
+    if not current_user.is_authenticated:
+        return
+    if request.endpoint == "admin.import_check":
+        # Twice the limit, so that a somewhat larger file gets our message, not a bare 413.
+        request.max_content_length = 2 * max_bytes() + 65536
+    elif request.endpoint == "admin.import_confirm":
+        request.max_form_memory_size = token_limit()
+        request.max_content_length = token_limit() + 65536
+
+
+@bp.record_once
+def _install_body_limits(state) -> None:
+    state.app.before_request_funcs.setdefault(None, []).insert(0, _body_limits)
 
 
 def _form(letter: Letter, error: str | None = None, status: int = 200):
@@ -161,7 +184,6 @@ def import_check(slug: str):
         token = None
         if not report.issues and report.imported:
             token = pack(upload, letter.slug, account.email)
-            _check_token_fits(token)
     except BadUpload as error:
         return _form(letter, str(error), error.status)
     audit.record(account.email, "import.check", letter_slug=letter.slug,
@@ -196,6 +218,10 @@ def import_confirm(slug: str):
                        notice=_("The list changed since the check: %(now)s signatures would "
                                 "now be imported, not %(before)s. Nothing was written yet.",
                                 now=change.report.imported, before=change.expected))
+    except IntegrityError:
+        # Someone signed with an address of the file between our check and our insert.
+        return _form(letter, _("The list changed while importing; nothing was written. "
+                               "Check the file again."), 409)
     flash(ngettext("%(num)s signature imported from %(file)s.",
                    "%(num)s signatures imported from %(file)s.", report.imported,
                    file=upload.filename))
