@@ -214,7 +214,8 @@ def import_confirm(slug: str):
             "The list changed since the check and the file can no longer be imported. "
             "Nothing was written."))
     except importing.ImportChanged as change:
-        return _report(letter, change.report, upload, request.form["token"], status=409,
+        token = request.form["token"] if change.report.imported else None
+        return _report(letter, change.report, upload, token, status=409,
                        notice=_("The list changed since the check: %(now)s signatures would "
                                 "now be imported, not %(before)s. Nothing was written yet.",
                                 now=change.report.imported, before=change.expected))
