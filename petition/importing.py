@@ -11,13 +11,14 @@ from __future__ import annotations
 import csv
 import io
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import insert, select
 
 from . import addresses, countries
+from .admin import audit
 from .exporting.text import uncell
 from .extensions import db
 from .letters import bump_list_version, get_letter
@@ -51,25 +52,105 @@ DISPLAYS = {
 }
 
 
-class ImportFailed(Exception):
-    """The file cannot be imported; `problems` lists every reason (nothing was written)."""
+def N_(message: str) -> str:
+    """Mark a message for translation: the CLI prints it in English, the back office
+    translates it when it shows it (pybabel finds it by this name)."""
+    return message
 
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
+
+HEADER_ROW = 1  # rows count as a spreadsheet counts them: the header is row 1
+MAX_ROWS = 100_000  # more is a mistake or a bomb (a small XLSX can hold millions of rows)
+PROVENANCE_LENGTH = 500
+
+
+@dataclass
+class Problem:
+    """One thing wrong with (or skipped in) a file: where, and why.
+
+    `message` is English with %(name)s placeholders filled from `params`. `row` is None for
+    the file as a whole; `column` is the field (name, country...) or None for the whole row,
+    `heading` and `index` what the file calls that column and where it is.
+    """
+
+    row: int | None
+    column: str | None
+    message: str
+    params: dict[str, object] = field(default_factory=dict)
+    heading: str = ""
+    index: int | None = None
+    source: str = ""  # the file's name, for problems with the file as a whole
+
+    @property
+    def reason(self) -> str:
+        return self.message % self.params if self.params else self.message
+
+    @property
+    def cell(self) -> str:
+        """The spreadsheet's name of the cell, e.g. "C9" (empty when there is none)."""
+        if self.row is None or self.index is None:
+            return ""
+        return column_letter(self.index) + str(self.row)
+
+    def __str__(self) -> str:
+        if self.row is None:
+            place = self.column or self.source or "file"  # an option (provenance), or the file
+        elif self.column is None:
+            place = "header" if self.row == HEADER_ROW else f"row {self.row}"
+        else:
+            place = f"row {self.row}, column {self.column}"
+        return f"{place}: {self.reason}"
+
+
+def column_letter(index: int) -> str:
+    """0 → A, 25 → Z, 26 → AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
 
 
 @dataclass
 class ImportReport:
-    """What an import did, or would do in a dry run."""
+    """What an import did, or would do in a dry run (`imported` is then what it would add)."""
 
     rows: int = 0
     imported: int = 0
-    duplicates: list[str] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
+    issues: list[Problem] = field(default_factory=list)
+    skipped: list[Problem] = field(default_factory=list)  # duplicates, left out
     ignored_columns: list[str] = field(default_factory=list)
     by_country: dict[str, int] = field(default_factory=dict)
     dry_run: bool = False
+    provenance: str | None = None
+
+    @property
+    def problems(self) -> list[str]:
+        return [str(problem) for problem in self.issues]
+
+    @property
+    def duplicates(self) -> list[str]:
+        return [str(duplicate) for duplicate in self.skipped]
+
+
+class ImportFailed(Exception):
+    """The file cannot be imported; `issues` lists every reason (nothing was written)."""
+
+    def __init__(self, issues: list[Problem], report: ImportReport | None = None) -> None:
+        self.issues = issues
+        self.problems = [str(problem) for problem in issues]
+        self.report = report
+        super().__init__("\n".join(self.problems))
+
+
+class ImportChanged(Exception):
+    """The list changed between the check and the import: it would now add `report.imported`
+    signatures, not the number confirmed. Nothing was written; `report` is the new check."""
+
+    def __init__(self, report: ImportReport, expected: int) -> None:
+        self.report = report
+        self.expected = expected
+        super().__init__(f"{report.imported} would now be imported, not {expected}")
 
 
 def _lookup(options: dict[str, tuple[str, ...]]) -> dict[str, str]:
@@ -81,28 +162,58 @@ _HEADER_INDEX, _TYPE_INDEX, _DISPLAY_INDEX = _lookup(HEADERS), _lookup(TYPES), _
 
 def read_table(path: Path, encoding: str = "utf-8-sig") -> list[list[str]]:
     """The file's rows as lists of strings (CSV of any common delimiter, or XLSX)."""
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        from openpyxl import load_workbook
+    return read_data(path.read_bytes(), path.suffix, encoding)
 
-        workbook = load_workbook(path, read_only=True, data_only=True)
-        try:
-            sheet = workbook.worksheets[0]
-            return [["" if value is None else str(value) for value in row]
-                    for row in sheet.iter_rows(values_only=True)]
-        finally:
-            workbook.close()
+
+def read_data(data: bytes, suffix: str, encoding: str = "utf-8-sig") -> list[list[str]]:
+    """As read_table, from the bytes of a file whose name ends with `suffix` (an upload)."""
+    if suffix.lower() in (".xlsx", ".xlsm"):
+        return _read_workbook(data)
     try:
-        content = path.read_text(encoding=encoding)
+        content = data.decode(encoding)
     except UnicodeDecodeError as error:
-        raise ImportFailed([
-            f"{path.name}: not {encoding} text (byte {error.start}); save it as "
-            "'CSV UTF-8' or give --encoding"
-        ]) from None
+        raise ImportFailed([Problem(None, None, N_(
+            "not %(encoding)s text (byte %(byte)s); save it as 'CSV UTF-8' or choose its "
+            "encoding (--encoding)"), {"encoding": encoding, "byte": error.start})]) from None
+    except LookupError:
+        raise ImportFailed([Problem(None, None, N_("unknown encoding %(encoding)s"),
+                                    {"encoding": encoding})]) from None
     try:
         dialect = csv.Sniffer().sniff(content[:4096], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    return list(csv.reader(io.StringIO(content), dialect))
+    rows = []
+    try:
+        for row in csv.reader(io.StringIO(content, newline=""), dialect):
+            rows.append(row)
+            _check_size(rows)
+    except csv.Error as error:
+        raise ImportFailed([Problem(None, None, N_("not a CSV file we can read (%(error)s)"),
+                                    {"error": str(error)})]) from None
+    return rows
+
+
+def _read_workbook(data: bytes) -> list[list[str]]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # openpyxl raises a zoo of errors (zip, XML, KeyError) for a bad file
+        raise ImportFailed([Problem(None, None, N_("not an XLSX workbook we can read"))]) from None
+    try:
+        rows: list[list[str]] = []
+        for row in workbook.worksheets[0].iter_rows(values_only=True):
+            rows.append(["" if value is None else str(value) for value in row])
+            _check_size(rows)
+        return rows
+    finally:
+        workbook.close()
+
+
+def _check_size(rows: list) -> None:
+    if len(rows) > MAX_ROWS + 1:
+        raise ImportFailed([Problem(None, None, N_("more than %(max)s rows; split the file"),
+                                    {"max": MAX_ROWS})])
 
 
 def _columns(header: list[str], report: ImportReport) -> dict[str, int]:
@@ -118,19 +229,25 @@ def _columns(header: list[str], report: ImportReport) -> dict[str, int]:
 
 # As the sign form: zero-width (non-)joiners and direction marks are part of some scripts.
 _ALLOWED_FORMAT = frozenset("\u200c\u200d\u200e\u200f")
+_MISSING_COLUMN = {
+    "name": N_("no name column (found: %(found)s)"),
+    "country": N_("no country column (found: %(found)s)"),
+}
 
 
-def _text(value: str, number: int, column: str, problems: list[str], required: bool = False) -> str:
+def _clean(value: str) -> str:
     # Line breaks inside a spreadsheet cell become spaces: a name is one line.
-    value = unicodedata.normalize("NFC", uncell(" ".join(value.split())))
-    if required and not value:
-        problems.append(f"row {number}, column {column}: empty")
-    elif len(value) > MAX_LENGTH:
-        problems.append(f"row {number}, column {column}: longer than {MAX_LENGTH} characters")
-    elif any(unicodedata.category(char) in ("Cc", "Cf", "Co", "Cs") and char not in _ALLOWED_FORMAT
-             for char in value):
-        problems.append(f"row {number}, column {column}: contains invisible control characters")
-    return value
+    return unicodedata.normalize("NFC", uncell(" ".join(value.split())))
+
+
+def _text_problem(value: str, limit: int = MAX_LENGTH) -> str | None:
+    """Why `value` (cleaned) cannot be stored, or None."""
+    if len(value) > limit:
+        return N_("longer than %(max)s characters")
+    if any(unicodedata.category(char) in ("Cc", "Cf", "Co", "Cs") and char not in _ALLOWED_FORMAT
+           for char in value):
+        return N_("contains invisible control characters")
+    return None
 
 
 @dataclass
@@ -139,54 +256,86 @@ class _Row:
     values: dict
 
 
+class _Cells:
+    """One row of the table, read by field, noting its problems with their place."""
+
+    def __init__(self, number: int, raw: list[str], columns: dict[str, int], header: list[str]):
+        self.number, self.raw, self.columns, self.header = number, raw, columns, header
+        self.problems: list[Problem] = []
+
+    def __call__(self, key: str) -> str:
+        index = self.columns.get(key)
+        return self.raw[index] if index is not None and index < len(self.raw) else ""
+
+    def problem(self, key: str, message: str, **params: object) -> None:
+        index = self.columns.get(key)
+        heading = self.header[index].strip() if index is not None else ""
+        self.problems.append(Problem(self.number, key, message, params, heading, index))
+
+    def text(self, key: str, required: bool = False) -> str:
+        value = _clean(self(key))
+        if required and not value:
+            self.problem(key, N_("empty"))
+        elif (why := _text_problem(value)):
+            self.problem(key, why, max=MAX_LENGTH)
+        return value
+
+
 def _parse(letter: Letter, table: list[list[str]], default_type: str | None,
            report: ImportReport) -> list[_Row]:
-    columns = _columns(table[0] if table else [], report)
-    problems = report.problems
+    header = table[0] if table else []
+    columns = _columns(header, report)
+    problems = report.issues
+    found = ", ".join(header) if table else "nothing"
     for needed in ("name", "country"):
         if needed not in columns:
-            problems.append(f"header: no {needed} column (found: {', '.join(table[0]) if table else 'nothing'})")
+            problems.append(Problem(HEADER_ROW, None, _MISSING_COLUMN[needed], {"found": found}))
     if "type" not in columns and default_type is None and len(letter.signer_types) > 1:
-        problems.append("header: no type column; add one or give --type organization|individual")
+        problems.append(Problem(HEADER_ROW, None, N_(
+            "no type column; add one or choose the type of every row (--type)")))
     if problems:
         return []
     labels = [(label.code, label.label) for label in letter.labels]
+    only_type = letter.signer_types[0] if len(letter.signer_types) == 1 else None
     parsed = []
-    for number, raw in enumerate(table[1:], start=2):
+    for number, raw in enumerate(table[1:], start=HEADER_ROW + 1):
         if not any(cell.strip() for cell in raw):
             continue  # blank lines are common at the end of exported sheets
         report.rows += 1
-        cell = lambda key: raw[columns[key]] if key in columns and columns[key] < len(raw) else ""  # noqa: E731
-        row_problems: list[str] = []
-        name = _text(cell("name"), number, "name", row_problems, required=True)
-        affiliation = _text(cell("affiliation"), number, "affiliation", row_problems) or None
-        only_type = letter.signer_types[0] if len(letter.signer_types) == 1 else None
+        cell = _Cells(number, raw, columns, header)
+        name = cell.text("name", required=True)
+        affiliation = cell.text("affiliation") or None
         signer_type = default_type or only_type
         if "type" in columns and cell("type").strip():
             signer_type = _TYPE_INDEX.get(countries.normalize_name(cell("type")), "")
             if not signer_type:
-                row_problems.append(f"row {number}, column type: {cell('type')!r} is neither organisation nor individual")
+                cell.problem("type", N_("%(value)s is neither organisation nor individual"),
+                             value=repr(cell("type")))
         elif signer_type is None:
-            row_problems.append(f"row {number}, column type: empty (or give --type)")
+            cell.problem("type", N_("empty; fill it in or choose the type of every row (--type)"))
         if signer_type and signer_type not in letter.signer_types:
-            row_problems.append(f"row {number}, column type: this letter does not take {signer_type} signatures")
+            cell.problem("type", N_("this letter does not take %(type)s signatures"),
+                         type=signer_type)
         country = countries.resolve(cell("country"), labels) if cell("country").strip() else None
         if country is None:
-            row_problems.append(f"row {number}, column country: {cell('country')!r} is no country or region we know")
+            cell.problem("country", N_("%(value)s is no country or region we know"),
+                         value=repr(cell("country")))
         display = FULL
         if signer_type == INDIVIDUAL and cell("display").strip():
             display = _DISPLAY_INDEX.get(countries.normalize_name(cell("display")), "")
             if not display:
-                row_problems.append(f"row {number}, column display: {cell('display')!r} is not full, initials or anonymous")
+                cell.problem("display", N_("%(value)s is not full, initials or anonymous"),
+                             value=repr(cell("display")))
         email_hash = None
         if cell("email").strip():
             try:
                 email = validate_email(cell("email").strip(), check_deliverability=False).normalized
                 email_hash = addresses.email_hash(email)
             except EmailNotValidError as error:
-                row_problems.append(f"row {number}, column email: {error}")
-        problems.extend(row_problems)
-        if not row_problems:
+                # The address itself stays out of the report: it may be shown and logged.
+                cell.problem("email", N_("not a valid email address (%(error)s)"), error=str(error))
+        problems.extend(cell.problems)
+        if not cell.problems:
             parsed.append(_Row(number, {
                 "signer_type": signer_type, "name": name, "affiliation": affiliation,
                 "country": country, "display": display, "email_hash": email_hash,
@@ -211,11 +360,12 @@ def _drop_duplicates(letter: Letter, rows: list[_Row], report: ImportReport) -> 
     for row in rows:
         email_hash, identity = row.values["email_hash"], _identity(row.values)
         if email_hash and email_hash in hashes:
-            report.duplicates.append(f"row {row.number}: this email address has already signed")
+            report.skipped.append(Problem(row.number, None, N_(
+                "this email address has already signed")))
         elif identity in identities:
-            report.duplicates.append(
-                f"row {row.number}: {row.values['name']!r} ({row.values['country']}) is already on the list"
-            )
+            report.skipped.append(Problem(row.number, None, N_(
+                "%(name)s (%(country)s) is already on the list"),
+                {"name": repr(row.values["name"]), "country": row.values["country"]}))
         else:
             kept.append(row)
             if email_hash:
@@ -224,41 +374,76 @@ def _drop_duplicates(letter: Letter, rows: list[_Row], report: ImportReport) -> 
     return kept
 
 
-def import_signatures(slug: str, path: Path, *, dry_run: bool = False,
-                      default_type: str | None = None, encoding: str = "utf-8-sig") -> ImportReport:
-    """Check every row of `path`, then import them all in one transaction, or nothing."""
+def clean_provenance(text: str | None) -> str | None:
+    """Where a list came from, one line; None when not given."""
+    return _clean(text or "") or None
+
+
+def import_signatures(slug: str, path: Path, **options) -> ImportReport:
+    """import_file for a file on disk (the command line)."""
+    return import_file(slug, path.read_bytes(), path.name, **options)
+
+
+def import_file(slug: str, data: bytes, filename: str, *, dry_run: bool = False,
+                default_type: str | None = None, encoding: str = "utf-8-sig",
+                provenance: str | None = None, actor: str = "cli",
+                expected: int | None = None) -> ImportReport:
+    """Check every row of the file, then import them all in one transaction, or nothing.
+
+    `provenance` is stored on every imported row; the import is recorded in the audit log
+    under `actor`, in the same transaction. With `expected`, the number confirmed after a
+    dry run, ImportChanged is raised (and nothing written) if the list changed meanwhile so
+    that another number would be imported.
+    """
     letter = get_letter(slug)
-    report = ImportReport(dry_run=dry_run)
-    rows = _parse(letter, read_table(path, encoding), default_type, report)
-    if not report.problems and not rows and not report.rows:
-        report.problems.append(f"{path.name}: no rows under the header")
+    provenance = clean_provenance(provenance)
+    report = ImportReport(dry_run=dry_run, provenance=provenance)
+    try:
+        table = read_data(data, Path(filename).suffix, encoding)
+    except ImportFailed as failure:
+        report.issues.extend(replace(issue, source=filename) for issue in failure.issues)
+        table = None
+    rows = _parse(letter, table, default_type, report) if table is not None else []
+    if not report.issues and not rows and not report.rows:
+        report.issues.append(Problem(None, None, N_("no rows under the header"), source=filename))
+    if provenance and (why := _text_problem(provenance, PROVENANCE_LENGTH)):
+        report.issues.append(Problem(None, "provenance", why, {"max": PROVENANCE_LENGTH}))
     rows = _drop_duplicates(letter, rows, report)
     for row in rows:
         report.by_country[row.values["country"]] = report.by_country.get(row.values["country"], 0) + 1
+    report.imported = 0 if report.issues else len(rows)
     if dry_run:
-        report.imported = 0 if report.problems else len(rows)
         return report
-    if report.problems:
-        raise ImportFailed(report.problems)
-    now = utcnow()
-    records = [
-        {
-            **row.values, "letter_id": letter.id, "lang": letter.default_lang, "status": CONFIRMED,
-            "moderation": MOD_NONE, "source": SOURCE_IMPORT, "token_nonce": new_nonce(),
-            "public_id": new_public_id(), "created_at": now, "updated_at": now, "confirmed_at": now,
-            # A bulk insert skips the model's listener: set the sort key here.
-            "collation_key": list_key(row.values["signer_type"], row.values["name"],
-                                      row.values["display"]),
-        }
-        for row in rows
-    ]
-    if records:
+    if report.issues:
+        raise ImportFailed(report.issues, report)
+    if expected is not None and expected != len(rows):
+        report.dry_run = True
+        raise ImportChanged(report, expected)
+    if rows:
         try:
-            db.session.execute(insert(Signature), records)
+            _write(letter, rows, provenance)
+            audit.record(actor, "import", letter_slug=letter.slug, commit=False,
+                         detail=f"file={filename} rows={report.rows} imported={len(rows)} "
+                                f"provenance={provenance or ''}")
             bump_list_version(letter)
             db.session.commit()
         except Exception:
             db.session.rollback()
             raise
-    report.imported = len(records)
     return report
+
+
+def _write(letter: Letter, rows: list[_Row], provenance: str | None) -> None:
+    now = utcnow()
+    db.session.execute(insert(Signature), [
+        {
+            **row.values, "letter_id": letter.id, "lang": letter.default_lang, "status": CONFIRMED,
+            "moderation": MOD_NONE, "source": SOURCE_IMPORT, "provenance": provenance,
+            "token_nonce": new_nonce(), "public_id": new_public_id(), "created_at": now,
+            "updated_at": now, "confirmed_at": now,
+            # A bulk insert skips the model's listener: set the sort key here.
+            "collation_key": list_key(row.values["signer_type"], row.values["name"],
+                                      row.values["display"]),
+        }
+        for row in rows
+    ])

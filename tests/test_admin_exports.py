@@ -63,7 +63,8 @@ def test_private_spreadsheet_for_organisers_not_for_press(app, letter):
 def test_overview_shows_counts(app, letter):
     client = _client_for(app, "org@example.org", "organiser")
     page = client.get("/admin/letters/appeal", headers={"Accept-Language": "en"}).get_data(as_text=True)
-    assert "Germany" in page and "France" in page and "organization" in page
+    assert "Germany" in page and "France" in page and "Organisations" in page
+    assert ">organization<" not in page and "Confirmed" in page  # human labels, not raw values
     assert "private" in page  # the organiser is offered the private spreadsheet
     press = _client_for(app, "press@example.org", "press")
     assert 'name="private"' not in press.get("/admin/letters/appeal").get_data(as_text=True)

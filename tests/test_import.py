@@ -210,3 +210,57 @@ def test_an_export_imports_back(app, tmp_path):
 def test_unknown_letter(app, tmp_path, runner):
     result = runner.invoke(args=["signatures", "import", "nope", str(_write(tmp_path, FRENCH_CSV))])
     assert result.exit_code != 0 and "no letter with slug 'nope'" in result.output
+
+
+def test_problems_carry_row_column_and_reason(app, tmp_path):
+    _letter()
+    content = FRENCH_CSV + "Nobody;organisation;Atlantis;;\n"
+    report = import_signatures("appeal", _write(tmp_path, content), dry_run=True)
+    [problem] = report.issues
+    assert (problem.row, problem.column, problem.heading, problem.index, problem.cell) == (
+        9, "country", "Pays", 2, "C9")
+    assert problem.reason == "'Atlantis' is no country or region we know"
+    assert problem.message == "%(value)s is no country or region we know"
+    header = import_signatures("appeal", _write(tmp_path, "Nom,Type\nX,org\n", "h.csv"),
+                               dry_run=True)
+    assert [(p.row, p.column, p.cell) for p in header.issues] == [(1, None, "")]
+    assert header.problems == ["header: no country column (found: Nom, Type)"]
+    path = tmp_path / "latin1.csv"
+    path.write_bytes("Nom;Pays;Type\nComité;France;organisation\n".encode("latin-1"))
+    [whole] = import_signatures("appeal", path, dry_run=True).issues
+    assert whole.row is None and str(whole).startswith("latin1.csv: not utf-8-sig text")
+
+
+def test_provenance_is_kept_and_the_import_audited(app, tmp_path):
+    from petition.models import AuditEvent
+
+    letter = _letter()
+    report = import_signatures("appeal", _write(tmp_path, FRENCH_CSV),
+                               provenance="  Sent by the\nDresden group  ")
+    assert report.provenance == "Sent by the Dresden group"
+    assert set(db.session.scalars(select(Signature.provenance))) == {"Sent by the Dresden group"}
+    event = db.session.scalars(select(AuditEvent)).one()
+    assert (event.actor, event.action, event.letter_slug) == ("cli", "import", "appeal")
+    assert event.detail == "file=list.csv rows=7 imported=7 provenance=Sent by the Dresden group"
+    assert "example.org" not in event.detail and "free120" not in event.detail
+    with pytest.raises(ImportFailed, match="provenance: longer than 500"):
+        import_signatures("appeal", _write(tmp_path, "name,type,country\nNew,org,FR\n", "n.csv"),
+                          provenance="x" * 501)
+    assert _count(letter) == 7
+
+
+def test_a_dry_run_writes_no_audit_event(app, tmp_path):
+    from petition.models import AuditEvent
+
+    _letter()
+    import_signatures("appeal", _write(tmp_path, FRENCH_CSV), dry_run=True)
+    assert db.session.scalars(select(AuditEvent)).all() == []
+
+
+def test_an_upload_too_many_rows(app, tmp_path, monkeypatch):
+    from petition import importing
+
+    _letter()
+    monkeypatch.setattr(importing, "MAX_ROWS", 3)
+    report = importing.import_file("appeal", FRENCH_CSV.encode(), "big.csv", dry_run=True)
+    assert report.problems == ["big.csv: more than 3 rows; split the file"]

@@ -54,6 +54,10 @@ PERMISSIONS: dict[str, str] = {
     "admin.letter_texts": ORGANISE,
     "admin.letter_labels": ORGANISE,
     "admin.letter_status": ORGANISE,
+    # Imports write signatures: not press.
+    "admin.import_form": ORGANISE,
+    "admin.import_check": ORGANISE,
+    "admin.import_confirm": ORGANISE,
 }
 
 
@@ -143,7 +147,7 @@ def no_store(response):
 
 def init_app(app: Flask) -> None:
     # Views register on bp when imported.
-    from . import account_letters, auth, exports, letters, manage  # noqa: F401
+    from . import account_letters, auth, exports, imports, letters, manage  # noqa: F401
     from . import letter_edit, moderation_views, signatures  # noqa: F401
     from . import labels
     from .cookie import AdminSessionInterface

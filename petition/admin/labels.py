@@ -5,8 +5,9 @@ every word in one place. Templates use the filter: {{ account.role|human('role')
 """
 from __future__ import annotations
 
+from babel import Locale
 from flask import Flask
-from flask_babel import lazy_gettext as _l
+from flask_babel import get_locale, lazy_gettext as _l
 
 from .. import models as m
 
@@ -36,5 +37,15 @@ def human(value: str | None, kind: str) -> str:
     return str(LABELS[kind].get(value, value))
 
 
+def language_name(code: str) -> str:
+    """"French" for fr in an English interface, "français" in French."""
+    try:
+        name = Locale.parse(code).get_display_name(str(get_locale()))
+    except (ValueError, LookupError):
+        return code
+    return name or code
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["human"] = human
+    app.jinja_env.globals["language_name"] = language_name

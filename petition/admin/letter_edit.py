@@ -5,28 +5,18 @@ then redirect with a flash, or show the page again with the reason and status 40
 """
 from __future__ import annotations
 
-from babel import Locale
 from flask import current_app, flash, g, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from .. import letters
 from ..letters import LetterError
 from ..models import CLOSED, DRAFT, OPEN, ROLE_ORGANISER, Letter
 from . import accounts, bp, current_account
+from .labels import language_name
 
 # Offered in the language fields; any language CLDR knows may still be typed.
 COMMON_LANGUAGES = ("en", "fr", "ru", "de", "es", "it", "pt", "pt_BR", "nl", "pl", "uk", "ar",
                     "tr", "el", "he", "fa", "zh", "ja")
-
-
-def language_name(code: str) -> str:
-    """"French" for fr in an English interface, "français" in French."""
-    try:
-        name = Locale.parse(code).get_display_name(str(get_locale()))
-    except (ValueError, LookupError):
-        return code
-    return name or code
 
 
 def _language_choices(extra: tuple[str, ...] = ()) -> list[tuple[str, str]]:

@@ -3,15 +3,15 @@ from __future__ import annotations
 
 from flask import g, render_template
 from flask_babel import get_locale
-from sqlalchemy import func, select
+from flask_babel import gettext as _
 
 from ..counting import public_counts
-from ..countries import display_name
+from ..i18n import supported as supported_languages
 from ..exporting.document import LAYOUTS
 from ..exporting.formats import FORMATS
-from ..extensions import db
-from ..models import CONFIRMED, Letter, Signature
-from . import accounts, bp, current_account
+from ..models import Letter
+from . import accounts, bp, current_account, overview
+from .chart import cumulative_chart
 
 PRIVATE_FORMATS = ("csv", "xlsx")
 
@@ -24,33 +24,30 @@ def letters():
     return render_template("admin/letters.html", letters=visible, counts=counts)
 
 
-def _grouped(letter: Letter, column, *conditions) -> list[tuple[str, int]]:
-    rows = db.session.execute(
-        select(column, func.count(Signature.id))
-        .where(Signature.letter_id == letter.id, *conditions)
-        .group_by(column)
-        .order_by(func.count(Signature.id).desc(), column)
-    )
-    return [(value, count) for value, count in rows]
-
-
 @bp.get("/letters/<slug>")
 def letter(slug: str):
     letter: Letter = g.letter
+    account = current_account()
     lang = str(get_locale())
-    labels = letter.labels_for(lang)
-    confirmed = Signature.status == CONFIRMED
-    by_country = [(display_name(code, lang, labels), count)
-                  for code, count in _grouped(letter, Signature.country, confirmed)]
+    figures = overview.letter_overview(letter, lang)
+    chart = cumulative_chart(
+        figures.cumulative, id_prefix="signatures-chart",
+        title=_("Public signatures over time"),
+        desc=_("Running total of public signatures by the day they were confirmed (UTC)."))
     return render_template(
         "admin/letter.html",
         letter=letter,
-        by_status=_grouped(letter, Signature.status),
-        by_moderation=_grouped(letter, Signature.moderation, confirmed),
-        by_type=_grouped(letter, Signature.signer_type, confirmed),
-        by_country=by_country,
+        overview=figures,
+        by_status=figures.by_status,
+        by_moderation=figures.by_moderation,
+        by_type=figures.by_type,
+        by_country=figures.by_country,
+        chart=chart,
         formats=FORMATS,
         layouts=LAYOUTS,
         private_formats=PRIVATE_FORMATS,
-        may_export_private=accounts.can_export_private(current_account()),
+        may_export_private=accounts.can_export_private(account),
+        # The letter's own languages first, then the interface's: a list may be sent to a
+        # ministry in a language the letter was not written in.
+        export_languages=list(dict.fromkeys([*letter.languages, *supported_languages()])),
     )

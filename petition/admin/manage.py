@@ -1,7 +1,7 @@
 """Accounts (admins) and the audit log (everyone, limited to their letters)."""
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from ..extensions import db
@@ -38,14 +38,30 @@ def revoke(account_id: int):
     return redirect(url_for("admin.accounts_page"), 303)
 
 
+def _audit_filter() -> tuple[audit.AuditFilter, str | None]:
+    filters, bad = audit.AuditFilter.parse(request.args)
+    error = _("Write dates as YYYY-MM-DD.") if bad else None
+    return filters, error
+
+
 @bp.get("/audit")
 def audit_page():
-    return render_template("admin/audit.html", events=audit.events_for(current_account()))
+    account = current_account()
+    filters, error = _audit_filter()
+    before = request.args.get("before", type=int)
+    events, older = audit.page_for(account, filters, before)
+    return render_template(
+        "admin/audit.html", events=events, filters=filters, error=error, older=older,
+        paged=before is not None, letters=accounts.visible_letters(account),
+    ), 400 if error else 200
 
 
 @bp.get("/audit.csv")
 def audit_csv() -> Response:
-    events = audit.events_for(current_account(), limit=None)
+    filters, error = _audit_filter()
+    if error:
+        abort(400)
+    events = audit.events_for(current_account(), limit=None, filters=filters)
     response = Response(audit.to_csv(events), content_type="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = 'attachment; filename="audit.csv"'
     return response
