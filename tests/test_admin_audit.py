@@ -91,6 +91,10 @@ def test_organisers_see_only_their_letters_whatever_the_filter(app, events):
     assert _details(organiser, "?action=login") == []
     assert _csv(organiser, "?letter=other") == []
     assert {row["letter"] for row in _csv(organiser)} == {"appeal"}
+    # Their own logins, with no letter, they do see; nobody else's.
+    response = organiser.get("/admin/audit.csv?action=login")
+    own = list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert [(row["actor"], row["action"]) for row in own] == [("org@example.org", "login.success")]
 
 
 def test_bad_dates_are_refused(app, events):

@@ -47,7 +47,7 @@ def test_human_labels_and_totals(app):
     make_signature(letter, moderation=MOD_HELD)
     page = _page(_client(app))
     for label in ("Awaiting confirmation", "Withdrawn", "Confirmed", "Organisations",
-                  "Individuals", "Held for moderation", "Germany"):
+                  "Individuals", "Awaiting approval", "Germany"):
         assert f'<th scope="row">{label}</th>' in page, label
     assert '<th scope="row">pending</th>' not in page
 

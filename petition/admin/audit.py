@@ -84,14 +84,18 @@ class AuditFilter:
 
 def events_for(account: Account, limit: int | None = PAGE_SIZE,
                filters: AuditFilter | None = None, before: int | None = None) -> list[AuditEvent]:
-    """Admins see everything; others the events about the letters they are given.
+    """Admins see everything; others the events about the letters they are given, and
+    their own logins, failed attempts on their address and second-factor changes.
 
     Newest first; `before` (an event id) gives the page of events older than that one.
     """
     query = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
     if account.role != ROLE_ADMIN:
         slugs = [letter.slug for letter in account.letters]
-        query = query.where(AuditEvent.letter_slug.in_(slugs))
+        query = query.where(or_(
+            AuditEvent.letter_slug.in_(slugs),
+            and_(AuditEvent.letter_slug.is_(None), AuditEvent.actor == account.email),
+        ))
     if filters:
         query = filters.apply(query)
     if before is not None:

@@ -24,13 +24,14 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import importing
 from ..countries import display_name
-from ..models import INDIVIDUAL, ORGANIZATION, Letter
+from ..models import Letter
 from . import audit, bp, current_account
+from .labels import LABELS
 
 SUFFIXES = (".csv", ".xlsx")
 ENCODINGS = {"utf-8-sig": _l("UTF-8 (recommended)"), "cp1252": _l("Windows (Western Europe)"),
              "cp1251": _l("Windows (Cyrillic)"), "latin-1": _l("Latin-1")}
-SIGNER_TYPE_LABELS = {ORGANIZATION: _l("Organisations"), INDIVIDUAL: _l("Individuals")}
+SIGNER_TYPE_LABELS = LABELS["signer_types"]
 COLUMN_LABELS = {"name": _l("Name"), "type": _l("Type"), "country": _l("Country"),
                  "affiliation": _l("Affiliation"), "email": _l("Email"),
                  "display": _l("Display"), "provenance": _l("Provenance")}

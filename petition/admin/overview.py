@@ -5,22 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ..countries import display_name
 from ..extensions import db
-from ..models import (
-    CONFIRMED, INDIVIDUAL, MOD_APPROVED, MOD_HELD, MOD_HIDDEN, MOD_NONE, MOD_REJECTED,
-    ORGANIZATION, PENDING, WITHDRAWN, AuditEvent, Letter, Signature,
-)
+from ..models import CONFIRMED, AuditEvent, Letter, Signature
+from .labels import LABELS
 
-STATUS_LABELS = {PENDING: _l("Awaiting confirmation"), CONFIRMED: _l("Confirmed"),
-                 WITHDRAWN: _l("Withdrawn")}
-MODERATION_LABELS = {MOD_NONE: _l("Listed (no moderation needed)"), MOD_HELD: _l("Held for moderation"),
-                     MOD_APPROVED: _l("Approved"), MOD_REJECTED: _l("Rejected"),
-                     MOD_HIDDEN: _l("Hidden")}
-TYPE_LABELS = {ORGANIZATION: _l("Organisations"), INDIVIDUAL: _l("Individuals")}
+STATUS_LABELS = LABELS["status"]
+MODERATION_LABELS = LABELS["moderation"]
+TYPE_LABELS = LABELS["signer_types"]
 
 
 @dataclass

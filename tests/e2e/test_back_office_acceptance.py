@@ -69,7 +69,7 @@ def _download(page, fmt: str, folder: Path) -> Path:
     page.select_option("#format", fmt)
     page.select_option("#layout", "press")
     with page.expect_download() as info:
-        page.click("button:has-text('Download')")
+        page.click("form[action$='/export'] button[type=submit]")
     path = folder / info.value.suggested_filename
     info.value.save_as(path)
     return path
@@ -161,7 +161,7 @@ def test_an_organiser_runs_a_letter_from_the_browser(live_app, browser, smtp, tm
     page.click("button:has-text('Check the file')")
     page.wait_for_load_state()
     page.screenshot(path=shots / "05-import-report.png", full_page=True)
-    public = browser.new_page()
+    public = browser.new_context(locale="fr-FR").new_page()
     public.goto(f"{base}/letters/{SLUG}")
     assert "Ligue des droits" not in public.content()
     page.click("button:has-text('Import 2 signatures')")
@@ -172,7 +172,7 @@ def test_an_organiser_runs_a_letter_from_the_browser(live_app, browser, smtp, tm
     assert "Spam Org" not in content
     group = public.locator(".signatories .group", has=public.locator("h4", has_text="Allemagne"))
     assert group.locator("li").all_inner_texts() == ["Mathematiker ohne Grenzen"]
-    public.close()
+    public.context.close()
 
     # 7. The press list as docx and pdf.
     page.goto(overview)
