@@ -264,3 +264,13 @@ def test_an_upload_too_many_rows(app, tmp_path, monkeypatch):
     monkeypatch.setattr(importing, "MAX_ROWS", 3)
     report = importing.import_file("appeal", FRENCH_CSV.encode(), "big.csv", dry_run=True)
     assert report.problems == ["big.csv: more than 3 rows; split the file"]
+
+
+def test_the_command_line_keeps_the_provenance(app, tmp_path, runner):
+    letter = _letter()
+    path = _write(tmp_path, FRENCH_CSV)
+    result = runner.invoke(args=["signatures", "import", "appeal", str(path),
+                                 "--provenance", "Paper forms, Paris, 3 May"])
+    assert result.exit_code == 0, result.output
+    kept = db.session.scalars(select(Signature.provenance).where(Signature.letter_id == letter.id))
+    assert set(kept) == {"Paper forms, Paris, 3 May"}

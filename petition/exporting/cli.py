@@ -53,7 +53,10 @@ signatures_cli = AppGroup("signatures", help="Bring in signatures gathered elsew
 @click.option("--type", "default_type", type=click.Choice(SIGNER_TYPES),
               help="Signer type of rows without a type column.")
 @click.option("--encoding", default="utf-8-sig", show_default=True, help="Encoding of a CSV file.")
-def import_command(slug: str, file: Path, dry_run: bool, default_type: str | None, encoding: str) -> None:
+@click.option("--provenance", default=None,
+              help='Where the list came from, kept on every row ("paper forms, Paris, 3 May").')
+def import_command(slug: str, file: Path, dry_run: bool, default_type: str | None, encoding: str,
+                   provenance: str | None) -> None:
     """Import a CSV or XLSX list as confirmed signatures (source "import"; no mail is sent).
 
     Columns by header: name, country, and optionally type, affiliation, display, email.
@@ -61,7 +64,8 @@ def import_command(slug: str, file: Path, dry_run: bool, default_type: str | Non
     """
     try:
         report = importing.import_signatures(
-            slug, file, dry_run=dry_run, default_type=default_type, encoding=encoding
+            slug, file, dry_run=dry_run, default_type=default_type, encoding=encoding,
+            provenance=provenance,
         )
     except LetterNotFound as error:
         raise click.ClickException(str(error)) from None
