@@ -87,6 +87,9 @@ class Config:
     PUBLIC_NAMES_LIMIT = _int("PUBLIC_NAMES_LIMIT", 2000)
     # The largest form is a few hundred bytes: refuse big bodies before parsing them.
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 64 * 1024)
+    # Except the back office's import forms, for signed-in accounts: a list of a few
+    # thousand rows. Larger lists go through `flask signatures import`.
+    IMPORT_MAX_BYTES = _int("IMPORT_MAX_BYTES", 2_000_000)
     SESSION_COOKIE_HTTPONLY = True
     # The back office: failed logins allowed per client address and per typed email.
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "5 per minute;30 per hour")

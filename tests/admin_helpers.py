@@ -42,3 +42,12 @@ def log_in(client, email: str, secret: str | None = None, password: str = PASSWO
     if secret:
         data["totp"] = fresh_code(email, secret)
     return client.post("/admin/login", data=data)
+
+
+def signed_in_client(app, email: str = "org@example.org", role: str = "organiser",
+                     letters: tuple[str, ...] = ("appeal",)):
+    """A test client of its own, logged in with TOTP as a new account."""
+    _, secret = make_account(email, role, letters, totp=True)
+    client = app.test_client()
+    log_in(client, email, secret)
+    return client

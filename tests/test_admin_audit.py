@@ -11,7 +11,7 @@ import pytest
 from petition.admin import audit
 from petition.extensions import db
 from petition.models import AuditEvent
-from tests.admin_helpers import log_in, make_account
+from tests.admin_helpers import signed_in_client
 from tests.factories import make_letter
 
 
@@ -37,10 +37,7 @@ def events(app):
 
 
 def _client(app, email, role, letters=()):
-    _, secret = make_account(email, role, letters, totp=True)
-    client = app.test_client()
-    log_in(client, email, secret)
-    return client
+    return signed_in_client(app, email, role, letters)
 
 
 def _details(client, query: str = "") -> list[str]:

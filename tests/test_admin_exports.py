@@ -7,7 +7,7 @@ from sqlalchemy import select
 from petition.exporting.formats import FORMATS
 from petition.extensions import db
 from petition.models import AuditEvent, INDIVIDUAL, INITIALS
-from tests.admin_helpers import log_in, make_account
+from tests.admin_helpers import signed_in_client
 from tests.factories import make_letter, make_signature
 
 
@@ -20,11 +20,7 @@ def letter(app):
     return letter
 
 
-def _client_for(app, email, role, letters=("appeal",)):
-    _, secret = make_account(email, role, letters, totp=True)
-    client = app.test_client()
-    log_in(client, email, secret)
-    return client
+_client_for = signed_in_client
 
 
 def test_every_format_downloads_as_an_attachment(app, letter):

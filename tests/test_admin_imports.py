@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from petition.admin import imports
 from petition.extensions import db
 from petition.models import AuditEvent, CONFIRMED, Letter, Signature, SOURCE_IMPORT
-from tests.admin_helpers import log_in, make_account
+from tests.admin_helpers import signed_in_client
 from tests.factories import make_letter, make_signature
 
 GOOD_CSV = (
@@ -36,11 +36,7 @@ def letter(app) -> Letter:
     return make_letter("appeal")
 
 
-def _client_for(app, email="org@example.org", role="organiser", letters=("appeal",)):
-    _, secret = make_account(email, role, letters, totp=True)
-    client = app.test_client()
-    log_in(client, email, secret)
-    return client
+_client_for = signed_in_client
 
 
 def _upload(client, content: bytes | str, name: str = "list.csv", **fields):

@@ -12,7 +12,7 @@ from petition.extensions import db
 from petition.models import (
     INDIVIDUAL, MOD_APPROVED, MOD_HELD, MOD_HIDDEN, MOD_REJECTED, PENDING, AuditEvent, Signature,
 )
-from tests.admin_helpers import log_in, make_account
+from tests.admin_helpers import signed_in_client
 from tests.factories import make_letter, make_signature
 
 URL = "/admin/letters/appeal/moderation"
@@ -36,11 +36,7 @@ def queue(letter):
     return held
 
 
-def _client_for(app, email, role):
-    _, secret = make_account(email, role, ("appeal",), totp=True)
-    client = app.test_client()
-    log_in(client, email, secret)
-    return client
+_client_for = signed_in_client
 
 
 @pytest.fixture

@@ -7,20 +7,17 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from petition.admin.chart import cumulative_chart, date_ticks, nice_step
+from petition.admin.chart import RIGHT, cumulative_chart, date_ticks, nice_step
 from petition.extensions import db
 from petition.models import INDIVIDUAL, MOD_HELD, PENDING, WITHDRAWN, utcnow
-from tests.admin_helpers import log_in, make_account
+from tests.admin_helpers import log_in, make_account, signed_in_client
 from tests.factories import make_letter, make_signature
 
 SVG = "{http://www.w3.org/2000/svg}"
 
 
 def _client(app, role="organiser"):
-    _, secret = make_account(f"{role}@example.org", role, ("appeal",), totp=True)
-    client = app.test_client()
-    log_in(client, f"{role}@example.org", secret)
-    return client
+    return signed_in_client(app, f"{role}@example.org", role)
 
 
 def _page(client) -> str:
@@ -142,9 +139,10 @@ def test_chart_scales_to_the_data():
     line = [p for p in svg.iter(f"{SVG}path") if p.get("fill") == "none"][0].get("d")
     # Starts at the baseline of the first day, ends at the right edge, 95 of 100 up.
     assert line.startswith("M56 ")
-    assert "H384" in line
+    right = 400 - RIGHT
+    assert f"H{right}" in line
     circle = svg.find(f"{SVG}circle")
-    assert circle.get("cx") == "384"
+    assert circle.get("cx") == str(right)
     top, bottom = 12, 200 - 28
     assert float(circle.get("cy")) == pytest.approx(bottom - (bottom - top) * 0.95, abs=0.1)
 

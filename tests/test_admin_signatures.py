@@ -15,7 +15,7 @@ from petition.models import (
     CONFIRMED, INDIVIDUAL, INITIALS, MAIL_SENT, MOD_HELD, MOD_HIDDEN, PENDING, SOURCE_IMPORT,
     SOURCE_MANUAL, AuditEvent, Letter, OutboxMail, Signature, SignatureVersion,
 )
-from tests.admin_helpers import log_in, make_account
+from tests.admin_helpers import signed_in_client
 from tests.factories import make_letter, make_signature
 
 BASE = "/admin/letters/appeal/signatures"
@@ -26,11 +26,7 @@ def letter(app) -> Letter:
     return make_letter("appeal")
 
 
-def _client_for(app, email="org@example.org", role="organiser"):
-    _, secret = make_account(email, role, ("appeal",), totp=True)
-    client = app.test_client()
-    log_in(client, email, secret)
-    return client
+_client_for = signed_in_client
 
 
 @pytest.fixture

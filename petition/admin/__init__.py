@@ -147,7 +147,7 @@ def no_store(response):
 
 def init_app(app: Flask) -> None:
     # Views register on bp when imported.
-    from . import account_letters, auth, exports, imports, letters, manage  # noqa: F401
+    from . import auth, exports, imports, letters, manage  # noqa: F401
     from . import letter_edit, moderation_views, signatures  # noqa: F401
     from . import labels
     from .cookie import AdminSessionInterface

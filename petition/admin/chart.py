@@ -11,7 +11,7 @@ import math
 from markupsafe import Markup, escape
 
 WIDTH, HEIGHT = 640, 240
-LEFT, RIGHT, TOP, BOTTOM = 56, 16, 12, 28  # room for the axis labels
+LEFT, RIGHT, TOP, BOTTOM = 56, 40, 12, 28  # room for the axis labels (a date is ~66 px wide)
 LINE, AREA, AXIS, GRID, INK = "#1f4e79", "#dbe5f1", "#666666", "#e3e3e3", "#333333"
 
 

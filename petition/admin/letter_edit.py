@@ -49,13 +49,7 @@ def new_letter():
             lang=request.form.get("lang", ""),
             title=request.form.get("title", ""),
             body=request.form.get("body", ""),
-            goal=letters.parse_goal(request.form.get("goal", "")),
-            deadline=letters.parse_date(request.form.get("deadline", ""), "deadline"),
-            place=request.form.get("place", ""),
-            date=letters.parse_date(request.form.get("date", "")),
-            accepts_organizations=_checked("accepts_organizations"),
-            accepts_individuals=_checked("accepts_individuals"),
-            moderate_organizations=_checked("moderate_organizations"),
+            **_settings(),
             status=DRAFT,  # texts and settings first; the public sees it once opened
             actor=account.email,
         )
@@ -67,6 +61,19 @@ def new_letter():
     flash(_("Letter %(slug)s created as a draft: the public cannot see it until it is opened.",
             slug=letter.slug))
     return redirect(url_for("admin.edit_letter", slug=letter.slug), 303)
+
+
+def _settings() -> dict:
+    """The settings fields of the new-letter and edit forms, as the use cases take them."""
+    return dict(
+        goal=letters.parse_goal(request.form.get("goal", "")),
+        deadline=letters.parse_date(request.form.get("deadline", ""), "deadline"),
+        place=request.form.get("place", ""),
+        date=letters.parse_date(request.form.get("date", "")),
+        accepts_organizations=_checked("accepts_organizations"),
+        accepts_individuals=_checked("accepts_individuals"),
+        moderate_organizations=_checked("moderate_organizations"),
+    )
 
 
 def _render_new(form, error: str | None = None) -> str:
@@ -109,13 +116,7 @@ def edit_letter(slug: str):
     try:
         letters.update_letter(
             letter.slug,
-            goal=letters.parse_goal(request.form.get("goal", "")),
-            deadline=letters.parse_date(request.form.get("deadline", ""), "deadline"),
-            place=request.form.get("place", ""),
-            date=letters.parse_date(request.form.get("date", "")),
-            accepts_organizations=_checked("accepts_organizations"),
-            accepts_individuals=_checked("accepts_individuals"),
-            moderate_organizations=_checked("moderate_organizations"),
+            **_settings(),
             actor=current_account().email,
         )
     except LetterError as error:

@@ -49,5 +49,6 @@ def letter(slug: str):
         may_export_private=accounts.can_export_private(account),
         # The letter's own languages first, then the interface's: a list may be sent to a
         # ministry in a language the letter was not written in.
-        export_languages=list(dict.fromkeys([*letter.languages, *supported_languages()])),
+        export_languages=list(dict.fromkeys(
+            [letter.default_lang, *letter.languages, *supported_languages()])),
     )

@@ -44,6 +44,22 @@ def _audit_filter() -> tuple[audit.AuditFilter, str | None]:
     return filters, error
 
 
+@bp.post("/accounts/<int:account_id>/letters")
+def give_letter(account_id: int):
+    account = _account_or_404(account_id)
+    slug = request.form.get("slug", "")
+    try:
+        if request.form.get("action") == "withdraw":
+            accounts.withdraw_letter(account.email, slug, actor=current_account().email)
+            flash(_("%(email)s no longer sees %(slug)s.", email=account.email, slug=slug))
+        else:
+            accounts.assign_letter(account.email, slug, actor=current_account().email)
+            flash(_("%(email)s now sees %(slug)s.", email=account.email, slug=slug))
+    except accounts.AccountError:
+        abort(400)
+    return redirect(url_for("admin.accounts_page"), 303)
+
+
 @bp.get("/audit")
 def audit_page():
     account = current_account()
