@@ -24,7 +24,21 @@ LANG_MAX = 8  # letter.default_lang and LetterText.lang are String(8)
 
 
 class LetterError(Exception):
-    """A letter operation was refused; the message says why."""
+    """A letter operation was refused; the message says why.
+
+    The message is an English template with named values: str() gives it in English (the
+    command line), translated() in the language of the page. pybabel extracts the templates
+    (babel.cfg runs it with -k LetterError).
+    """
+
+    def __init__(self, template: str, **values: object) -> None:
+        super().__init__(template % values if values else template)
+        self.template, self.values = template, values
+
+    def translated(self) -> str:
+        from flask_babel import gettext
+
+        return gettext(self.template, **self.values)
 
 
 class LetterNotFound(LetterError):
@@ -34,7 +48,7 @@ class LetterNotFound(LetterError):
 def get_letter(slug: str) -> Letter:
     letter = db.session.scalar(select(Letter).where(Letter.slug == slug))
     if letter is None:
-        raise LetterNotFound(f"no letter with slug {slug!r}")
+        raise LetterNotFound("no letter with slug %(slug)r", slug=slug)
     return letter
 
 
@@ -42,7 +56,7 @@ def get_public_letter(slug: str) -> Letter:
     """The letter if the public may see it: drafts are as good as absent."""
     letter = get_letter(slug)
     if letter.status == DRAFT:
-        raise LetterNotFound(f"no letter with slug {slug!r}")
+        raise LetterNotFound("no letter with slug %(slug)r", slug=slug)
     return letter
 
 
@@ -60,9 +74,9 @@ def _check_slug(slug: str) -> None:
     if not SLUG_RE.match(slug) or len(slug) > 80:
         raise LetterError("the slug takes lower-case letters, digits and single hyphens")
     if slug in RESERVED_SLUGS:
-        raise LetterError(f"the slug {slug!r} is reserved: choose another")
+        raise LetterError("the slug %(slug)r is reserved: choose another", slug=slug)
     if db.session.scalar(select(Letter.id).where(Letter.slug == slug)) is not None:
-        raise LetterError(f"a letter with slug {slug!r} already exists")
+        raise LetterError("a letter with slug %(slug)r already exists", slug=slug)
 
 
 GOAL_MAX = 1_000_000_000  # the column is a 32-bit integer on PostgreSQL
@@ -73,7 +87,7 @@ def _check_goal(goal: int | None) -> None:
     if goal is not None and goal <= 0:
         raise LetterError("the goal must be a positive number")
     if goal is not None and goal > GOAL_MAX:
-        raise LetterError(f"the goal must be at most {GOAL_MAX}")
+        raise LetterError("the goal must be at most %(max)d", max=GOAL_MAX)
 
 
 def _clean_place(place: str | None) -> str | None:
@@ -94,7 +108,7 @@ def parse_goal(value: str) -> int | None:
     if not value:
         return None
     if not _WHOLE_NUMBER.fullmatch(value):  # not str.isdigit(): "²" is a digit to it
-        raise LetterError(f"the goal must be a whole number, not {value!r}")
+        raise LetterError("the goal must be a whole number, not %(value)r", value=value)
     goal = int(value)
     _check_goal(goal)
     return goal
@@ -108,7 +122,10 @@ def parse_date(value: str, what: str = "date") -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise LetterError(f"the {what} {value!r} is not a date like 2026-05-21") from None
+        if what == "deadline":
+            raise LetterError("the deadline %(value)r is not a date like 2026-05-21",
+                              value=value) from None
+        raise LetterError("the date %(value)r is not a date like 2026-05-21", value=value) from None
 
 
 def create_letter(
@@ -158,7 +175,7 @@ def create_letter(
         db.session.commit()
     except IntegrityError:  # the same slug created at the same moment by someone else
         db.session.rollback()
-        raise LetterError(f"a letter with slug {slug!r} already exists") from None
+        raise LetterError("a letter with slug %(slug)r already exists", slug=slug) from None
     return letter
 
 
@@ -243,7 +260,7 @@ def save_texts(slug: str, texts: list[tuple[str, str, str]], actor: str = "cli")
         lang = check_language(lang)
         _check_title(title)
         if lang in checked:
-            raise LetterError(f"two texts in {lang}: give each language once")
+            raise LetterError("two texts in %(lang)s: give each language once", lang=lang)
         checked[lang] = (title.strip(), _clean_body(body))
     letter = get_letter(slug)
     changed = []
@@ -279,7 +296,7 @@ def _label_key(lang: str, code: str) -> tuple[str, str]:
     code = code.strip()
     code = code.lower() if code.lower() in countries.SCOPES else code.upper()
     if not countries.is_valid(code):
-        raise LetterError(f"{code!r} is neither an ISO 3166-1 alpha-2 code nor a scope")
+        raise LetterError("%(code)r is neither an ISO 3166-1 alpha-2 code nor a scope", code=code)
     return lang, code
 
 
@@ -312,7 +329,7 @@ def remove_label(slug: str, *, lang: str, code: str, actor: str = "cli") -> None
     letter = get_letter(slug)
     existing = next((l for l in letter.labels if l.lang == lang and l.code == code), None)
     if existing is None:
-        raise LetterError(f"the letter has no label for {code} in {lang}")
+        raise LetterError("the letter has no label for %(code)s in %(lang)s", code=code, lang=lang)
     letter.labels.remove(existing)  # delete-orphan: the row goes
     bump_list_version(letter)
     audit.record(actor, "letter.label", letter_slug=letter.slug,
@@ -327,16 +344,16 @@ STATUS_MOVES = {(DRAFT, OPEN), (OPEN, CLOSED), (CLOSED, OPEN)}
 
 def set_status(slug: str, status: str, actor: str = "cli") -> Letter:
     if status not in LETTER_STATES:
-        raise LetterError(f"unknown status {status!r}")
+        raise LetterError("unknown status %(status)r", status=status)
     letter = get_letter(slug)
     old = letter.status
     if old == status:
         return letter  # already so: nothing to write or log
     if (old, status) not in STATUS_MOVES:
-        raise LetterError(f"a letter cannot go from {old} to {status}")
+        raise LetterError("a letter cannot go from %(old)s to %(new)s", old=old, new=status)
     if status == OPEN and letter.past_deadline:
-        raise LetterError(f"the deadline {letter.deadline.isoformat()} has passed: "
-                          "move or clear it before opening the letter")
+        raise LetterError("the deadline %(date)s has passed: move or clear it before opening "
+                          "the letter", date=letter.deadline.isoformat())
     letter.status = status
     bump_list_version(letter)
     audit.record(actor, "letter.status", letter_slug=letter.slug,
@@ -366,13 +383,14 @@ def check_language(lang: str) -> str:
     code = _known_languages().get(lang.strip().replace("-", "_").lower())
     if code is None:
         guess = _language_named(lang) or _likely_language(lang)
-        hint = f" (did you mean {guess}?)" if guess else ""
-        raise LetterError(
-            f"unknown language {lang!r}{hint}: give a locale code such as fr, de or pt_BR"
-        )
+        if guess:
+            raise LetterError("unknown language %(lang)r (did you mean %(guess)s?): give a "
+                              "locale code such as fr, de or pt_BR", lang=lang, guess=guess)
+        raise LetterError("unknown language %(lang)r: give a locale code such as fr, de or "
+                          "pt_BR", lang=lang)
     if len(code) > LANG_MAX:
-        raise LetterError(f"language code {code!r} is longer than {LANG_MAX} characters: "
-                          f"use {_shortened(code)!r}")
+        raise LetterError("language code %(code)r is longer than %(max)d characters: use "
+                          "%(short)r", code=code, max=LANG_MAX, short=_shortened(code))
     return code
 
 

@@ -288,3 +288,17 @@ def test_an_organiser_of_another_letter_gets_404_and_the_given_one_sees_edit(app
     assert fresh().status == "open"
     page = client.get("/admin/letters/elsewhere").get_data(as_text=True)
     assert 'href="/admin/letters/elsewhere/edit"' in page and "Open" in page
+
+
+@pytest.mark.parametrize("language, expected", [
+    ("fr", "Rien n’a été enregistré : l’objectif doit être un nombre positif."),
+    ("ru", "Ничего не сохранено: цель должна быть положительным числом."),
+])
+def test_the_reason_is_given_in_the_language_of_the_page(app, language, expected):
+    make_letter("appeal", lang="fr", title="Appel", goal=10)
+    client = logged_in(app)
+    response = client.post("/admin/letters/appeal/edit",
+                           data={"goal": "0", "accepts_individuals": "1"},
+                           headers={"Accept-Language": language})
+    assert response.status_code == 400
+    assert expected in response.get_data(as_text=True)

@@ -29,7 +29,7 @@ def _checked(name: str) -> bool:
 
 
 def _refused(error: LetterError) -> str:
-    return _("Nothing was saved: %(reason)s.", reason=str(error))
+    return _("Nothing was saved: %(reason)s.", reason=error.translated())
 
 
 # ----------------------------------------------------------------------------- new letter
