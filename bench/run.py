@@ -119,6 +119,8 @@ def main() -> None:
     print("\nall within the limits" if ok else "\nSOME EXPORTS OVER THEIR LIMIT")
     print()
     subprocess.run([PYTHON, str(HERE / "signing.py")], check=True)
+    print()
+    subprocess.run([PYTHON, str(HERE / "admin_pages.py"), str(DATABASE)], check=True)
 
 
 if __name__ == "__main__":
