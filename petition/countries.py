@@ -43,6 +43,12 @@ def is_scope(code: str) -> bool:
     return code in SCOPES
 
 
+def normalize_code(code: str) -> str:
+    """"es" → "ES", "Europe" → "europe": the stored form of a typed code (valid or not)."""
+    code = code.strip()
+    return code.lower() if code.lower() in SCOPES else code.upper()
+
+
 def is_valid(code: str) -> bool:
     return is_country(code) or is_scope(code)
 

@@ -9,11 +9,10 @@ log of their letters, and a name may be one its signer asked not to have listed.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from email_validator import EmailNotValidError, validate_email
+from email_validator import EmailNotValidError
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, or_, select
@@ -39,6 +38,7 @@ from .models import (
     SOURCE_IMPORT,
     SOURCE_MANUAL,
     Letter,
+    PROVENANCE_MAX,
     OutboxMail,
     Signature,
     utcnow,
@@ -46,12 +46,8 @@ from .models import (
 from .submissions import Submission
 
 SOURCES = (SOURCE_FORM, SOURCE_IMPORT, SOURCE_MANUAL)
-PROVENANCE_MAX = 500  # Signature.provenance is String(500)
 PAGE_SIZE = 50
 BULK_ACTIONS = ("approve", "reject", "hide", "delete")
-# An address in a provenance note would sit in plain text in the database, the pages and
-# the audit log: the one place the project promises it never is.
-_ADDRESS = re.compile(r"[^\s@]+@[^\s@]+\.[^\s@]+")
 
 
 class CurationError(Exception):
@@ -101,7 +97,7 @@ class Filters:
     def parse(cls, values: Mapping[str, str]) -> "Filters":
         """From the strings of a form; CurationError names the first bad one."""
         text = {name: (values.get(name) or "").strip() for name in cls.FIELDS}
-        country = _normal_code(text["country"]) if text["country"] else ""
+        country = countries.normalize_code(text["country"]) if text["country"] else ""
         if country and not countries.is_valid(country):
             raise CurationError(_l("Unknown country or region code."))
         for name, allowed in (("status", SIGNATURE_STATES), ("source", SOURCES),
@@ -137,11 +133,6 @@ def _date(value: str) -> dt.date | None:
         raise CurationError(_l("Please give dates as YYYY-MM-DD."))
 
 
-def _normal_code(code: str) -> str:
-    code = code.strip()
-    return code.lower() if code.lower() in countries.SCOPES else code.upper()
-
-
 def selection(letter: Letter, filters: Filters) -> Select:
     """The letter's signatures matching `filters`, newest first."""
     query = select(Signature).where(Signature.letter_id == letter.id)
@@ -174,7 +165,7 @@ def find_by_email(letter: Letter, email: str) -> Signature | None:
     normalisation, then addresses.email_hash), so "Jane@Example.ORG" finds jane@example.org.
     """
     try:
-        canonical = validate_email(email.strip(), check_deliverability=False).normalized
+        canonical = addresses.canonical_email(email)
     except EmailNotValidError:
         raise CurationError(_l("This does not look like an email address."))
     return db.session.scalar(select(Signature).where(
@@ -217,7 +208,7 @@ def _text(value: str | None, label: Any, limit: int, required: bool) -> str | No
 
 
 def _country(code: str | None) -> str:
-    code = _normal_code(code or "")
+    code = countries.normalize_code(code or "")
     if not countries.is_valid(code):
         raise CurationError(_l("Please choose a country or a region from the list."))
     return code
@@ -281,7 +272,7 @@ def add_manual(letter: Letter, *, signer_type: str, name: str, affiliation: str 
     name = _text(name, _l("Name"), NAME_MAX, required=True)
     affiliation = _text(affiliation, _l("Affiliation"), AFFILIATION_MAX, required=False)
     provenance = _text(provenance, _l("Provenance"), PROVENANCE_MAX, required=True)
-    if _ADDRESS.search(provenance):
+    if addresses.holds_address(provenance):
         raise CurationError(_l("Provenance: please say who sent it without their email "
                                "address; no address is kept in plain text."))
     submission = Submission.make(signer_type=signer_type, name=name, affiliation=affiliation,

@@ -5,7 +5,7 @@ import re
 import unicodedata
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
+from email_validator import EmailNotValidError
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -13,7 +13,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, EmailField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from . import countries
+from . import addresses, countries
 from .models import ANONYMOUS, FULL, INDIVIDUAL, INITIALS, ORGANIZATION
 
 NAME_MAX = 200
@@ -134,13 +134,12 @@ class SignForm(TextForm):
 
     def validate_email(self, field) -> None:
         try:
-            result = validate_email(
+            field.data = addresses.canonical_email(
                 field.data or "",
                 check_deliverability=current_app.config["EMAIL_CHECK_DELIVERABILITY"],
             )
         except EmailNotValidError:
             raise ValidationError(_l("This does not look like an email address."))
-        field.data = result.normalized
 
     def validate_display(self, field) -> None:
         if self.signer_type.data != INDIVIDUAL:

@@ -14,7 +14,7 @@ import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from email_validator import EmailNotValidError, validate_email
+from email_validator import EmailNotValidError
 from sqlalchemy import insert, select
 
 from . import addresses, countries
@@ -23,7 +23,8 @@ from .exporting.text import uncell
 from .extensions import db
 from .letters import bump_list_version, get_letter
 from .models import (
-    ANONYMOUS, CONFIRMED, FULL, INDIVIDUAL, INITIALS, MOD_NONE, ORGANIZATION, SOURCE_IMPORT,
+    ANONYMOUS, CONFIRMED, FULL, INDIVIDUAL, INITIALS, MOD_NONE, ORGANIZATION, PROVENANCE_MAX,
+    SOURCE_IMPORT,
     Letter, Signature, list_key, new_nonce, new_public_id, utcnow,
 )
 
@@ -60,7 +61,6 @@ def N_(message: str) -> str:
 
 HEADER_ROW = 1  # rows count as a spreadsheet counts them: the header is row 1
 MAX_ROWS = 100_000  # more is a mistake or a bomb (a small XLSX can hold millions of rows)
-PROVENANCE_LENGTH = 500
 
 
 @dataclass
@@ -329,8 +329,7 @@ def _parse(letter: Letter, table: list[list[str]], default_type: str | None,
         email_hash = None
         if cell("email").strip():
             try:
-                email = validate_email(cell("email").strip(), check_deliverability=False).normalized
-                email_hash = addresses.email_hash(email)
+                email_hash = addresses.email_hash(addresses.canonical_email(cell("email")))
             except EmailNotValidError as error:
                 # The address itself stays out of the report: it may be shown and logged.
                 cell.problem("email", N_("not a valid email address (%(error)s)"), error=str(error))
@@ -406,8 +405,11 @@ def import_file(slug: str, data: bytes, filename: str, *, dry_run: bool = False,
     rows = _parse(letter, table, default_type, report) if table is not None else []
     if not report.issues and not rows and not report.rows:
         report.issues.append(Problem(None, None, N_("no rows under the header"), source=filename))
-    if provenance and (why := _text_problem(provenance, PROVENANCE_LENGTH)):
-        report.issues.append(Problem(None, "provenance", why, {"max": PROVENANCE_LENGTH}))
+    if provenance and (why := _text_problem(provenance, PROVENANCE_MAX)):
+        report.issues.append(Problem(None, "provenance", why, {"max": PROVENANCE_MAX}))
+    elif provenance and addresses.holds_address(provenance):
+        report.issues.append(Problem(None, "provenance", N_(
+            "say who sent the list without an email address: none is kept in plain text")))
     rows = _drop_duplicates(letter, rows, report)
     for row in rows:
         report.by_country[row.values["country"]] = report.by_country.get(row.values["country"], 0) + 1

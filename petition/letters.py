@@ -293,8 +293,7 @@ def translate_letter(slug: str, *, lang: str, title: str, body: str = "",
 def _label_key(lang: str, code: str) -> tuple[str, str]:
     """The stored (lang, code) of a label: "FR", " es" → ("fr", "ES"); scopes in lower case."""
     lang = check_language(lang)  # a label under "french" would silently never show
-    code = code.strip()
-    code = code.lower() if code.lower() in countries.SCOPES else code.upper()
+    code = countries.normalize_code(code)
     if not countries.is_valid(code):
         raise LetterError("%(code)r is neither an ISO 3166-1 alpha-2 code nor a scope", code=code)
     return lang, code

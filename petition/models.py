@@ -69,6 +69,7 @@ MODERATION_STATES = (MOD_NONE, MOD_HELD, MOD_APPROVED, MOD_REJECTED, MOD_HIDDEN)
 PUBLIC_MODERATION = (MOD_NONE, MOD_APPROVED)
 
 SOURCE_FORM, SOURCE_IMPORT, SOURCE_MANUAL = "form", "import", "manual"
+PROVENANCE_MAX = 500  # where a signature added by hand or imported came from
 
 # Outbox states.
 MAIL_QUEUED, MAIL_SENDING, MAIL_SENT, MAIL_FAILED = "queued", "sending", "sent", "failed"
@@ -181,7 +182,7 @@ class Signature(db.Model):
     moderation: Mapped[str] = mapped_column(String(10), default=MOD_NONE)
     source: Mapped[str] = mapped_column(String(10), default=SOURCE_FORM)
     # Where a signature added by hand or imported came from ("sent by email on 3 May by ...").
-    provenance: Mapped[Optional[str]] = mapped_column(String(500))
+    provenance: Mapped[Optional[str]] = mapped_column(String(PROVENANCE_MAX))
     # HMAC-SHA256 of the canonical address (hex); the address itself only Fernet-encrypted,
     # and only while mail may still need it.
     email_hash: Mapped[Optional[str]] = mapped_column(String(64))

@@ -23,24 +23,23 @@ class ModerationError(Exception):
     """A moderation request was refused; the message says why."""
 
 
+def _waiting(letter: Letter) -> tuple:
+    """The conditions of a signature waiting for a decision."""
+    return (Signature.letter_id == letter.id, Signature.status == CONFIRMED,
+            Signature.moderation == MOD_HELD)
+
+
 def held(slug: str) -> list[Signature]:
     """Confirmed signatures waiting for approval, oldest first."""
-    letter = get_letter(slug)
     return list(db.session.scalars(
-        select(Signature)
-        .where(Signature.letter_id == letter.id, Signature.status == CONFIRMED,
-               Signature.moderation == MOD_HELD)
+        select(Signature).where(*_waiting(get_letter(slug)))
         .order_by(Signature.confirmed_at, Signature.public_id)
     ))
 
 
 def held_count(letter: Letter) -> int:
     """How many wait for a decision (the back office's "Moderation (N waiting)")."""
-    return db.session.scalar(
-        select(func.count(Signature.id)).where(
-            Signature.letter_id == letter.id, Signature.status == CONFIRMED,
-            Signature.moderation == MOD_HELD)
-    ) or 0
+    return db.session.scalar(select(func.count(Signature.id)).where(*_waiting(letter))) or 0
 
 
 def decide(slug: str, ids: list[str], decision: str, *, commit: bool = True) -> int:

@@ -274,3 +274,12 @@ def test_the_command_line_keeps_the_provenance(app, tmp_path, runner):
     assert result.exit_code == 0, result.output
     kept = db.session.scalars(select(Signature.provenance).where(Signature.letter_id == letter.id))
     assert set(kept) == {"Paper forms, Paris, 3 May"}
+
+
+def test_a_provenance_with_an_address_is_refused_as_by_hand(app, tmp_path):
+    letter = _letter()
+    with pytest.raises(ImportFailed) as failure:
+        import_signatures("appeal", _write(tmp_path, FRENCH_CSV),
+                          provenance="sent by jane@union.example on 3 May")
+    assert any("without an email address" in problem for problem in failure.value.problems)
+    assert _count(letter) == 0

@@ -61,6 +61,13 @@ def _letter_or_error(slug: str) -> Letter:
     return letter
 
 
+def _recorded(account: Account, actor: str, action: str, slug: str | None = None) -> Account:
+    """Commit a change to `account` with its audit event: both land, or neither."""
+    audit.record(actor, action, letter_slug=slug, detail=account.email, commit=False)
+    db.session.commit()
+    return account
+
+
 def list_accounts() -> list[Account]:
     return list(db.session.scalars(select(Account).order_by(Account.email)))
 
@@ -85,17 +92,14 @@ def create_account(email: str, role: str, password: str, letters: tuple[str, ...
 def revoke_sessions(account: Account, actor: str = "cli") -> None:
     """End every open session of the account (the guard compares versions)."""
     account.session_version += 1
-    audit.record(actor, "account.revoke_sessions", detail=account.email, commit=False)
-    db.session.commit()
+    _recorded(account, actor, "account.revoke_sessions")
 
 
 def disable_account(email: str, actor: str = "cli") -> Account:
     account = _account_or_error(email)
     account.active = False
     account.session_version += 1
-    audit.record(actor, "account.disable", detail=account.email, commit=False)
-    db.session.commit()
-    return account
+    return _recorded(account, actor, "account.disable")
 
 
 def reset_password(email: str, password: str, actor: str = "cli") -> Account:
@@ -103,9 +107,7 @@ def reset_password(email: str, password: str, actor: str = "cli") -> Account:
     account = _account_or_error(email)
     account.password_hash = hash_password(password)
     account.session_version += 1
-    audit.record(actor, "account.reset_password", detail=account.email, commit=False)
-    db.session.commit()
-    return account
+    return _recorded(account, actor, "account.reset_password")
 
 
 def assign_letter(email: str, slug: str, actor: str = "cli") -> Account:
@@ -113,9 +115,7 @@ def assign_letter(email: str, slug: str, actor: str = "cli") -> Account:
     letter = _letter_or_error(slug)
     if letter not in account.letters:
         account.letters.append(letter)
-    audit.record(actor, "account.assign", letter_slug=slug, detail=account.email, commit=False)
-    db.session.commit()
-    return account
+    return _recorded(account, actor, "account.assign", slug)
 
 
 def withdraw_letter(email: str, slug: str, actor: str = "cli") -> Account:
@@ -124,9 +124,7 @@ def withdraw_letter(email: str, slug: str, actor: str = "cli") -> Account:
     letter = _letter_or_error(slug)
     if letter in account.letters:
         account.letters.remove(letter)
-    audit.record(actor, "account.withdraw", letter_slug=slug, detail=account.email, commit=False)
-    db.session.commit()
-    return account
+    return _recorded(account, actor, "account.withdraw", slug)
 
 
 def verify_login(email: str, password: str, totp: str | None) -> Account | None:

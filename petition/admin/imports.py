@@ -26,12 +26,11 @@ from .. import importing
 from ..countries import display_name
 from ..models import Letter
 from . import audit, bp, current_account
-from .labels import LABELS
+from .labels import human
 
 SUFFIXES = (".csv", ".xlsx")
 ENCODINGS = {"utf-8-sig": _l("UTF-8 (recommended)"), "cp1252": _l("Windows (Western Europe)"),
              "cp1251": _l("Windows (Cyrillic)"), "latin-1": _l("Latin-1")}
-SIGNER_TYPE_LABELS = LABELS["signer_types"]
 COLUMN_LABELS = {"name": _l("Name"), "type": _l("Type"), "country": _l("Country"),
                  "affiliation": _l("Affiliation"), "email": _l("Email"),
                  "display": _l("Display"), "provenance": _l("Provenance")}
@@ -135,6 +134,9 @@ def _body_limits() -> None:
     """The app refuses bodies above MAX_CONTENT_LENGTH (forms are small); the import forms
     carry a file, for signed-in accounts only. Runs before every other hook of the app:
     CSRFProtect parses the form in its own, which would apply the app's limits."""
+    # The endpoint first: this runs on every request, the public signing form's included.
+    if request.endpoint not in ("admin.import_check", "admin.import_confirm"):
+        return
     if not current_user.is_authenticated:
         return
     if request.endpoint == "admin.import_check":
@@ -152,7 +154,7 @@ def _install_body_limits(state) -> None:
 
 def _form(letter: Letter, error: str | None = None, status: int = 200):
     return render_template("admin/import.html", letter=letter, error=error,
-                           types=[(kind, SIGNER_TYPE_LABELS[kind]) for kind in letter.signer_types],
+                           types=[(kind, human(kind, "signer_types")) for kind in letter.signer_types],
                            encodings=ENCODINGS, form=request.form), status
 
 
@@ -166,7 +168,7 @@ def _report(letter: Letter, report: importing.ImportReport, upload: Upload, toke
     return render_template("admin/import_report.html", letter=letter, report=report,
                            upload=upload, token=token, by_country=by_country, notice=notice,
                            columns=COLUMN_LABELS, encodings=ENCODINGS,
-                           type_label=SIGNER_TYPE_LABELS.get(upload.default_type or "")), status
+                           type_label=human(upload.default_type, "signer_types")), status
 
 
 @bp.get("/letters/<slug>/import")

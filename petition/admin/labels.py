@@ -50,3 +50,4 @@ def language_name(code: str) -> str:
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["human"] = human
     app.jinja_env.globals["language_name"] = language_name
+    app.jinja_env.globals["labels_of"] = LABELS.__getitem__  # a whole table, for choices

@@ -97,7 +97,6 @@ def _render_edit(letter: Letter, *, error: str | None = None, section: str | Non
         error=error,
         section=section,
         form=form if form is not None else {},
-        language_name=language_name,
         languages=_language_choices(),
         label_langs=label_langs,
         label_codes=codes,

@@ -10,11 +10,7 @@ from sqlalchemy import func, select
 from ..countries import display_name
 from ..extensions import db
 from ..models import CONFIRMED, AuditEvent, Letter, Signature
-from .labels import LABELS
-
-STATUS_LABELS = LABELS["status"]
-MODERATION_LABELS = LABELS["moderation"]
-TYPE_LABELS = LABELS["signer_types"]
+from .labels import human
 
 
 @dataclass
@@ -60,8 +56,8 @@ def _grouped(letter: Letter, column, *conditions) -> list[tuple[str, int]]:
     return [(value, count) for value, count in rows]
 
 
-def _labelled(rows: list[tuple[str, int]], labels: dict) -> list[tuple[str, int]]:
-    return [(str(labels.get(value, value)), count) for value, count in rows]
+def _labelled(rows: list[tuple[str, int]], kind: str) -> list[tuple[str, int]]:
+    return [(human(value, kind), count) for value, count in rows]
 
 
 def last_export(letter: Letter) -> AuditEvent | None:
@@ -100,10 +96,10 @@ def letter_overview(letter: Letter, lang: str) -> Overview:
     country_labels = letter.labels_for(lang)
     export = last_export(letter)
     return Overview(
-        by_status=_labelled(_grouped(letter, Signature.status), STATUS_LABELS),
+        by_status=_labelled(_grouped(letter, Signature.status), "status"),
         by_moderation=_labelled(_grouped(letter, Signature.moderation, confirmed),
-                                MODERATION_LABELS),
-        by_type=_labelled(_grouped(letter, Signature.signer_type, confirmed), TYPE_LABELS),
+                                "moderation"),
+        by_type=_labelled(_grouped(letter, Signature.signer_type, confirmed), "signer_types"),
         by_country=[(display_name(code, lang, country_labels), count)
                     for code, count in _grouped(letter, Signature.country, confirmed)],
         last_export=export,

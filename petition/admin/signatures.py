@@ -14,26 +14,13 @@ from ..curation import CurationError, Filters, SignatureNotFound
 from ..extensions import db
 from ..models import FULL, Letter
 from . import audit, bp, current_account
-from .labels import LABELS
-
-# The back office's one table of labels (petition/admin/labels.py), by the names templates use.
-STATUS_LABELS = LABELS["status"]
-MODERATION_LABELS = LABELS["moderation"]
-SOURCE_LABELS = LABELS["source"]
-TYPE_LABELS = LABELS["signer_type"]
-DISPLAY_LABELS = LABELS["display"]
-ACTION_LABELS = LABELS["action"]
-
 
 def labels() -> dict:
-    """What templates need to name countries and states."""
+    """What templates need to name countries (states go through the `human` filter)."""
     letter: Letter = g.letter
     lang = str(get_locale())
     overrides = letter.labels_for(lang)
     return dict(
-        status_labels=STATUS_LABELS, moderation_labels=MODERATION_LABELS,
-        source_labels=SOURCE_LABELS, type_labels=TYPE_LABELS, display_labels=DISPLAY_LABELS,
-        action_labels=ACTION_LABELS,
         country_name=lambda code: countries.display_name(code, lang, overrides),
         country_choices=countries.country_choices(lang, overrides),
     )
