@@ -65,6 +65,12 @@ class Config:
     # Never-confirmed signatures are deleted this long after their last link was sent.
     UNCONFIRMED_RETENTION = _int("UNCONFIRMED_RETENTION", 7 * 24 * 3600)
     EMAIL_KEY = os.environ.get("EMAIL_KEY")
+    # Who runs the campaign and how to reach them: the privacy notice names them.
+    ORGANISER_NAME = os.environ.get("ORGANISER_NAME", "")
+    ORGANISER_CONTACT = os.environ.get("ORGANISER_CONTACT", "")
+    # A new letter's default: days after it closes before its signers' email fingerprints
+    # are erased (names, countries and counts stay). Each letter may set its own.
+    FINGERPRINT_RETENTION_DAYS = _int("FINGERPRINT_RETENTION_DAYS", 90)
     EMAIL_CHECK_DELIVERABILITY = _bool("EMAIL_CHECK_DELIVERABILITY", False)
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")

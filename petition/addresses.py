@@ -1,7 +1,7 @@
 """Email addresses at rest: a keyed hash to find duplicates, Fernet to keep what mail needs.
 
 Both keys come from EMAIL_KEY. The hash key is derived with HKDF so the encryption key is
-never used for two purposes. Client IPs, where kept, go through the same keyed hash.
+never used for two purposes.
 """
 from __future__ import annotations
 
@@ -53,10 +53,6 @@ def holds_address(text: str) -> bool:
 
 def email_hash(canonical_email: str) -> str:
     return keyed_hash(canonical_email.lower(), "email")
-
-
-def ip_hash(address: str | None) -> str | None:
-    return keyed_hash(address, "ip") if address else None
 
 
 def encrypt(value: str) -> bytes:

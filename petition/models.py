@@ -19,6 +19,7 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     event,
+    false as sa_false,
 )
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.ext.hybrid import hybrid_property
@@ -94,6 +95,16 @@ class Letter(db.Model):
     # Bumped in the same transaction as any change to what the public list shows (confirmed
     # signatures, moderation, labels, texts): every cache of the list is keyed on it.
     list_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # When the letter was last closed: retention counts from it (or from the deadline).
+    closed_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    # Days after closing before the signers' email fingerprints are erased (names, countries
+    # and counts stay); see housekeeping.
+    fingerprint_retention_days: Mapped[int] = mapped_column(Integer, default=90,
+                                                            server_default="90")
+    fingerprints_erased_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    # Until this time (naive UTC) nothing of the list is public; the count only if chosen.
+    embargo_until: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    embargo_count: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
 
     texts: Mapped[list["LetterText"]] = relationship(
         back_populates="letter", cascade="all, delete-orphan", order_by="LetterText.lang"
@@ -191,7 +202,9 @@ class Signature(db.Model):
     # while pending are SignatureVersion rows with links of their own.
     token_nonce: Mapped[str] = mapped_column(String(32), default=new_nonce)
     link_issued_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
-    ip_hash: Mapped[Optional[str]] = mapped_column(String(64))
+    # Fernet-encrypted real name and affiliation of an individual listed by initials or
+    # not at all: `name` then holds only what the list shows (see hidden_names).
+    private_encrypted: Mapped[Optional[bytes]] = mapped_column(LargeBinary)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
     confirmed_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
@@ -261,6 +274,7 @@ class SignatureVersion(db.Model):
     country: Mapped[str] = mapped_column(String(16))
     display: Mapped[str] = mapped_column(String(10), default=FULL)
     lang: Mapped[str] = mapped_column(String(8), default="en")
+    private_encrypted: Mapped[Optional[bytes]] = mapped_column(LargeBinary)  # as on Signature
     link_issued_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     # The mail carrying this version's link while it waits for the per-address cap: a later
     # submission within the same wait replaces both.
@@ -361,3 +375,17 @@ class AuditEvent(db.Model):
     action: Mapped[str] = mapped_column(String(40))
     letter_slug: Mapped[Optional[str]] = mapped_column(String(80), index=True)
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class KeyMaterial(db.Model):
+    """A key kept in the database wrapped (Fernet) under EMAIL_KEY, e.g. the address-hash key.
+
+    So `keys rotate` can re-wrap it under a new EMAIL_KEY and every stored fingerprint still
+    matches: the duplicate check survives a rotation.
+    """
+
+    __tablename__ = "key_material"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    wrapped: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

@@ -88,7 +88,6 @@ class SignatureDetails:
     lang: str
     affiliation: str | None = None
     display: str = FULL
-    ip: str | None = None
 
     def submission(self) -> Submission:
         return Submission.make(signer_type=self.signer_type, name=self.name,
@@ -137,7 +136,6 @@ def _create(letter: Letter, details: SignatureDetails, email_hash: str) -> SignO
         status=PENDING,
         email_hash=email_hash,
         email_encrypted=addresses.encrypt(details.email),
-        ip_hash=addresses.ip_hash(details.ip),
         link_issued_at=now,
         last_mailed_at=now,
         mail_window_start=now,

@@ -1,7 +1,7 @@
 """Public pages: the list of letters, a letter with its signatories, and signing."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, make_response, redirect, render_template, url_for
 from flask_babel import get_locale, gettext as _
 from sqlalchemy import select
 
@@ -93,7 +93,6 @@ def sign(slug: str):
         email=form.email.data,
         display=form.display.data,
         lang=lang,
-        ip=request.remote_addr,
     )
     try:
         signing.sign(slug, details)
