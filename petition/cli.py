@@ -187,6 +187,23 @@ def _moderation_commands(group: click.Group) -> None:
         decide_command.help = f"Mark signatures (by the id `held` and spreadsheets show) as {verb}."
 
 
+retention_cli = AppGroup("retention", help="Forget what is kept no longer than promised.")
+
+
+@retention_cli.command("run")
+def retention_run_command() -> None:
+    """Erase the email fingerprints of letters closed longer than their retention days."""
+    from . import retention
+
+    erased = retention.run()
+    for erasure in erased:
+        click.echo(f"{erasure.slug}: erased {erasure.fingerprints} email fingerprint(s), "
+                   f"deleted {erasure.pending} pending signature(s) "
+                   f"(closed {erasure.closed_since:%Y-%m-%d %H:%M} UTC, kept {erasure.days} days).")
+    if not erased:
+        click.echo("Nothing to erase.")
+
+
 @click.command("seed-demo")
 def seed_demo_command() -> None:
     """Create the demo letter when the database has no letter yet."""
@@ -205,6 +222,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(letter_cli)
     app.cli.add_command(mail_cli)
+    app.cli.add_command(retention_cli)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(export_command)
     app.cli.add_command(signatures_cli)

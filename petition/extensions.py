@@ -33,6 +33,9 @@ csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address)
 
+# Milliseconds a SQLite connection waits for a writer before "database is locked".
+BUSY_TIMEOUT_MS = 10000
+
 _REDIS_SCHEMES = {"redis", "rediss", "redis+unix"}
 
 
@@ -52,11 +55,15 @@ def init_limiter(app: Flask) -> None:
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
-    """Make SQLite honour foreign keys, and let the mail thread write while pages read."""
+    """Make SQLite honour foreign keys, let the mail thread write while pages read, and
+    overwrite what is deleted."""
     if not isinstance(dbapi_connection, sqlite3.Connection):
         return
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
+    # Deleted must mean gone from the file: without it a cleared address or mail body stays
+    # readable in free pages until they happen to be reused. Per connection, so set here.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.close()

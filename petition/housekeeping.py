@@ -6,6 +6,7 @@ import datetime as dt
 from flask import current_app
 from sqlalchemy import delete, func
 
+from . import storage
 from .extensions import db
 from .mail import outbox
 from .models import PENDING, Signature, utcnow
@@ -31,7 +32,12 @@ def purge_unconfirmed(now: dt.datetime | None = None) -> int:
     return result.rowcount
 
 
-def run() -> None:
-    """Everything that is due to be forgotten."""
+def run() -> bool:
+    """Everything that is due to be forgotten, then out of SQLite's log too.
+
+    Returns False when the checkpoint was held back by readers: try storage.checkpoint_wal()
+    again soon.
+    """
     outbox.purge_failed()
     purge_unconfirmed()
+    return storage.checkpoint_wal()

@@ -7,6 +7,7 @@ from functools import lru_cache
 from typing import Any
 
 from babel import Locale, UnknownLocaleError, localedata
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -15,7 +16,8 @@ from . import countries
 # line: actor "cli"), so no caller can forget.
 from .admin import audit
 from .extensions import db
-from .models import CLOSED, DRAFT, LETTER_STATES, OPEN, CountryLabel, Letter, LetterText
+from .models import (CLOSED, DRAFT, LETTER_STATES, OPEN, CountryLabel, Letter, LetterText,
+                     utcnow)
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 # Taken by the back office's own pages (/admin/letters/new).
@@ -166,6 +168,7 @@ def create_letter(
         moderate_organizations=moderate_organizations,
         accepts_organizations=accepts_organizations,
         accepts_individuals=accepts_individuals,
+        fingerprint_retention_days=current_app.config["FINGERPRINT_RETENTION_DAYS"],
     )
     letter.texts.append(LetterText(lang=lang, title=title.strip(), body=_clean_body(body)))
     db.session.add(letter)
@@ -354,6 +357,8 @@ def set_status(slug: str, status: str, actor: str = "cli") -> Letter:
         raise LetterError("the deadline %(date)s has passed: move or clear it before opening "
                           "the letter", date=letter.deadline.isoformat())
     letter.status = status
+    # Retention counts from the closing; a reopened letter starts afresh when closed again.
+    letter.closed_at = utcnow() if status == CLOSED else None
     bump_list_version(letter)
     audit.record(actor, "letter.status", letter_slug=letter.slug,
                  detail=f"{old}→{status}", commit=False)

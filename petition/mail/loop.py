@@ -6,10 +6,11 @@ import time
 
 from flask import Flask
 
-from .. import housekeeping
+from .. import housekeeping, retention, storage
 from .dispatcher import dispatch
 
 PURGE_EVERY = 3600.0  # seconds between two purges of expired failed mail by a loop
+RETENTION_EVERY = 86400.0  # seconds between two retention runs (and VACUUMs) by a loop
 
 
 class DispatchLoop:
@@ -21,6 +22,10 @@ class DispatchLoop:
         self.wakeup = threading.Event()
         self.failures = 0  # passes that raised: for health checks and tests
         self._last_purge = float("-inf")
+        self._last_retention = float("-inf")
+        # Delivered mail leaves its cleared body in SQLite's log until a checkpoint; one
+        # held back by readers is tried again on the next pass.
+        self._checkpoint_due = False
 
     def run(self, max_loops: int | None = None) -> None:
         loops = 0
@@ -28,10 +33,10 @@ class DispatchLoop:
             busy = False
             try:
                 with self.app.app_context():
-                    busy = dispatch(self.batch).claimed >= self.batch
-                    if time.monotonic() - self._last_purge >= PURGE_EVERY:
-                        housekeeping.run()
-                        self._last_purge = time.monotonic()
+                    claimed = dispatch(self.batch).claimed
+                    busy = claimed >= self.batch
+                    self._checkpoint_due = self._checkpoint_due or claimed > 0
+                    self._housekeeping()
             except Exception:  # a database or config hiccup must not end delivery for good
                 self.failures += 1
                 self.app.logger.exception("mail dispatch failed; trying again later")
@@ -41,6 +46,20 @@ class DispatchLoop:
             if not busy:  # more is due: go on at once
                 self.wakeup.wait(self.interval)
             self.wakeup.clear()
+
+    def _housekeeping(self) -> None:
+        """Purge hourly, run retention daily, checkpoint SQLite's log when it holds mail."""
+        if time.monotonic() - self._last_purge >= PURGE_EVERY:
+            self._checkpoint_due = not housekeeping.run()
+            self._last_purge = time.monotonic()
+        if time.monotonic() - self._last_retention >= RETENTION_EVERY:
+            for erasure in retention.run():
+                self.app.logger.info("retention: erased %d fingerprints and %d pending "
+                                     "signatures of %s", erasure.fingerprints, erasure.pending,
+                                     erasure.slug)
+            self._last_retention = time.monotonic()
+        if self._checkpoint_due:
+            self._checkpoint_due = not storage.checkpoint_wal()
 
     def stop(self) -> None:
         self.stopping.set()

@@ -1,0 +1,124 @@
+"""Deleted means gone from the files: no cleared address or delivered mail in SQLite's
+database or log, and PostgreSQL vacuumed after retention."""
+import datetime as dt
+import re
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet, InvalidToken
+from sqlalchemy import select, text
+
+from petition import letters, retention, storage
+from petition.extensions import db
+from petition.models import CLOSED, OutboxMail, Signature, utcnow
+from tests.conftest import EMAIL_KEY
+from tests.factories import make_letter
+from tests.helpers import confirm_token_from, outbox, sign_form
+
+ADDRESS = "contact@free120.example"
+FERNET_TOKEN = re.compile(rb"gAAAAA[A-Za-z0-9_\-]+=*")
+
+
+def sign_and_confirm(client) -> tuple[str, list[str]]:
+    """Sign and confirm through the real form and button; the token and lines of the mail."""
+    make_letter()
+    assert client.post("/letters/appeal/sign", data=sign_form(email=ADDRESS)).status_code == 303
+    mail = outbox("confirm")[0]
+    token = confirm_token_from(mail)
+    # Lines of the delivered mail found nowhere else: the link, the invitation (it names
+    # the letter, whose title alone is public) and a line of the HTML part.
+    text_lines = [line for line in mail.body_text.splitlines() if len(line) > 60]
+    html_lines = [line.strip() for line in mail.body_html.splitlines()
+                  if len(line.strip()) > 60 and token not in line]
+    phrases = [token, text_lines[0], html_lines[0]]
+    db.session.commit()  # end the test's own read: it is no reader the checkpoint must wait for
+    assert client.post(f"/confirm/{token}").status_code == 200
+    return token, phrases
+
+
+def file_bytes(database_url: str) -> bytes:
+    path = Path(database_url.removeprefix("sqlite:///"))
+    wal = path.with_name(path.name + "-wal")
+    return path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+
+
+def addresses_in(raw: bytes) -> list[str]:
+    """Every address a Fernet token in `raw` decrypts to with the test key."""
+    fernet, found = Fernet(EMAIL_KEY.encode()), []
+    for token in FERNET_TOKEN.findall(raw):
+        try:
+            found.append(fernet.decrypt(token).decode("utf-8", "replace"))
+        except InvalidToken:  # a name's token under another key, or a torn fragment
+            continue
+    return found
+
+
+@pytest.mark.sqlite_only
+def test_sqlite_files_keep_no_address_or_delivered_mail(client, runner, app, database_url):
+    token, phrases = sign_and_confirm(client)
+    before = file_bytes(database_url)
+    # The check can see them: before delivery the outbox still holds address and body.
+    assert ADDRESS in addresses_in(before)
+    assert all(phrase.encode() in before for phrase in phrases)
+
+    result = runner.invoke(args=["mail", "send"])
+    assert result.exit_code == 0, result.output
+    assert "Sent 1," in result.output
+
+    raw = file_bytes(database_url)
+    assert ADDRESS not in addresses_in(raw)
+    assert ADDRESS.encode() not in raw
+    for phrase in phrases:
+        assert phrase.encode() not in raw, f"delivered mail still in the file: {phrase!r}"
+    assert token.encode() not in raw
+
+
+@pytest.mark.sqlite_only
+def test_checkpoint_held_back_by_a_reader_is_no_error(app, database_url):
+    make_letter()
+    reader = db.engine.raw_connection()
+    try:
+        cursor = reader.cursor()
+        cursor.execute("BEGIN")
+        cursor.execute("SELECT count(*) FROM letter").fetchall()  # holds a read snapshot
+        db.session.execute(text("UPDATE letter SET goal = 10"))
+        db.session.commit()
+        assert storage.checkpoint_wal() is False
+        cursor.execute("COMMIT")
+    finally:
+        reader.close()
+    assert storage.checkpoint_wal() is True
+    wal = Path(database_url.removeprefix("sqlite:///") + "-wal")
+    assert not wal.exists() or wal.stat().st_size == 0
+
+
+def vacuum_counts() -> dict[str, int]:
+    db.session.commit()  # statistics are read once per transaction
+    db.session.execute(text("SELECT pg_stat_clear_snapshot()"))
+    rows = db.session.execute(text(
+        "SELECT relname, vacuum_count FROM pg_stat_user_tables WHERE relname = ANY(:tables)"),
+        {"tables": list(storage.PRIVATE_TABLES)}).all()
+    return dict(rows)
+
+
+@pytest.mark.postgresql_only
+def test_postgresql_is_vacuumed_after_retention(client, runner, app):
+    sign_and_confirm(client)
+    assert runner.invoke(args=["mail", "send"]).exit_code == 0
+    letters.set_status("appeal", CLOSED)
+    before = vacuum_counts()
+    assert set(before) == set(storage.PRIVATE_TABLES)
+
+    erased = retention.run(now=utcnow() + dt.timedelta(days=91))
+
+    assert [(e.slug, e.fingerprints) for e in erased] == [("appeal", 1)]
+    after = vacuum_counts()
+    assert all(after[table] > before[table] for table in storage.PRIVATE_TABLES), (before, after)
+    db.session.expire_all()
+    signature = db.session.scalar(select(Signature))
+    assert signature.email_hash is None and signature.email_encrypted is None
+    for mail in db.session.scalars(select(OutboxMail)):
+        assert mail.recipient_encrypted is None and mail.body_text is None
+    values = db.session.execute(text(
+        "SELECT string_agg(t::text, ' ') FROM (SELECT * FROM signature) t")).scalar_one()
+    assert ADDRESS not in values
