@@ -11,7 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Config, ConfigurationError, config_from_env
 
-from . import deployment
+from . import deployment, logging_setup
 
 __all__ = ["ConfigurationError", "create_app"]
 
@@ -30,6 +30,8 @@ def create_app(config: Mapping[str, Any] | type[Config] | None = None) -> Flask:
     elif config:
         app.config.update(config)
 
+    # First, so not even a refused start logs a token or a client address.
+    logging_setup.init_app(app)
     deployment.check_environment(app)
     _load_secrets(app)
     deployment.check_secrets(app)

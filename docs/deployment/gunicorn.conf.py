@@ -1,0 +1,22 @@
+"""gunicorn settings for petition: `gunicorn -c docs/deployment/gunicorn.conf.py wsgi:app`.
+
+The access log names no client and no token. A confirmation or withdrawal link in a log
+is a working link to someone's signature, and an address beside it says whose: the
+format below has no %(h)s (remote address), referer or user agent, and the logger class
+masks /confirm/<token> and /withdraw/<token> in every line, error log included, and
+refuses header and environ atoms (X-Forwarded-For) whatever the format asks for.
+
+Settings given on the command line or in GUNICORN_CMD_ARGS win over this file.
+"""
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")  # behind a reverse proxy
+workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
+# The request's time, its line (path masked), status, bytes and duration: enough to see
+# load and errors, nothing about who asked.
+accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-")
+errorlog = os.environ.get("GUNICORN_ERRORLOG", "-")
+access_log_format = '%(t)s "%(r)s" %(s)s %(b)s %(M)sms'
+logger_class = "petition.logging_setup.TokenMaskingLogger"
+# The reverse proxy in front keeps its own access log: give it a format without the
+# client address and without the path of /confirm/ and /withdraw/ requests too.
