@@ -122,3 +122,24 @@ def test_postgresql_is_vacuumed_after_retention(client, runner, app):
     values = db.session.execute(text(
         "SELECT string_agg(t::text, ' ') FROM (SELECT * FROM signature) t")).scalar_one()
     assert ADDRESS not in values
+
+
+@pytest.mark.sqlite_only
+def test_the_mail_loop_checkpoints_after_delivering(client, app, database_url):
+    import time
+
+    from petition.mail.loop import DispatchLoop
+
+    make_letter()
+    client.post("/letters/appeal/sign", data=sign_form(email=ADDRESS))
+    db.session.commit()
+    assert ADDRESS in addresses_in(file_bytes(database_url))
+    loop = DispatchLoop(app, interval=0)
+    loop._last_purge = loop._last_retention = time.monotonic()  # neither is due: only mail
+    loop.run(max_loops=1)
+    assert loop.failures == 0
+    wal = Path(database_url.removeprefix("sqlite:///") + "-wal")
+    assert not wal.exists() or wal.stat().st_size == 0
+    # The signature still holds its encrypted address (pending); the outbox no longer does.
+    raw = file_bytes(database_url)
+    assert addresses_in(raw).count(ADDRESS) == 1

@@ -11,6 +11,8 @@ from .dispatcher import dispatch
 
 PURGE_EVERY = 3600.0  # seconds between two purges of expired failed mail by a loop
 RETENTION_EVERY = 86400.0  # seconds between two retention runs (and VACUUMs) by a loop
+# Seconds a confirmation's cleared address may stay in SQLite's log at most.
+CHECKPOINT_EVERY = 60.0
 
 
 class DispatchLoop:
@@ -26,6 +28,7 @@ class DispatchLoop:
         # Delivered mail leaves its cleared body in SQLite's log until a checkpoint; one
         # held back by readers is tried again on the next pass.
         self._checkpoint_due = False
+        self._last_checkpoint = time.monotonic()
 
     def run(self, max_loops: int | None = None) -> None:
         loops = 0
@@ -48,7 +51,8 @@ class DispatchLoop:
             self.wakeup.clear()
 
     def _housekeeping(self) -> None:
-        """Purge hourly, run retention daily, checkpoint SQLite's log when it holds mail."""
+        """Purge hourly, run retention daily, checkpoint SQLite's log after delivering mail
+        and every minute (a confirmation clears an address too)."""
         if time.monotonic() - self._last_purge >= PURGE_EVERY:
             self._checkpoint_due = not housekeeping.run()
             self._last_purge = time.monotonic()
@@ -58,8 +62,9 @@ class DispatchLoop:
                                      "signatures of %s", erasure.fingerprints, erasure.pending,
                                      erasure.slug)
             self._last_retention = time.monotonic()
-        if self._checkpoint_due:
+        if self._checkpoint_due or time.monotonic() - self._last_checkpoint >= CHECKPOINT_EVERY:
             self._checkpoint_due = not storage.checkpoint_wal()
+            self._last_checkpoint = time.monotonic()
 
     def stop(self) -> None:
         self.stopping.set()
