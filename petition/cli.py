@@ -199,7 +199,8 @@ def retention_run_command() -> None:
     for erasure in erased:
         click.echo(f"{erasure.slug}: erased {erasure.fingerprints} email fingerprint(s), "
                    f"deleted {erasure.pending} pending signature(s) "
-                   f"(closed {erasure.closed_since:%Y-%m-%d %H:%M} UTC, kept {erasure.days} days).")
+                   f"(closed {erasure.closed_since:%Y-%m-%d %H:%M} UTC, "
+                   f"kept {erasure.days} days).")
     if not erased:
         click.echo("Nothing to erase.")
 

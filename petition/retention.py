@@ -73,8 +73,8 @@ def _erase(letter: Letter, since: dt.datetime, now: dt.datetime) -> Erasure | No
         delete(Signature).where(Signature.letter_id == letter.id, Signature.status == PENDING)
         .execution_options(synchronize_session=False)
     ).rowcount
-    erased_before = letter.fingerprints_erased_at is not None and letter.fingerprints_erased_at >= since
-    if erased_before and not fingerprints and not pending:
+    erased_at = letter.fingerprints_erased_at
+    if erased_at is not None and erased_at >= since and not (fingerprints or pending):
         db.session.rollback()
         return None
     erasure = Erasure(letter.slug, since, letter.fingerprint_retention_days, fingerprints, pending)
