@@ -67,7 +67,17 @@ def create_command(slug, lang, title, text_file, goal, place, date_, moderate, s
                                  "'none' removes it.")
 @click.option("--signers", type=click.Choice(["both", "organizations", "individuals"]))
 @click.option("--moderate/--no-moderate", default=None, help="Hold organisations for approval.")
-def update_command(slug, goal, place, date_, deadline, signers, moderate) -> None:
+@click.option("--embargo-until", "embargo", metavar="DATETIME",
+              help="Keep the list from the public until then: 2026-12-24T09:00 or "
+                   "'2026-12-24 09:00', UTC unless an offset such as +02:00 is given; "
+                   "'none' removes the embargo.")
+@click.option("--embargo-count/--no-embargo-count", default=None,
+              help="Show the count (not the names) during the embargo.")
+@click.option("--retention-days", type=click.IntRange(letters.RETENTION_MIN,
+                                                      letters.RETENTION_MAX),
+              help="Days after closing before the signers' email fingerprints are erased.")
+def update_command(slug, goal, place, date_, deadline, signers, moderate, embargo,
+                   embargo_count, retention_days) -> None:
     """Change a letter's settings; what is not given stays as it is."""
     changes: dict = {}
     if goal is not None:
@@ -86,6 +96,15 @@ def update_command(slug, goal, place, date_, deadline, signers, moderate) -> Non
         changes["accepts_individuals"] = signers in ("both", "individuals")
     if moderate is not None:
         changes["moderate_organizations"] = moderate
+    if embargo is not None:
+        try:
+            changes["embargo_until"] = letters.parse_embargo(embargo)
+        except letters.LetterError as error:
+            raise click.BadParameter(str(error), param_hint="--embargo-until")
+    if embargo_count is not None:
+        changes["embargo_count"] = embargo_count
+    if retention_days is not None:
+        changes["fingerprint_retention_days"] = retention_days
     if not changes:
         raise click.UsageError("nothing to change: give at least one option")
     try:
@@ -96,6 +115,10 @@ def update_command(slug, goal, place, date_, deadline, signers, moderate) -> Non
     if "deadline" in changes:
         click.echo(f"Signatures are taken until {letter.deadline.isoformat()} (UTC)."
                    if letter.deadline else "No deadline.")
+    if "embargo_until" in changes:
+        click.echo(f"The list is kept from the public until "
+                   f"{letter.embargo_until.isoformat(sep=' ', timespec='minutes')} UTC."
+                   if letter.embargo_until else "No embargo: the list is public.")
 
 
 def _parse_date(value: str) -> dt.date:

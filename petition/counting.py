@@ -16,6 +16,14 @@ def counts_by_country(letter_id: int) -> dict[str, int]:
     return {country: count for country, count in rows}
 
 
+def public_total(letter_id: int) -> int:
+    """The letter's public count, without grouping anything."""
+    return db.session.scalar(
+        select(func.count(Signature.id)).where(Signature.letter_id == letter_id,
+                                               Signature.is_public)
+    ) or 0
+
+
 def public_counts(letter_ids: list[int]) -> dict[int, int]:
     """Counts for several letters in one query (the index page)."""
     if not letter_ids:

@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from email_validator import EmailNotValidError
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext, lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, or_, select
 from sqlalchemy import delete as sql_delete
 from wtforms.validators import ValidationError
 
-from . import addresses, countries, moderation
+from . import addresses, countries, moderation, names
 from .extensions import db
 from .forms import AFFILIATION_MAX, NAME_MAX, PlainText, clean_text
 from .letters import UNCHANGED, bump_list_version
@@ -190,8 +190,10 @@ class _Field:
         self.data = data
 
 
-def _text(value: str | None, label: Any, limit: int, required: bool) -> str | None:
-    """Trimmed, NFC, on one line, without control or text-direction characters."""
+def _text(value: str | None, label: Any, limit: int, required: bool,
+          listed: bool = False) -> str | None:
+    """Trimmed, NFC, on one line, without control or text-direction characters; what the
+    list shows (listed) also without links or defacing characters (names.problem)."""
     value = clean_text(value) or ""
     if not value:
         if required:
@@ -204,6 +206,8 @@ def _text(value: str | None, label: Any, limit: int, required: bool) -> str | No
         PlainText()(None, _Field(value))  # the signing form's own rule
     except ValidationError as error:
         raise CurationError(_l("%(field)s: %(problem)s", field=label, problem=str(error)))
+    if listed and (why := names.problem(value)):
+        raise CurationError(_l("%(field)s: %(problem)s", field=label, problem=gettext(why)))
     return value
 
 
@@ -242,10 +246,10 @@ def correct(letter: Letter, public_id: str, *, name: str = UNCHANGED,
                                "is confirmed as its signer sent it."))
     wanted: dict[str, str | None] = {}
     if name is not UNCHANGED:
-        wanted["name"] = _text(name, _l("Name"), NAME_MAX, required=True)
+        wanted["name"] = _text(name, _l("Name"), NAME_MAX, required=True, listed=True)
     if affiliation is not UNCHANGED:
         wanted["affiliation"] = _text(affiliation, _l("Affiliation"), AFFILIATION_MAX,
-                                      required=False)
+                                      required=False, listed=True)
     if country is not UNCHANGED:
         wanted["country"] = _country(country)
     changed = [key for key, value in wanted.items() if getattr(signature, key) != value]
@@ -269,8 +273,9 @@ def add_manual(letter: Letter, *, signer_type: str, name: str, affiliation: str 
         raise CurationError(_l("This letter does not take this kind of signer."))
     if display not in DISPLAY_CHOICES:
         raise CurationError(_l("Please choose how the name is shown."))
-    name = _text(name, _l("Name"), NAME_MAX, required=True)
-    affiliation = _text(affiliation, _l("Affiliation"), AFFILIATION_MAX, required=False)
+    name = _text(name, _l("Name"), NAME_MAX, required=True, listed=True)
+    affiliation = _text(affiliation, _l("Affiliation"), AFFILIATION_MAX, required=False,
+                        listed=True)
     provenance = _text(provenance, _l("Provenance"), PROVENANCE_MAX, required=True)
     if addresses.holds_address(provenance):
         raise CurationError(_l("Provenance: please say who sent it without their email "

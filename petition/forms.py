@@ -7,13 +7,13 @@ from typing import Any
 
 from email_validator import EmailNotValidError
 from flask import current_app
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, EmailField, RadioField, SelectField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from . import addresses, countries
+from . import addresses, countries, names
 from .models import ANONYMOUS, FULL, INDIVIDUAL, INITIALS, ORGANIZATION
 
 NAME_MAX = 200
@@ -46,6 +46,16 @@ class PlainText:
             raise ValidationError(_l("Please remove the invisible control characters."))
 
 
+class ListSafe:
+    """Refuse links, web and email addresses, and characters that deface the list or hide
+    the name (petition.names), with a clear message."""
+
+    def __call__(self, form, field) -> None:
+        why = names.problem(field.data or "")
+        if why:
+            raise ValidationError(gettext(why))
+
+
 class TextForm(FlaskForm):
     """A form that reads text values only."""
 
@@ -62,11 +72,12 @@ class TextForm(FlaskForm):
 
 
 class SignForm(TextForm):
+    # No choice made for the signer: an individual who overlooked it would otherwise be
+    # published in full as an organisation.
     signer_type = RadioField(
         _l("I sign as"),
         choices=[(ORGANIZATION, _l("an organisation")), (INDIVIDUAL, _l("an individual"))],
-        default=ORGANIZATION,
-        validators=[InputRequired(_l("Please choose organisation or individual."))],
+        validate_choice=False,  # validate_signer_type gives the one clear message
     )
     name = StringField(
         _l("Name"),
@@ -75,6 +86,7 @@ class SignForm(TextForm):
             DataRequired(_l("Please give the name to sign with.")),
             Length(max=NAME_MAX, message=_l("Please use at most %(max)d characters.")),
             PlainText(),
+            ListSafe(),
         ],
     )
     affiliation = StringField(
@@ -85,6 +97,7 @@ class SignForm(TextForm):
             Optional(),
             Length(max=AFFILIATION_MAX, message=_l("Please use at most %(max)d characters.")),
             PlainText(),
+            ListSafe(),
         ],
     )
     country = SelectField(
@@ -127,6 +140,10 @@ class SignForm(TextForm):
             if not self.signer_type.data or self.signer_type.data not in signer_types:
                 self.signer_type.data = signer_types[0]
         self.country.choices = [("", _l("Choose…"))] + countries.country_choices(lang, overrides)
+
+    def validate_signer_type(self, field) -> None:
+        if field.data not in [value for value, _label in field.choices]:
+            raise ValidationError(_l("Please choose organisation or individual."))
 
     def validate_country(self, field) -> None:
         if not countries.is_valid(field.data or ""):

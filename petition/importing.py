@@ -17,7 +17,7 @@ from pathlib import Path
 from email_validator import EmailNotValidError
 from sqlalchemy import insert, select
 
-from . import addresses, countries
+from . import addresses, countries, names
 from .admin import audit
 from .exporting.text import uncell
 from .extensions import db
@@ -278,6 +278,8 @@ class _Cells:
             self.problem(key, N_("empty"))
         elif (why := _text_problem(value)):
             self.problem(key, why, max=MAX_LENGTH)
+        elif (why := names.problem(value)):  # what the list shows: no link, no defacing
+            self.problem(key, why)
         return value
 
 

@@ -16,8 +16,16 @@ from . import countries
 # line: actor "cli"), so no caller can forget.
 from .admin import audit
 from .extensions import db
-from .models import (CLOSED, DRAFT, LETTER_STATES, OPEN, CountryLabel, Letter, LetterText,
-                     utcnow)
+from .models import (
+    CLOSED,
+    DRAFT,
+    LETTER_STATES,
+    OPEN,
+    CountryLabel,
+    Letter,
+    LetterText,
+    utcnow,
+)
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 # Taken by the back office's own pages (/admin/letters/new).
@@ -130,6 +138,56 @@ def parse_date(value: str, what: str = "date") -> dt.date | None:
         raise LetterError("the date %(value)r is not a date like 2026-05-21", value=value) from None
 
 
+RETENTION_MIN, RETENTION_MAX = 1, 3650  # days; ten years is already a long time to keep them
+
+
+def _check_retention(days: int) -> None:
+    if isinstance(days, bool) or not isinstance(days, int) \
+            or not RETENTION_MIN <= days <= RETENTION_MAX:
+        raise LetterError("the retention must be a whole number of days from %(min)d to %(max)d",
+                          min=RETENTION_MIN, max=RETENTION_MAX)
+
+
+def parse_retention(value: str) -> int:
+    """Retention days as typed in a form: a whole number from 1 to 3650."""
+    value = value.strip()
+    if not _WHOLE_NUMBER.fullmatch(value):
+        raise LetterError("the retention must be a whole number of days from %(min)d to %(max)d",
+                          min=RETENTION_MIN, max=RETENTION_MAX)
+    days = int(value)
+    _check_retention(days)
+    return days
+
+
+def parse_embargo(value: str) -> dt.datetime | None:
+    """An embargo end as typed: ISO "2026-12-24T09:00" or "2026-12-24 09:00", read as UTC
+    unless it carries an offset (then converted); empty or "none" is no embargo.
+
+    Returned naive UTC, to the minute's seconds, as the column stores it.
+    """
+    value = value.strip()
+    if not value or value.lower() == "none":
+        return None
+    try:
+        # A bare date would silently mean midnight: a press embargo is given with its hour.
+        if len(value) <= 10:
+            raise ValueError
+        when = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise LetterError("the embargo %(value)r is not a date and time like 2026-12-24T09:00 "
+                          "(UTC unless an offset such as +02:00 is given)", value=value) from None
+    if when.tzinfo is not None:
+        when = when.astimezone(dt.UTC).replace(tzinfo=None)
+    return when.replace(microsecond=0)
+
+
+def _check_embargo(old: dt.datetime | None, new: dt.datetime | None) -> None:
+    # An end already past would embargo nothing: most likely a typo in the date.
+    if new is not None and new != old and new <= utcnow():
+        raise LetterError("the embargo end %(when)s UTC has already passed",
+                          when=new.isoformat(sep=" ", timespec="minutes"))
+
+
 def create_letter(
     slug: str,
     *,
@@ -143,6 +201,9 @@ def create_letter(
     moderate_organizations: bool = False,
     accepts_organizations: bool = True,
     accepts_individuals: bool = True,
+    embargo_until: dt.datetime | None = None,
+    embargo_count: bool = False,
+    fingerprint_retention_days: int | None = None,
     status: str = OPEN,
     actor: str = "cli",
 ) -> Letter:
@@ -155,6 +216,10 @@ def create_letter(
     _check_signers(accepts_organizations, accepts_individuals)
     _check_title(title)
     place = _clean_place(place)
+    _check_embargo(None, embargo_until)
+    if fingerprint_retention_days is None:
+        fingerprint_retention_days = current_app.config["FINGERPRINT_RETENTION_DAYS"]
+    _check_retention(fingerprint_retention_days)
     if status not in (DRAFT, OPEN):
         raise LetterError("a new letter is either a draft or open")
     letter = Letter(
@@ -168,7 +233,9 @@ def create_letter(
         moderate_organizations=moderate_organizations,
         accepts_organizations=accepts_organizations,
         accepts_individuals=accepts_individuals,
-        fingerprint_retention_days=current_app.config["FINGERPRINT_RETENTION_DAYS"],
+        embargo_until=embargo_until,
+        embargo_count=bool(embargo_count),
+        fingerprint_retention_days=fingerprint_retention_days,
     )
     letter.texts.append(LetterText(lang=lang, title=title.strip(), body=_clean_body(body)))
     db.session.add(letter)
@@ -195,6 +262,8 @@ def _shown(value: object) -> str:
         return "none"
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ", timespec="minutes") + " UTC"
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)
@@ -210,14 +279,18 @@ def update_letter(
     accepts_organizations: bool = UNCHANGED,
     accepts_individuals: bool = UNCHANGED,
     moderate_organizations: bool = UNCHANGED,
+    embargo_until: dt.datetime | None = UNCHANGED,
+    embargo_count: bool = UNCHANGED,
+    fingerprint_retention_days: int = UNCHANGED,
     actor: str = "cli",
 ) -> Letter:
     """Change a letter's settings; what is not given stays. None clears goal, deadline,
-    place or date. Only what really changes is written and logged, old → new.
+    place, date or embargo. Only what really changes is written and logged, old → new.
 
     Turning moderation on holds organisations that confirm from then on; those already
     listed stay listed. A deadline in the past stops signing at once (the letter reads
-    as closed).
+    as closed). An embargo (naive UTC) hides the list from the public until it ends, and
+    the count too unless embargo_count; its end must not be past already.
     """
     letter = get_letter(slug)
     wanted: dict[str, Any] = {}
@@ -236,6 +309,14 @@ def update_letter(
         wanted["accepts_individuals"] = bool(accepts_individuals)
     if moderate_organizations is not UNCHANGED:
         wanted["moderate_organizations"] = bool(moderate_organizations)
+    if embargo_until is not UNCHANGED:
+        _check_embargo(letter.embargo_until, embargo_until)
+        wanted["embargo_until"] = embargo_until
+    if embargo_count is not UNCHANGED:
+        wanted["embargo_count"] = bool(embargo_count)
+    if fingerprint_retention_days is not UNCHANGED:
+        _check_retention(fingerprint_retention_days)
+        wanted["fingerprint_retention_days"] = fingerprint_retention_days
     _check_signers(wanted.get("accepts_organizations", letter.accepts_organizations),
                    wanted.get("accepts_individuals", letter.accepts_individuals))
     # Everything is checked above: nothing is set on the letter before it is all valid.

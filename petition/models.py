@@ -122,6 +122,24 @@ class Letter(db.Model):
         return self.deadline is not None and utcnow().date() > self.deadline
 
     @property
+    def embargoed(self) -> bool:
+        """Whether the list is still under embargo: it then shows no name and no group."""
+        return self.embargo_until is not None and utcnow() < self.embargo_until
+
+    @property
+    def embargo_seconds_left(self) -> int:
+        """Whole seconds until the embargo ends (0 when there is none or it has passed):
+        the longest any cache may keep what is said while it lasts."""
+        if self.embargo_until is None:
+            return 0
+        return max(0, int((self.embargo_until - utcnow()).total_seconds()))
+
+    @property
+    def count_public(self) -> bool:
+        """Whether the public may see the count (and goal progress) now."""
+        return not self.embargoed or self.embargo_count
+
+    @property
     def languages(self) -> list[str]:
         return [text.lang for text in self.texts]
 

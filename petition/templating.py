@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 import nh3
-from babel.dates import format_date
+from babel.dates import format_date, format_time
 from flask import Flask
 from flask_babel import format_decimal, get_locale
 from markdown_it import MarkdownIt
@@ -42,6 +42,14 @@ def place_and_date(place: str | None, date: dt.date | None, lang: str) -> str:
     return f"{place}, {when}"
 
 
+def utc_when(value: dt.datetime, lang: object = None) -> str:
+    """A naive UTC time as a reader of `lang` writes it: "December 24, 2026, 9:00 AM UTC"."""
+    locale = str(lang or get_locale())
+    when = value.replace(tzinfo=dt.UTC)
+    return (f"{format_date(when.date(), format='long', locale=locale)}, "
+            f"{format_time(when, format='short', tzinfo=dt.UTC, locale=locale)} UTC")
+
+
 def bcp47(lang: object) -> str:
     """A stored locale code as HTML's lang attribute wants it: "pt_BR" → "pt-BR"."""
     return str(lang).replace("_", "-")
@@ -49,6 +57,7 @@ def bcp47(lang: object) -> str:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["bcp47"] = bcp47
+    app.jinja_env.filters["utc_when"] = utc_when
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.globals["place_and_date"] = place_and_date
     app.jinja_env.globals["get_locale"] = get_locale

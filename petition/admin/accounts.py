@@ -214,3 +214,9 @@ def can_edit(account: Account) -> bool:
 def can_export_private(account: Account) -> bool:
     """Real names of those who asked for initials or no listing: admins and organisers only."""
     return account.role in (ROLE_ADMIN, ROLE_ORGANISER)
+
+
+def can_export_embargoed(account: Account) -> bool:
+    """Whether the list may be downloaded during its embargo: by those preparing the
+    release (admins and organisers), not by press accounts."""
+    return account.role in (ROLE_ADMIN, ROLE_ORGANISER)

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import io
 
-from flask import Response, abort, g, request
+from flask import Response, abort, g, render_template, request
+from flask_babel import gettext as _
 
 from ..exporting.document import LAYOUTS, PRESS
 from ..exporting.formats import FORMATS, ExportError, check_lang, default_name, export, renderer
 from ..models import Letter
+from ..templating import utc_when
 from . import accounts, audit, bp, current_account
 from .letters import PRIVATE_FORMATS
 
@@ -31,6 +33,12 @@ def export_letter(slug: str) -> Response:
             abort(403)
         if fmt not in PRIVATE_FORMATS:
             abort(400)
+    if letter.embargoed and not accounts.can_export_embargoed(account):
+        # The organisers prepare the release with the list; the press gets it at the end.
+        message = _("The list is under embargo until %(when)s: it can be downloaded from then "
+                    "on.", when=utc_when(letter.embargo_until))
+        return Response(render_template("admin/refused.html", letter=letter, message=message),
+                        status=403)
     out = io.BytesIO()
     export(letter, fmt, lang, layout, out, private)
     audit.record(account.email, "export", letter_slug=letter.slug,

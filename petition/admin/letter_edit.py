@@ -40,6 +40,7 @@ def new_letter():
     account = current_account()
     form = request.form if request.method == "POST" else {
         "accepts_organizations": "1", "accepts_individuals": "1",
+        "retention_days": current_app.config["FINGERPRINT_RETENTION_DAYS"],
     }
     if request.method == "GET":
         return _render_new(form)
@@ -49,7 +50,8 @@ def new_letter():
             lang=request.form.get("lang", ""),
             title=request.form.get("title", ""),
             body=request.form.get("body", ""),
-            **_settings(),
+            **{"fingerprint_retention_days": current_app.config["FINGERPRINT_RETENTION_DAYS"],
+               **_settings()},
             status=DRAFT,  # texts and settings first; the public sees it once opened
             actor=account.email,
         )
@@ -65,7 +67,7 @@ def new_letter():
 
 def _settings() -> dict:
     """The settings fields of the new-letter and edit forms, as the use cases take them."""
-    return dict(
+    settings = dict(
         goal=letters.parse_goal(request.form.get("goal", "")),
         deadline=letters.parse_date(request.form.get("deadline", ""), "deadline"),
         place=request.form.get("place", ""),
@@ -73,7 +75,14 @@ def _settings() -> dict:
         accepts_organizations=_checked("accepts_organizations"),
         accepts_individuals=_checked("accepts_individuals"),
         moderate_organizations=_checked("moderate_organizations"),
+        # datetime-local sends "2026-12-24T09:00", which the page says is UTC.
+        embargo_until=letters.parse_embargo(request.form.get("embargo_until", "")),
+        embargo_count=_checked("embargo_count"),
     )
+    if "retention_days" in request.form:  # a form without the field leaves it as it is
+        settings["fingerprint_retention_days"] = letters.parse_retention(
+            request.form["retention_days"])
+    return settings
 
 
 def _render_new(form, error: str | None = None) -> str:

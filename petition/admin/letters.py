@@ -47,6 +47,7 @@ def letter(slug: str):
         layouts=LAYOUTS,
         private_formats=PRIVATE_FORMATS,
         may_export_private=accounts.can_export_private(account),
+        may_export=not letter.embargoed or accounts.can_export_embargoed(account),
         # The letter's own languages first, then the interface's: a list may be sent to a
         # ministry in a language the letter was not written in.
         export_languages=list(dict.fromkeys(

@@ -43,9 +43,11 @@ class Kind(Enum):
 class Document:
     """Everything a format needs; the list is grouped on first use (csv and xlsx rows need not)."""
 
-    def __init__(self, letter: Letter, lang: str, layout: str = PRESS, private: bool = False) -> None:
+    def __init__(self, letter: Letter, lang: str, layout: str = PRESS, private: bool = False,
+                 public: bool = False) -> None:
         self.letter, self.lang, self.layout = letter, lang, layout
         self.private = private  # csv/xlsx: real names of those who chose initials or none
+        self.public = public  # for anyone: refused (ListEmbargoed) while the embargo runs
         text = letter.text_for(lang)
         self.title = clean(text.title)
         self.body = text.body or ""  # Markdown, as the organiser wrote it
@@ -57,7 +59,7 @@ class Document:
 
     @cached_property
     def sections(self) -> list[Section]:
-        return group_signatories(self.letter, self.lang)
+        return group_signatories(self.letter, self.lang, public=self.public)
 
     @cached_property
     def total(self) -> int:
@@ -146,9 +148,10 @@ def list_digest(sections: list[Section], lang: str) -> str:
     return digest.hexdigest()
 
 
-def build(letter: Letter, lang: str, layout: str = PRESS, private: bool = False) -> Document:
+def build(letter: Letter, lang: str, layout: str = PRESS, private: bool = False,
+          public: bool = False) -> Document:
     """The letter's list in `lang`, as `layout` shows it."""
-    return Document(letter, lang, layout, private)
+    return Document(letter, lang, layout, private, public)
 
 
 _markdown = MarkdownIt("commonmark", {"html": False})

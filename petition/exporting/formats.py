@@ -52,12 +52,15 @@ def check_lang(lang: str) -> str:
 
 
 def export(letter: Letter, fmt: str, lang: str, layout: str, out: BinaryIO,
-           private: bool = False) -> Document:
-    """Write the letter's list to `out`."""
+           private: bool = False, public: bool = False) -> Document:
+    """Write the letter's list to `out`; public=True (a file anyone may fetch) raises
+    grouping.ListEmbargoed while the letter's embargo runs, before anything is written."""
     module = renderer(fmt)
     if layout not in LAYOUTS:
         raise UnknownLayout(f"unknown layout {layout!r}; choose press or submission")
-    document = build(letter, check_lang(lang), layout, private)
+    document = build(letter, check_lang(lang), layout, private, public)
+    if public:
+        document.sections  # the embargo check, before a single byte is written
     module.render(document, out)
     return document
 

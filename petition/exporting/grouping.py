@@ -32,6 +32,7 @@ from ..models import (
     Letter,
     Signature,
     initials,
+    utcnow,
 )
 from .text import clean
 
@@ -175,18 +176,38 @@ def _building() -> set:
     return current_app.extensions.setdefault("petition.grouping.building", set())
 
 
-def group_signatories(letter: Letter, lang: str, *, fresh: bool = True) -> list[Section]:
+class ListEmbargoed(Exception):
+    """The list is under embargo: the public may not have it yet."""
+
+
+def _public_version(letter_id: int) -> int:
+    """The list version, or ListEmbargoed if the embargo as committed now still runs."""
+    row = db.session.execute(select(Letter.list_version, Letter.embargo_until)
+                             .where(Letter.id == letter_id)).one_or_none()
+    if row is None:
+        return 0
+    if row.embargo_until is not None and utcnow() < row.embargo_until:
+        raise ListEmbargoed(letter_id)
+    return row.list_version or 0
+
+
+def group_signatories(letter: Letter, lang: str, *, fresh: bool = True,
+                      public: bool = False) -> list[Section]:
     """Sections (organisations, then individuals) of groups in reading order.
 
     With fresh=False (for pages), while another thread rebuilds a changed list the previous
     one is returned instead of rebuilding it once more: a burst of visitors right after a
     signature would otherwise each spend the rebuild's ~0.4 s (100k signatures).
+
+    With public=True (pages and files anyone may fetch) it raises ListEmbargoed while the
+    letter's embargo runs, read from the database, not from `letter`: the cache holds the
+    list the organisers exported during the embargo, and must not hand it to the public.
     """
     # The version is read before the rows and labels, so what is built is at least as new as
     # the version it is filed under: a change committed in between bumps the version again
     # and the next reader rebuilds. Never the other way round, which could file old rows
     # under a new version for good.
-    stamp = list_version(letter.id)
+    stamp = _public_version(letter.id) if public else list_version(letter.id)
     cache, building, key = _cache(), _building(), (letter.id, lang)
     with _lock:
         hit = cache.get(key)

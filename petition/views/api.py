@@ -6,6 +6,7 @@ from flask import Blueprint, jsonify, request
 from .. import countries, counting
 from ..i18n import normalize
 from . import public_letter_or_404
+from .embargo import cache_headers
 from .public import current_lang
 
 bp = Blueprint("api", __name__)
@@ -15,6 +16,23 @@ bp = Blueprint("api", __name__)
 def letter_json(slug: str):
     letter = public_letter_or_404(slug)
     lang = normalize(request.args.get("lang")) or current_lang()
+    text = letter.text_for(lang)
+    until = letter.embargo_until
+    figures: dict = dict(slug=letter.slug, title=text.title, lang=text.lang,
+                         status=letter.status,
+                         embargo_until=until.isoformat() + "Z" if until else None)
+    if not letter.embargoed:
+        figures.update(_public_figures(letter, lang))
+    elif letter.embargo_count:
+        # Nothing of the list, and the count only if the organisers chose to show it.
+        figures.update(total=counting.public_total(letter.id), goal=letter.goal)
+    response = jsonify(**figures)
+    # Counters are embedded on other sites.
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return cache_headers(response, letter)
+
+
+def _public_figures(letter, lang: str) -> dict:
     overrides = letter.labels_for(lang)
     by_country = counting.counts_by_country(letter.id)
     rows = [
@@ -22,17 +40,4 @@ def letter_json(slug: str):
         for code, count in by_country.items()
     ]
     rows.sort(key=lambda row: (-row["count"], countries.group_rank(row["code"]), row["code"]))
-    text = letter.text_for(lang)
-    response = jsonify(
-        slug=letter.slug,
-        title=text.title,
-        lang=text.lang,
-        status=letter.status,
-        total=sum(by_country.values()),
-        goal=letter.goal,
-        by_country=rows,
-    )
-    # Counters are embedded on other sites.
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Cache-Control"] = "public, max-age=30"
-    return response
+    return dict(total=sum(by_country.values()), goal=letter.goal, by_country=rows)

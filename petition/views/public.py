@@ -6,11 +6,12 @@ from flask_babel import get_locale, gettext as _
 from sqlalchemy import select
 
 from .. import counting, signing
-from ..exporting.grouping import group_signatories, total
+from ..exporting.grouping import ListEmbargoed, group_signatories, total
 from ..extensions import db, limiter
 from ..forms import SignForm
 from ..models import INDIVIDUAL, OPEN, Letter
 from . import public_letter_or_404
+from .embargo import cache_headers
 
 bp = Blueprint("public", __name__)
 
@@ -33,22 +34,37 @@ def _names_collapsed(sections) -> bool:
 
 def _render_letter(letter: Letter, form: SignForm, status: int = 200):
     lang = current_lang()
-    # A previous list while another request rebuilds it: a burst of visitors after a
-    # signature must not each pay for the rebuild.
-    sections = group_signatories(letter, lang, fresh=False)
-    return make_response(
+    sections: list = []
+    count: int | None = None
+    try:
+        if not letter.embargoed:
+            # A previous list while another request rebuilds it: a burst of visitors after
+            # a signature must not each pay for the rebuild.
+            sections = group_signatories(letter, lang, fresh=False, public=True)
+            count = total(sections)  # the same snapshot as the list shown
+    except ListEmbargoed:  # the embargo was set since the letter was read
+        sections = []
+    embargoed = letter.embargoed or (count is None)
+    if embargoed and letter.embargo_count:
+        count = counting.public_total(letter.id)
+    response = make_response(
         render_template(
             "letters/show.html",
             letter=letter,
             text=letter.text_for(lang),
             lang=lang,
-            total=total(sections),  # the same snapshot as the list shown
+            total=count,  # None: not shown (embargo)
+            embargoed=embargoed,
             sections=sections,
             collapse_individuals=_names_collapsed(sections),
             form=form,
         ),
         status,
     )
+    if embargoed:
+        # The page holds a form token: no shared cache; the browser's expires with the embargo.
+        cache_headers(response, letter, max_age=0, shared=False)
+    return response
 
 
 @bp.get("/")
@@ -57,7 +73,8 @@ def index():
     letters = db.session.scalars(
         select(Letter).where(Letter.status == OPEN).order_by(Letter.created_at.desc())
     ).all()
-    counts = counting.public_counts([letter.id for letter in letters])
+    # An embargoed letter's count stays out unless its organisers chose to show it.
+    counts = counting.public_counts([letter.id for letter in letters if letter.count_public])
     return render_template("index.html", letters=letters, counts=counts, lang=lang)
 
 

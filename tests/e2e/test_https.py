@@ -46,6 +46,7 @@ def submit(page, form: str) -> int:
 
 def sign(page, base: str, name: str, email: str) -> None:
     page.goto(f"{base}/letters/appeal")
+    page.check("input[name=signer_type][value=organization]")  # nothing is chosen in advance
     page.fill("input[name=name]", name)
     page.select_option("select[name=country]", "DE")
     page.fill("input[name=email]", email)
