@@ -162,7 +162,8 @@ def find_by_email(letter: Letter, email: str) -> Signature | None:
     """The letter's signature made with this address, through its keyed hash.
 
     The address goes through the canonical form signing stores (email-validator's
-    normalisation, then addresses.email_hash), so "Jane@Example.ORG" finds jane@example.org.
+    normalisation, then addresses.email_hashes), so "Jane+x@Example.ORG" finds
+    jane@example.org, and a signature hashed before +tags were folded is found too.
     """
     try:
         canonical = addresses.canonical_email(email)
@@ -170,7 +171,10 @@ def find_by_email(letter: Letter, email: str) -> Signature | None:
         raise CurationError(_l("This does not look like an email address."))
     return db.session.scalar(select(Signature).where(
         Signature.letter_id == letter.id,
-        Signature.email_hash == addresses.email_hash(canonical)))
+        Signature.email_hash.in_(addresses.email_hashes(canonical)))
+        # Under an older unfolded hash and the current one at once (signed twice before
+        # the folding): the one made with the current key.
+        .order_by(Signature.email_hash != addresses.email_hash(canonical)).limit(1))
 
 
 def get_signature(letter: Letter, public_id: str) -> Signature:
