@@ -15,7 +15,7 @@ from enum import Enum
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import addresses, mail_cap, tokens
+from . import addresses, mail_cap, moderation, tokens
 from .extensions import db
 from .letters import LetterNotFound, bump_list_version, get_letter
 from .mail import messages
@@ -24,7 +24,6 @@ from .models import (
     FULL,
     MOD_HELD,
     MOD_NONE,
-    ORGANIZATION,
     PENDING,
     WITHDRAWN,
     Letter,
@@ -243,7 +242,7 @@ def confirm(token: str) -> Signature:
     letter = signature.letter
     if not letter.is_open:
         raise LetterClosed(letter.slug)
-    held = submission.signer_type == ORGANIZATION and letter.moderate_organizations
+    held = moderation.must_hold(letter, submission.signer_type, submission.name)
     now = utcnow()
     result = db.session.execute(
         update(Signature)
