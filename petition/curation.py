@@ -316,7 +316,7 @@ def merge(letter: Letter, keep_public_id: str, drop_public_id: str, *,
         raise CurationError(_l("Only confirmed entries can be merged."))
     was_public = keep.is_public or drop.is_public
     moved_hash = drop.email_hash if keep.email_hash is None else None
-    _remove(letter, [drop.id])  # first: the hash is unique per letter
+    remove_signatures(letter, [drop.id])  # first: the hash is unique per letter
     if moved_hash:
         keep.email_hash = moved_hash
     _bump_if(letter, was_public)
@@ -326,16 +326,16 @@ def merge(letter: Letter, keep_public_id: str, drop_public_id: str, *,
 
 
 def delete(letter: Letter, public_id: str, *, commit: bool = True) -> Done:
-    """Delete a signature on its signer's request, in any state; see _remove()."""
+    """Delete a signature on its signer's request, in any state; see remove_signatures()."""
     signature = get_signature(letter, public_id)
     was_public = signature.is_public
-    _remove(letter, [signature.id])
+    remove_signatures(letter, [signature.id])
     _bump_if(letter, was_public)
     _finish(commit)
     return Done("signature.delete", public_id, 1, (public_id,))
 
 
-def _remove(letter: Letter, ids: list[int]) -> None:
+def remove_signatures(letter: Letter, ids: list[int]) -> None:
     """Delete signatures and what points at them.
 
     Mail still waiting to go (or failed, waiting to be retried) to them is deleted with
@@ -388,7 +388,7 @@ def bulk(letter: Letter, filters: Filters, action: str, expected_count: int, *,
         raise CurationError(_l("No signature matches: nothing to do."))
     public_ids = [public_id for _, public_id, _ in targets]
     if action == "delete":
-        _remove(letter, [id_ for id_, _, _ in targets])
+        remove_signatures(letter, [id_ for id_, _, _ in targets])
         _bump_if(letter, *(public for _, _, public in targets))
     else:
         moderation.decide(letter.slug, public_ids, action, commit=False)
