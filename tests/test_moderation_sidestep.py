@@ -113,7 +113,8 @@ def test_back_office_queue_shows_and_decides_held_individuals(client, app):
     url = "/admin/letters/appeal/moderation"
     page = organiser.get(url).get_data(as_text=True)
     assert f'name="ids" value="{copycat.public_id}"' in page
-    assert "Memorial, Paris" in page and "1 signature waiting" in page
+    assert f'{copycat.public_id}">Memorial, Paris</a>' in page  # linked to its page
+    assert "<td>Individual</td>" in page and "1 signature waiting" in page
     response = organiser.post(url, data={"row_decision": f"reject:{copycat.public_id}"})
     assert response.status_code == 303
     assert "1 signature rejected." in organiser.get(url).get_data(as_text=True)
