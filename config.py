@@ -75,6 +75,8 @@ class Config:
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_SIGN = os.environ.get("RATELIMIT_SIGN", "10 per minute;60 per hour")
+    # The form that mails withdrawal links, per client: it sends mail to any address typed.
+    RATELIMIT_WITHDRAW = os.environ.get("RATELIMIT_WITHDRAW", "10 per minute;60 per hour")
     RATELIMIT_HEADERS_ENABLED = True
     # A Redis outage must not stop signing: count in this process's memory meanwhile (the
     # same limits, per process), with a warning in the log, and try Redis again later; any

@@ -99,8 +99,8 @@ def _harden(app: Flask) -> None:
         if production:
             # Browsers that came once never try plain HTTP again, where a network can watch.
             response.headers.setdefault("Strict-Transport-Security", deployment.HSTS)
-        if request.path.startswith("/confirm/"):
-            # The token is in the path: keep it out of caches.
+        if request.path.startswith(("/confirm/", "/withdraw/")) or request.path == "/withdraw":
+            # The token is in the path, the page names a signer: keep it out of caches.
             response.headers["Cache-Control"] = "no-store"
         return response
 
@@ -125,10 +125,11 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from .views import api, confirm, errors, exports, public
+    from .views import api, confirm, errors, exports, public, withdraw
 
     app.register_blueprint(public.bp)
     app.register_blueprint(confirm.bp)
+    app.register_blueprint(withdraw.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(exports.bp)
     errors.init_app(app)

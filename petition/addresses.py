@@ -51,8 +51,37 @@ def holds_address(text: str) -> bool:
     return bool(_ADDRESS_IN_TEXT.search(text))
 
 
+# Domains where one mailbox answers to several spellings: dots in the local part do not count
+# and googlemail.com is gmail.com.
+_GMAIL_DOMAINS = frozenset({"gmail.com", "googlemail.com"})
+
+
+def duplicate_key(email: str) -> str:
+    """The mailbox an address reaches, as the duplicate check sees it.
+
+    "+tags" are folded away on every domain (alice+1@x.org is alice@x.org), and on Gmail
+    dots too: otherwise one person could sign many times, and get past the per-address mail
+    cap, with spellings of one mailbox. Mail still goes to the address as typed.
+    """
+    local, _at, domain = email.strip().lower().rpartition("@")
+    local = local.split("+", 1)[0] or local  # "+x@host" has no tag to fold, only a name
+    if domain in _GMAIL_DOMAINS:
+        local, domain = local.replace(".", "") or local, "gmail.com"
+    return f"{local}@{domain}"
+
+
 def email_hash(canonical_email: str) -> str:
-    return keyed_hash(canonical_email.lower(), "email")
+    """The keyed hash stored as the duplicate key of an address (see duplicate_key)."""
+    return keyed_hash(duplicate_key(canonical_email), "email")
+
+
+def email_hashes(canonical_email: str) -> list[str]:
+    """Every stored hash this address may have: its key, then the unfolded one signatures
+    stored before duplicate_key() were made with (their address is gone, so they cannot be
+    re-hashed); one when both agree. Lookups must match any of them."""
+    legacy = keyed_hash(canonical_email.lower(), "email")
+    current = email_hash(canonical_email)
+    return [current] if legacy == current else [current, legacy]
 
 
 def encrypt(value: str) -> bytes:

@@ -179,7 +179,8 @@ def close_command(slug) -> None:
 
 
 def _moderation_commands(group: click.Group) -> None:
-    """`signatures held|approve|reject`: moderation of organisations on --moderate letters."""
+    """`signatures held|approve|reject`: moderation on --moderate letters (organisations, and
+    individuals signing with an organisation's name)."""
     from . import countries, moderation
 
     @group.command("held")

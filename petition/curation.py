@@ -162,7 +162,8 @@ def find_by_email(letter: Letter, email: str) -> Signature | None:
     """The letter's signature made with this address, through its keyed hash.
 
     The address goes through the canonical form signing stores (email-validator's
-    normalisation, then addresses.email_hash), so "Jane@Example.ORG" finds jane@example.org.
+    normalisation, then addresses.email_hashes), so "Jane+x@Example.ORG" finds
+    jane@example.org, and a signature hashed before +tags were folded is found too.
     """
     try:
         canonical = addresses.canonical_email(email)
@@ -170,7 +171,10 @@ def find_by_email(letter: Letter, email: str) -> Signature | None:
         raise CurationError(_l("This does not look like an email address."))
     return db.session.scalar(select(Signature).where(
         Signature.letter_id == letter.id,
-        Signature.email_hash == addresses.email_hash(canonical)))
+        Signature.email_hash.in_(addresses.email_hashes(canonical)))
+        # Under an older unfolded hash and the current one at once (signed twice before
+        # the folding): the one made with the current key.
+        .order_by(Signature.email_hash != addresses.email_hash(canonical)).limit(1))
 
 
 def get_signature(letter: Letter, public_id: str) -> Signature:
@@ -317,7 +321,7 @@ def merge(letter: Letter, keep_public_id: str, drop_public_id: str, *,
         raise CurationError(_l("Only confirmed entries can be merged."))
     was_public = keep.is_public or drop.is_public
     moved_hash = drop.email_hash if keep.email_hash is None else None
-    _remove(letter, [drop.id])  # first: the hash is unique per letter
+    remove_signatures(letter, [drop.id])  # first: the hash is unique per letter
     if moved_hash:
         keep.email_hash = moved_hash
     _bump_if(letter, was_public)
@@ -327,16 +331,16 @@ def merge(letter: Letter, keep_public_id: str, drop_public_id: str, *,
 
 
 def delete(letter: Letter, public_id: str, *, commit: bool = True) -> Done:
-    """Delete a signature on its signer's request, in any state; see _remove()."""
+    """Delete a signature on its signer's request, in any state; see remove_signatures()."""
     signature = get_signature(letter, public_id)
     was_public = signature.is_public
-    _remove(letter, [signature.id])
+    remove_signatures(letter, [signature.id])
     _bump_if(letter, was_public)
     _finish(commit)
     return Done("signature.delete", public_id, 1, (public_id,))
 
 
-def _remove(letter: Letter, ids: list[int]) -> None:
+def remove_signatures(letter: Letter, ids: list[int]) -> None:
     """Delete signatures and what points at them.
 
     Mail still waiting to go (or failed, waiting to be retried) to them is deleted with
@@ -389,7 +393,7 @@ def bulk(letter: Letter, filters: Filters, action: str, expected_count: int, *,
         raise CurationError(_l("No signature matches: nothing to do."))
     public_ids = [public_id for _, public_id, _ in targets]
     if action == "delete":
-        _remove(letter, [id_ for id_, _, _ in targets])
+        remove_signatures(letter, [id_ for id_, _, _ in targets])
         _bump_if(letter, *(public for _, _, public in targets))
     else:
         moderation.decide(letter.slug, public_ids, action, commit=False)

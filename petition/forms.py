@@ -167,3 +167,31 @@ class SignForm(TextForm):
     @property
     def is_bot(self) -> bool:
         return bool(self.website.data)
+
+
+class WithdrawLinkForm(TextForm):
+    """The address a signer used, to mail them a new withdrawal link."""
+
+    email = EmailField(
+        _l("Email"),
+        description=_l("The address you signed with. A link to withdraw each signature made "
+                       "with it is sent there, and nowhere else."),
+        filters=[clean_text],
+        validators=[
+            DataRequired(_l("Please give your email address.")),
+            Length(max=EMAIL_MAX, message=_l("Please use at most %(max)d characters.")),
+        ],
+    )
+    # Honeypot, as on the sign form.
+    website = StringField(_l("Leave this field empty"), validators=[Optional(), Length(max=200)])
+
+    def validate_email(self, field) -> None:
+        try:
+            # No deliverability check: an address that signed once must always be accepted.
+            field.data = addresses.canonical_email(field.data or "")
+        except EmailNotValidError:
+            raise ValidationError(_l("This does not look like an email address."))
+
+    @property
+    def is_bot(self) -> bool:
+        return bool(self.website.data)

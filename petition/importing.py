@@ -254,6 +254,8 @@ def _text_problem(value: str, limit: int = MAX_LENGTH) -> str | None:
 class _Row:
     number: int
     values: dict
+    # Every hash the row's address may be stored under (addresses.email_hashes).
+    email_hashes: tuple[str, ...] = ()
 
 
 class _Cells:
@@ -328,10 +330,11 @@ def _parse(letter: Letter, table: list[list[str]], default_type: str | None,
             if not display:
                 cell.problem("display", N_("%(value)s is not full, initials or anonymous"),
                              value=repr(cell("display")))
-        email_hash = None
+        email_hash, email_hashes = None, []
         if cell("email").strip():
             try:
-                email_hash = addresses.email_hash(addresses.canonical_email(cell("email")))
+                email_hashes = addresses.email_hashes(addresses.canonical_email(cell("email")))
+                email_hash = email_hashes[0]
             except EmailNotValidError as error:
                 # The address itself stays out of the report: it may be shown and logged.
                 cell.problem("email", N_("not a valid email address (%(error)s)"), error=str(error))
@@ -340,7 +343,7 @@ def _parse(letter: Letter, table: list[list[str]], default_type: str | None,
             parsed.append(_Row(number, {
                 "signer_type": signer_type, "name": name, "affiliation": affiliation,
                 "country": country, "display": display, "email_hash": email_hash,
-            }))
+            }, tuple(email_hashes)))
     return parsed
 
 
@@ -360,7 +363,7 @@ def _drop_duplicates(letter: Letter, rows: list[_Row], report: ImportReport) -> 
     kept = []
     for row in rows:
         email_hash, identity = row.values["email_hash"], _identity(row.values)
-        if email_hash and email_hash in hashes:
+        if hashes.intersection(row.email_hashes):
             report.skipped.append(Problem(row.number, None, N_(
                 "this email address has already signed")))
         elif identity in identities:

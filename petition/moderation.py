@@ -1,5 +1,8 @@
-"""Moderation use cases: list held signatures, approve, reject or hide them. No request, no flash."""
+"""Moderation use cases: decide what is held, list held signatures, approve, reject or hide
+them. No request, no flash."""
 from __future__ import annotations
+
+import unicodedata
 
 from sqlalchemy import func, select
 
@@ -10,7 +13,9 @@ from .models import (
     MOD_APPROVED,
     MOD_HELD,
     MOD_HIDDEN,
+    MOD_NONE,
     MOD_REJECTED,
+    ORGANIZATION,
     Letter,
     Signature,
 )
@@ -19,8 +24,41 @@ from .models import (
 DECISIONS: dict[str, str] = {"approve": MOD_APPROVED, "reject": MOD_REJECTED, "hide": MOD_HIDDEN}
 
 
+# Organisations whose name an individual may not take unchecked: listed, or waiting for a
+# decision (a rejected or hidden one is not on the list to be copied).
+_STANDING = (MOD_NONE, MOD_APPROVED, MOD_HELD)
+
+
 class ModerationError(Exception):
     """A moderation request was refused; the message says why."""
+
+
+def fold_name(name: str) -> str:
+    """A name as the sidestep check compares it: NFKC, casefolded, with whitespace,
+    punctuation, symbols and invisible characters taken out ("Campagne #FREE-120" and
+    "campagne free120" are one)."""
+    text = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
+    return "".join(char for char in text if unicodedata.category(char)[0] not in "PZSC")
+
+
+def must_hold(letter: Letter, signer_type: str, name: str) -> bool:
+    """Whether a signature being confirmed waits for an organiser's decision.
+
+    On a letter that moderates organisations, an organisation does; so does an individual
+    signing with the name of one of the letter's organisations, listed or held, or anyone
+    could list "Amnesty International" by signing as an individual.
+    """
+    if not letter.moderate_organizations:
+        return False
+    if signer_type == ORGANIZATION:
+        return True
+    folded = fold_name(name)
+    if not folded:
+        return False
+    names = db.session.scalars(select(Signature.name).where(
+        Signature.letter_id == letter.id, Signature.signer_type == ORGANIZATION,
+        Signature.status == CONFIRMED, Signature.moderation.in_(_STANDING)))
+    return any(fold_name(other) == folded for other in names)
 
 
 def _waiting(letter: Letter) -> tuple:

@@ -15,7 +15,7 @@ from enum import Enum
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import addresses, mail_cap, tokens
+from . import addresses, mail_cap, moderation, tokens
 from .extensions import db
 from .letters import LetterNotFound, bump_list_version, get_letter
 from .mail import messages
@@ -24,7 +24,6 @@ from .models import (
     FULL,
     MOD_HELD,
     MOD_NONE,
-    ORGANIZATION,
     PENDING,
     WITHDRAWN,
     Letter,
@@ -100,15 +99,15 @@ def sign(slug: str, details: SignatureDetails) -> SignOutcome:
     letter = _open_letter(slug)
     if details.signer_type not in letter.signer_types:
         raise SignerTypeRefused(details.signer_type)
-    email_hash = addresses.email_hash(details.email)
-    existing = _find(letter.id, email_hash)
+    hashes = addresses.email_hashes(details.email)
+    existing = _find(letter.id, hashes)
     if existing is None:
         try:
-            return _create(letter, details, email_hash)
+            return _create(letter, details, hashes[0])
         except IntegrityError:
             # Another request for the same address won the insert: carry on as a duplicate.
             db.session.rollback()
-            existing = _find(letter.id, email_hash)
+            existing = _find(letter.id, hashes)
             if existing is None:
                 raise
     return _sign_again(letter, existing, details)
@@ -121,12 +120,15 @@ def _open_letter(slug: str) -> Letter:
     return letter
 
 
-def _find(letter_id: int, email_hash: str) -> int | None:
-    return db.session.scalar(
-        select(Signature.id).where(
-            Signature.letter_id == letter_id, Signature.email_hash == email_hash
+def _find(letter_id: int, hashes: list[str]) -> int | None:
+    """The letter's signature under any of the address's hashes, the current key first."""
+    rows = db.session.execute(
+        select(Signature.id, Signature.email_hash).where(
+            Signature.letter_id == letter_id, Signature.email_hash.in_(hashes)
         )
-    )
+    ).all()
+    found = {row.email_hash: row.id for row in rows}
+    return next((found[value] for value in hashes if value in found), None)
 
 
 def _create(letter: Letter, details: SignatureDetails, email_hash: str) -> SignOutcome:
@@ -240,7 +242,7 @@ def confirm(token: str) -> Signature:
     letter = signature.letter
     if not letter.is_open:
         raise LetterClosed(letter.slug)
-    held = submission.signer_type == ORGANIZATION and letter.moderate_organizations
+    held = moderation.must_hold(letter, submission.signer_type, submission.name)
     now = utcnow()
     result = db.session.execute(
         update(Signature)

@@ -72,7 +72,7 @@ def test_approve_reject_hide(organiser, queue):
     response = organiser.post(URL, data={"decision": "approve",
                                          "ids": [queue["Oldest Org"], queue["Middle Org"]]})
     assert response.status_code == 303
-    assert "2 organisations approved" in organiser.get(URL).get_data(as_text=True)
+    assert "2 signatures approved" in organiser.get(URL).get_data(as_text=True)
     page, total = public(organiser)
     assert total == 3 and "Oldest Org" in page and "Middle Org" in page
     assert "Newest Org" not in page

@@ -46,13 +46,13 @@ def test_links_carry_nothing_ordered_whoever_signed_before(client, app):
     make_signature(letter, email="target@example.org")
     for number in range(30):  # rows before ours, as on a live letter
         make_signature(letter)
-    first = client.post("/letters/appeal/sign", data=sign_form(email="me+1@example.org"))
+    first = client.post("/letters/appeal/sign", data=sign_form(email="me.one@example.org"))
     middle = client.post("/letters/appeal/sign", data=sign_form(email="target@example.org"))
-    last = client.post("/letters/appeal/sign", data=sign_form(email="me+2@example.org"))
+    last = client.post("/letters/appeal/sign", data=sign_form(email="me.two@example.org"))
     # The same answer whatever the target's history.
     assert first.status_code == middle.status_code == last.status_code == 303
     assert first.location == middle.location == last.location
-    links = [link_of(mails_to("me+1@example.org")[0]), link_of(mails_to("me+2@example.org")[0])]
+    links = [link_of(mails_to("me.one@example.org")[0]), link_of(mails_to("me.two@example.org")[0])]
     ids = []
     for link in links:
         public_id, nonce = payload(link)

@@ -1,4 +1,5 @@
-"""The moderation queue of one letter: organisations held for approval, oldest first.
+"""The moderation queue of one letter: signatures held for approval, oldest first (the
+organisations, and individuals who signed with the name of one, see moderation.must_hold).
 
 Thin: the rules live in petition/moderation.py. Nothing held is listed or counted publicly
 (Signature.is_public); approving lists and counts it.
@@ -15,11 +16,10 @@ from . import audit, bp, current_account
 from .signatures import labels
 
 DONE = {
-    "approve": lambda n: ngettext("%(num)d organisation approved: listed and counted.",
-                                  "%(num)d organisations approved: listed and counted.", n),
-    "reject": lambda n: ngettext("%(num)d organisation rejected.",
-                                 "%(num)d organisations rejected.", n),
-    "hide": lambda n: ngettext("%(num)d organisation hidden.", "%(num)d organisations hidden.", n),
+    "approve": lambda n: ngettext("%(num)d signature approved: listed and counted.",
+                                  "%(num)d signatures approved: listed and counted.", n),
+    "reject": lambda n: ngettext("%(num)d signature rejected.", "%(num)d signatures rejected.", n),
+    "hide": lambda n: ngettext("%(num)d signature hidden.", "%(num)d signatures hidden.", n),
 }
 
 
@@ -35,7 +35,7 @@ def moderation_queue(slug: str):
     if decision not in moderation.DECISIONS:
         return _page(letter, _("Please choose approve, reject or hide.")), 400
     if not ids:
-        return _page(letter, _("Please tick at least one organisation.")), 400
+        return _page(letter, _("Please tick at least one signature.")), 400
     try:
         count = moderation.decide(letter.slug, ids, decision, commit=False)
     except moderation.ModerationError:
