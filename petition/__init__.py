@@ -35,6 +35,7 @@ def create_app(config: Mapping[str, Any] | type[Config] | None = None) -> Flask:
     deployment.check_environment(app)
     _load_secrets(app)
     deployment.check_secrets(app)
+    deployment.warn_missing_identity(app)
     deployment.create_private_sqlite_file(app)
     _harden(app)
     _init_extensions(app)

@@ -42,6 +42,13 @@ def check_secrets(app: Flask) -> None:
         _check_secret_key(app.config.get("SECRET_KEY"))
 
 
+def warn_missing_identity(app: Flask) -> None:
+    """A public site must say who runs it: the privacy notice names ORGANISER_NAME."""
+    if is_production(app) and not (app.config.get("ORGANISER_NAME") or "").strip():
+        app.logger.warning("ORGANISER_NAME is not set: the privacy notice cannot say who runs "
+                           "the campaign; set it, and ORGANISER_CONTACT")
+
+
 def _check_email_key(key: object) -> None:
     # Checked in every environment: a bad key starts fine, then every signature fails.
     try:

@@ -9,6 +9,7 @@ from .. import counting, signing
 from ..exporting.grouping import ListEmbargoed, group_signatories, total
 from ..extensions import db, limiter
 from ..forms import SignForm
+from ..privacy import facts as privacy_facts
 from ..models import INDIVIDUAL, OPEN, Letter
 from . import public_letter_or_404
 from .embargo import cache_headers
@@ -134,4 +135,12 @@ def check_mail(slug: str):
 
 @bp.get("/privacy")
 def privacy():
-    return render_template("privacy.html")
+    return render_template("privacy.html", facts=privacy_facts(current_app))
+
+
+@bp.get("/letters/<slug>/privacy")
+def letter_privacy(slug: str):
+    """The notice with this letter's own retention period."""
+    letter = public_letter_or_404(slug)
+    return render_template("privacy.html", facts=privacy_facts(current_app, letter),
+                           text=letter.text_for(current_lang()))
