@@ -52,11 +52,15 @@ def init_limiter(app: Flask) -> None:
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
-    """Make SQLite honour foreign keys, and let the mail thread write while pages read."""
+    """Make SQLite honour foreign keys, forget what it deletes, and let the mail thread write
+    while pages read."""
     if not isinstance(dbapi_connection, sqlite3.Connection):
         return
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
+    # Overwrite what is deleted or rewritten (a mail body once sent, a pending version once
+    # confirmed) with zeros, instead of leaving it readable in the file's free space.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
