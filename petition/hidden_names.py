@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 from . import addresses
 from .exporting.text import clean
-from .models import ANONYMOUS, FULL, INITIALS, ORGANIZATION, initials
+from .models import FULL, INITIALS, ORGANIZATION, initials
 
 
 class RealName(NamedTuple):
@@ -36,8 +36,7 @@ def shown_name(signer_type: str, name: str, display: str) -> str:
         return name
     if display == INITIALS:
         return initials(clean(name))
-    assert display == ANONYMOUS, display
-    return ""
+    return ""  # ANONYMOUS: counted, not listed
 
 
 def seal(signer_type: str, name: str, affiliation: str | None, display: str) -> dict[str, object]:

@@ -202,3 +202,16 @@ def test_processes_racing_to_create_the_hash_key_agree(app):
         thread.join()
     assert not errors and len(found) == 6 and len(set(found)) == 1
     assert db.session.scalar(select(func.count()).select_from(KeyMaterial)) == 1
+
+
+def test_one_secret_that_will_not_open_undoes_the_whole_rotation(client, app, runner):
+    """The last column checked holds a stranger's token: what was already re-encrypted in
+    the other columns is rolled back with it."""
+    fill(client)
+    stranger = make_account("stranger@example.org", "press")[0]
+    stranger.totp_secret = Fernet(Fernet.generate_key()).encrypt(b"JBSWY3DPEHPK3PXP")
+    db.session.commit()
+    before = stored_tokens()
+    result = rotate(app, runner, OLD_KEY)
+    assert result.exit_code != 0 and "account.totp_secret opens with neither" in result.output
+    assert stored_tokens() == before
