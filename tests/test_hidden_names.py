@@ -15,7 +15,8 @@ from petition.exporting.grouping import group_signatories, listed_name
 from petition.extensions import db
 from petition.mail import dispatcher
 from petition.models import (
-    ANONYMOUS, CONFIRMED, DISPLAY_CHOICES, FULL, INDIVIDUAL, INITIALS, ORGANIZATION, Signature,
+    ANONYMOUS, CONFIRMED, DISPLAY_CHOICES, FULL, INDIVIDUAL, INITIALS, ORGANIZATION, KeyMaterial,
+    Signature,
     SignatureVersion, list_key,
 )
 from petition.submissions import Submission
@@ -170,13 +171,15 @@ def test_the_migration_encrypts_existing_rows_and_the_downgrade_decrypts(app, ru
     letter = make_letter()
     result = runner.invoke(args=["db", "downgrade", "0006"])
     assert result.exit_code == 0, result.output
+    db.session.execute(KeyMaterial.__table__.delete())  # as before 0007: derived each time
     plain = dict(letter_id=letter.id, signer_type=INDIVIDUAL, country="FR", status=CONFIRMED,
-                 lang="fr", token_nonce="n" * 32)
+                 lang="fr", token_nonce="n" * 32, email_hash=None)
     db.session.execute(insert(Signature), [
         dict(plain, public_id="a" * 24, name="Jean-Paul Sartre", affiliation="Collège de France",
              display=INITIALS, collation_key=stored_key("Jean-Paul Sartre")),
         dict(plain, public_id="b" * 24, name="Simone Weil", affiliation=None, display=ANONYMOUS),
-        dict(plain, public_id="c" * 24, name="Ada Lovelace", affiliation="Lab", display=FULL),
+        dict(plain, public_id="c" * 24, name="Ada Lovelace", affiliation="Lab", display=FULL,
+             email_hash="h" * 64),
     ])
     db.session.commit()
     result = runner.invoke(args=["db", "upgrade"])
@@ -189,6 +192,10 @@ def test_the_migration_encrypts_existing_rows_and_the_downgrade_decrypts(app, ru
     assert (rows["b"].name, hidden_names.real(rows["b"])) == ("", ("Simone Weil", None))
     assert (rows["c"].name, rows["c"].private_encrypted) == ("Ada Lovelace", None)
     assert "Sartre" not in stored_text() and "Weil" not in stored_text()
+    # The hash key the stored hashes were made with is kept, wrapped under EMAIL_KEY.
+    wrapped = db.session.scalar(select(KeyMaterial.wrapped))
+    assert addresses.fernet(app.config["EMAIL_KEY"]).decrypt(wrapped) == \
+        addresses.derived_hash_key(app.config["EMAIL_KEY"])
     result = runner.invoke(args=["db", "downgrade", "0006"])
     assert result.exit_code == 0, result.output
     back = {row.public_id[0]: row for row in db.session.execute(

@@ -5,11 +5,16 @@ and the real name and affiliation Fernet-encrypted under the app's EMAIL_KEY in
 private_encrypted; the sort key is recomputed from what the list shows. The downgrade
 decrypts them back.
 
+Where addresses were hashed, the address-hash key they were hashed with (HKDF of EMAIL_KEY)
+is stored now, wrapped, in key_material: so an EMAIL_KEY changed later without
+`keys rotate` is refused at first use instead of silently breaking every stored hash.
+
 Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-01 03:40:00
 
 """
+import datetime as dt
 import json
 
 import sqlalchemy as sa
@@ -17,6 +22,7 @@ from alembic import op
 from cryptography.fernet import Fernet
 from flask import current_app
 
+from petition.addresses import HASH_KEY, derived_hash_key
 from petition.collation import stored_key
 from petition.exporting.text import clean
 from petition.models import initials
@@ -45,8 +51,25 @@ def _fernet() -> Fernet:
     return Fernet(current_app.config['EMAIL_KEY'].encode())
 
 
+def _keep_hash_key(connection) -> None:
+    key_material = sa.table('key_material', sa.column('name', sa.String),
+                            sa.column('wrapped', sa.LargeBinary),
+                            sa.column('created_at', sa.DateTime))
+    signature = sa.table('signature', sa.column('email_hash', sa.String))
+    if connection.scalar(sa.select(key_material.c.name).where(key_material.c.name == HASH_KEY)):
+        return
+    if connection.scalar(sa.select(signature.c.email_hash)
+                         .where(signature.c.email_hash.is_not(None)).limit(1)) is None:
+        return  # nothing hashed yet: the first use stores it
+    email_key = current_app.config['EMAIL_KEY']
+    connection.execute(key_material.insert().values(
+        name=HASH_KEY, wrapped=_fernet().encrypt(derived_hash_key(email_key)),
+        created_at=dt.datetime.now(dt.UTC).replace(tzinfo=None)))
+
+
 def upgrade():
     connection = op.get_bind()
+    _keep_hash_key(connection)
     fernet = None
     for table, with_key in TABLES:
         rows = connection.execute(sa.select(
@@ -66,6 +89,7 @@ def upgrade():
 
 
 def downgrade():
+    # The stored hash key stays: 0006's code does not read it, and it is the same key.
     connection = op.get_bind()
     fernet = None
     for table, _ in TABLES:
