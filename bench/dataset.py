@@ -20,7 +20,7 @@ from flask_migrate import upgrade  # noqa: E402
 from petition import migrations  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 
-from petition import create_app  # noqa: E402
+from petition import create_app, hidden_names  # noqa: E402
 from petition.countries import country_codes  # noqa: E402
 from petition.extensions import db  # noqa: E402
 from petition.models import (  # noqa: E402
@@ -81,14 +81,16 @@ def _rows(letter_id: int, count: int, rng: random.Random) -> list[dict]:
             signer_type = INDIVIDUAL
             display = rng.choices((FULL, INITIALS, ANONYMOUS), (8, 1, 1))[0]
             affiliation = _word(rng, LATIN) + " University" if number % 3 == 0 else None
+        # Stored as signing stores it: a hidden real name encrypted, the list's line kept.
+        stored = hidden_names.seal(signer_type, name, affiliation, display)
         rows.append({
-            "letter_id": letter_id, "signer_type": signer_type, "name": name,
-            "affiliation": affiliation, "country": country, "display": display, "lang": "fr",
+            "letter_id": letter_id, "signer_type": signer_type, **stored,
+            "country": country, "display": display, "lang": "fr",
             "status": CONFIRMED, "moderation": "none", "source": SOURCE_FORM,
             "email_hash": secrets.token_hex(32), "token_nonce": secrets.token_hex(16),
             "created_at": now, "updated_at": now, "confirmed_at": now,
             "public_id": new_public_id(),
-            "collation_key": list_key(signer_type, name, display),
+            "collation_key": list_key(signer_type, stored["name"], display),
         })
     return rows
 

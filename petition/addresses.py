@@ -1,38 +1,103 @@
 """Email addresses at rest: a keyed hash to find duplicates, Fernet to keep what mail needs.
 
-Both keys come from EMAIL_KEY. The hash key is derived with HKDF so the encryption key is
-never used for two purposes.
+EMAIL_KEY is the Fernet key of everything encrypted at rest. The hash key is a secret of its
+own, kept in the database (key_material "email-hash") wrapped under EMAIL_KEY: so a new
+EMAIL_KEY (`keys rotate`) re-wraps it and every stored hash still matches. It is first made
+by HKDF from EMAIL_KEY, as it always was, so hashes stored before it was kept still match;
+the encryption key is never used for two purposes.
 """
 from __future__ import annotations
 
 import hashlib
 import hmac
 import re
+import threading
 from functools import lru_cache
 
-from cryptography.fernet import Fernet
+from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from email_validator import validate_email
 from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from .extensions import db
+from .models import KeyMaterial, utcnow
+
+HASH_KEY = "email-hash"  # the key_material row of the address-hash key
+
+
+class KeyMismatch(RuntimeError):
+    """EMAIL_KEY does not open the key material stored in the database."""
 
 
 @lru_cache(maxsize=8)
-def _keys(email_key: str) -> tuple[Fernet, bytes]:
-    fernet = Fernet(email_key.encode())
-    raw = email_key.encode()
+def fernet(email_key: str) -> Fernet:
+    return Fernet(email_key.encode())
+
+
+def derived_hash_key(email_key: str) -> bytes:
+    """The hash key as HKDF made it from EMAIL_KEY before it was kept in the database."""
     hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"petition address hash")
-    return fernet, hkdf.derive(raw)
+    return hkdf.derive(email_key.encode())
 
 
-def _current() -> tuple[Fernet, bytes]:
-    return _keys(current_app.config["EMAIL_KEY"])
+# (EMAIL_KEY, database) → hash key: read once per process, not once per signature.
+_hash_keys: dict[tuple[str, str], bytes] = {}
+_hash_keys_lock = threading.Lock()
+
+
+def _database() -> str:
+    return db.engine.url.render_as_string(hide_password=True)
+
+
+def hash_key() -> bytes:
+    """The address-hash key, unwrapped; the row is created on first use."""
+    email_key = current_app.config["EMAIL_KEY"]
+    cache_key = (email_key, _database())
+    key = _hash_keys.get(cache_key)
+    if key is None:
+        key = _load_or_create(email_key)
+        with _hash_keys_lock:
+            _hash_keys[cache_key] = key
+    return key
+
+
+def forget_hash_keys() -> None:
+    """Drop the cached keys (after a rotation, or a test that changes the database)."""
+    with _hash_keys_lock:
+        _hash_keys.clear()
+
+
+def store_hash_key(connection, key: bytes, email_key: str) -> None:
+    """Insert the hash key row wrapped under `email_key`, unless one is there already."""
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    connection.execute(dialect.insert(KeyMaterial).values(
+        name=HASH_KEY, wrapped=fernet(email_key).encrypt(key), created_at=utcnow(),
+    ).on_conflict_do_nothing(index_elements=["name"]))
+
+
+def _load_or_create(email_key: str) -> bytes:
+    # On a connection of its own, committed at once: never part of (or rolled back with)
+    # the caller's transaction. Processes racing here insert the same derived key; the
+    # conflict clause lets one row win and every racer then reads that one.
+    with db.engine.begin() as connection:
+        wrapped = connection.scalar(select(KeyMaterial.wrapped).where(KeyMaterial.name == HASH_KEY))
+        if wrapped is None:
+            store_hash_key(connection, derived_hash_key(email_key), email_key)
+            wrapped = connection.scalar(
+                select(KeyMaterial.wrapped).where(KeyMaterial.name == HASH_KEY))
+    try:
+        return fernet(email_key).decrypt(bytes(wrapped))
+    except InvalidToken:
+        raise KeyMismatch("EMAIL_KEY does not open the address-hash key stored in the "
+                          "database: was EMAIL_KEY changed without `flask keys rotate`?") from None
 
 
 def keyed_hash(value: str, purpose: str = "email") -> str:
-    """HMAC-SHA256 of `value` under the derived key, separated by purpose; hex."""
-    _, key = _current()
-    return hmac.new(key, f"{purpose}\0{value}".encode(), hashlib.sha256).hexdigest()
+    """HMAC-SHA256 of `value` under the hash key, separated by purpose; hex."""
+    return hmac.new(hash_key(), f"{purpose}\0{value}".encode(), hashlib.sha256).hexdigest()
 
 
 def canonical_email(email: str, check_deliverability: bool = False) -> str:
@@ -85,13 +150,11 @@ def email_hashes(canonical_email: str) -> list[str]:
 
 
 def encrypt(value: str) -> bytes:
-    fernet, _ = _current()
-    return fernet.encrypt(value.encode())
+    return fernet(current_app.config["EMAIL_KEY"]).encrypt(value.encode())
 
 
 def decrypt(token: bytes) -> str:
-    fernet, _ = _current()
-    return fernet.decrypt(bytes(token)).decode()
+    return fernet(current_app.config["EMAIL_KEY"]).decrypt(bytes(token)).decode()
 
 
 def generate_key() -> str:

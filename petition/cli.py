@@ -8,7 +8,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from . import letters
+from . import hidden_names, letters
 from .models import CLOSED, OPEN
 
 letter_cli = AppGroup("letter", help="Create and manage letters.")
@@ -193,7 +193,9 @@ def _moderation_commands(group: click.Group) -> None:
             _fail(error)
         for signature in waiting:
             country = countries.cldr_name(signature.country, "en")
-            click.echo(f"{signature.public_id}\t{signature.signer_type}\t{signature.name}\t{country}")
+            # The organiser decides on the real name, also of one listed by initials.
+            name = hidden_names.real(signature).name
+            click.echo(f"{signature.public_id}\t{signature.signer_type}\t{name}\t{country}")
         click.echo(f"{len(waiting)} held.")
 
     for name, decide, verb in (("approve", moderation.approve, "approved"),
@@ -229,6 +231,34 @@ def retention_run_command() -> None:
         click.echo("Nothing to erase.")
 
 
+keys_cli = AppGroup("keys", help="Keys of what is stored encrypted.")
+
+
+@keys_cli.command("rotate")
+@click.option("--old-key-stdin", is_flag=True, required=True,
+              help="Read the old EMAIL_KEY from standard input; EMAIL_KEY holds the new one.")
+def rotate_command(old_key_stdin: bool) -> None:
+    """Re-encrypt every stored secret under the new EMAIL_KEY, in one transaction."""
+    import sys
+
+    from . import keys
+
+    # From standard input: a key on the command line would land in shell history and `ps`.
+    old_key = sys.stdin.readline().strip()
+    try:
+        rotation = keys.rotate(old_key)
+    except keys.RotationError as error:
+        _fail(error)
+    for column, count in rotation.rotated.items():
+        click.echo(f"{column}: {count} re-encrypted")
+    if rotation.already:
+        click.echo(f"{rotation.already} already under the new key")
+    if rotation.created_hash_key:
+        click.echo("address-hash key stored, wrapped under the new key")
+    click.echo(f"Done: {rotation.total} secrets now under the new EMAIL_KEY. Restart every "
+               "process (web, mail worker) with it.")
+
+
 @click.command("seed-demo")
 def seed_demo_command() -> None:
     """Create the demo letter when the database has no letter yet."""
@@ -249,6 +279,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(mail_cli)
     app.cli.add_command(retention_cli)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(keys_cli)
     app.cli.add_command(export_command)
     app.cli.add_command(signatures_cli)
     _moderation_commands(signatures_cli)

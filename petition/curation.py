@@ -9,7 +9,7 @@ log of their letters, and a name may be one its signer asked not to have listed.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
 from email_validator import EmailNotValidError
@@ -83,7 +83,9 @@ class Done:
 class Filters:
     """A search: each criterion narrows; empty ones do not."""
 
-    q: str = ""              # part of the name or affiliation, any case
+    # Part of the name or affiliation, any case: as the list shows it (the initials of those
+    # who chose initials, nothing of the unlisted), as a hidden real name is encrypted.
+    q: str = ""
     country: str = ""        # a country or scope code
     status: str = ""
     source: str = ""
@@ -256,10 +258,12 @@ def correct(letter: Letter, public_id: str, *, name: str = UNCHANGED,
                                       required=False, listed=True)
     if country is not UNCHANGED:
         wanted["country"] = _country(country)
-    changed = [key for key, value in wanted.items() if getattr(signature, key) != value]
-    for key in changed:
-        setattr(signature, key, wanted[key])
+    current = Submission.of(signature)  # the real name, even when hidden
+    changed = [key for key, value in wanted.items() if getattr(current, key) != value]
     if changed:
+        corrected = replace(current, **{key: wanted[key] for key in changed})
+        for column, value in corrected.columns().items():
+            setattr(signature, column, value)
         _bump_if(letter, signature.is_public)
     _finish(commit)
     return Done("signature.correct", f"{public_id} {','.join(changed)}", 1 if changed else 0,
@@ -290,7 +294,7 @@ def add_manual(letter: Letter, *, signer_type: str, name: str, affiliation: str 
     held = signer_type == ORGANIZATION and letter.moderate_organizations
     signature = Signature(letter_id=letter.id, status=CONFIRMED, confirmed_at=utcnow(),
                           moderation=MOD_APPROVED if held else MOD_NONE, source=SOURCE_MANUAL,
-                          provenance=provenance, **submission.values())
+                          provenance=provenance, **submission.columns())
     db.session.add(signature)
     db.session.flush()  # the public id is drawn on insert
     bump_list_version(letter)

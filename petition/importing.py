@@ -17,7 +17,7 @@ from pathlib import Path
 from email_validator import EmailNotValidError
 from sqlalchemy import insert, select
 
-from . import addresses, countries, names
+from . import addresses, countries, hidden_names, names
 from .admin import audit
 from .exporting.text import uncell
 from .extensions import db
@@ -27,6 +27,7 @@ from .models import (
     SOURCE_IMPORT,
     Letter, Signature, list_key, new_nonce, new_public_id, utcnow,
 )
+from .submissions import Submission
 
 MAX_LENGTH = 200
 # Header (normalised like country names) → field.
@@ -352,14 +353,22 @@ def _identity(values: dict) -> tuple:
             countries.normalize_name(values["affiliation"] or ""), values["country"])
 
 
+def _real(values: dict) -> dict:
+    """A stored row's values with its hidden name decrypted."""
+    name, affiliation = hidden_names.unseal(values["name"], values["affiliation"],
+                                            values["private_encrypted"])
+    return {**values, "name": name, "affiliation": affiliation}
+
+
 def _drop_duplicates(letter: Letter, rows: list[_Row], report: ImportReport) -> list[_Row]:
     """Rows that are not already on the letter (same email, or same name, affiliation and country)."""
     existing = db.session.execute(
         select(Signature.email_hash, Signature.signer_type, Signature.name, Signature.affiliation,
-               Signature.country).where(Signature.letter_id == letter.id)
+               Signature.country, Signature.private_encrypted)
+        .where(Signature.letter_id == letter.id)
     ).all()
     hashes = {row.email_hash for row in existing if row.email_hash}
-    identities = {_identity(row._asdict()) for row in existing}
+    identities = {_identity(_real(row._asdict())) for row in existing}
     kept = []
     for row in rows:
         email_hash, identity = row.values["email_hash"], _identity(row.values)
@@ -440,17 +449,25 @@ def import_file(slug: str, data: bytes, filename: str, *, dry_run: bool = False,
     return report
 
 
+def _stored(letter: Letter, values: dict) -> dict:
+    """The stored columns of one imported row: a hidden name encrypted, its sort key from
+    what the list shows (a bulk insert skips the model's listener)."""
+    submission = Submission.make(signer_type=values["signer_type"], name=values["name"],
+                                 affiliation=values["affiliation"], country=values["country"],
+                                 display=values["display"], lang=letter.default_lang)
+    columns = submission.columns()
+    key = list_key(submission.signer_type, columns["name"], submission.display)
+    return {**columns, "email_hash": values["email_hash"], "collation_key": key}
+
+
 def _write(letter: Letter, rows: list[_Row], provenance: str | None) -> None:
     now = utcnow()
     db.session.execute(insert(Signature), [
         {
-            **row.values, "letter_id": letter.id, "lang": letter.default_lang, "status": CONFIRMED,
+            **_stored(letter, row.values), "letter_id": letter.id, "status": CONFIRMED,
             "moderation": MOD_NONE, "source": SOURCE_IMPORT, "provenance": provenance,
             "token_nonce": new_nonce(), "public_id": new_public_id(), "created_at": now,
             "updated_at": now, "confirmed_at": now,
-            # A bulk insert skips the model's listener: set the sort key here.
-            "collation_key": list_key(row.values["signer_type"], row.values["name"],
-                                      row.values["display"]),
         }
         for row in rows
     ])

@@ -254,7 +254,9 @@ def initials(name: str) -> str:
     parts = []
     for word in name.split():
         pieces = [piece[0] + "." for piece in word.split("-") if piece]
-        parts.append("-".join(pieces))
+        if pieces:  # a lone "-" makes no initial (and no double space)
+            parts.append("-".join(pieces))
+    # Applied to its own result it gives it back: hidden rows store the initials only.
     return " ".join(parts)
 
 

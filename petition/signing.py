@@ -142,7 +142,7 @@ def _create(letter: Letter, details: SignatureDetails, email_hash: str) -> SignO
         last_mailed_at=now,
         mail_window_start=now,
         mail_window_count=1,
-        **details.submission().values(),
+        **details.submission().columns(),
     )
     db.session.add(signature)
     db.session.flush()  # the unique key fires here
@@ -176,7 +176,7 @@ def _sign_again(letter: Letter, signature_id: int, details: SignatureDetails) ->
 def _reopen(signature: Signature, submission: Submission) -> None:
     """A withdrawn signature signed again: a fresh start, no earlier link works."""
     db.session.execute(delete(SignatureVersion).where(SignatureVersion.signature_id == signature.id))
-    for name, value in submission.values().items():
+    for name, value in submission.columns().items():
         setattr(signature, name, value)
     signature.status = PENDING
     signature.token_nonce = new_nonce()
@@ -196,7 +196,7 @@ def _link_for(signature: Signature, submission: Submission, now: dt.datetime,
                 link.renew(send_at)
             return link, False
     version = SignatureVersion(signature_id=signature.id, link_issued_at=send_at,
-                               **submission.values())
+                               **submission.columns())
     db.session.add(version)
     db.session.flush()
     return Link(signature, version), True
@@ -255,8 +255,7 @@ def confirm(token: str) -> Signature:
             moderation=MOD_HELD if held else MOD_NONE,
             # Mail no longer needs the address: keep only the keyed hash for duplicates.
             email_encrypted=None,
-            collation_key=list_key(submission.signer_type, submission.name, submission.display),
-            **submission.values(),
+            **_with_key(submission.columns()),
         )
         .execution_options(synchronize_session=False)
     )
@@ -271,6 +270,13 @@ def confirm(token: str) -> Signature:
     db.session.commit()
     db.session.refresh(signature)
     return signature
+
+
+def _with_key(columns: dict[str, object]) -> dict[str, object]:
+    """Stored columns and their sort key, from what the list shows (never a hidden name):
+    an UPDATE statement skips the model's listener."""
+    key = list_key(columns["signer_type"], columns["name"], columns["display"])
+    return {**columns, "collation_key": key}
 
 
 def _confirmed_meanwhile(signature: Signature) -> Signature:

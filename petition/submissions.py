@@ -3,6 +3,10 @@
 A pending signature keeps its first submission on the Signature row; each later, different
 one is a SignatureVersion with its own link. Both read as a Submission, so the confirm page,
 the mail and confirm() all describe and apply exactly the same thing.
+
+A Submission holds the real name and affiliation; a row stores them as hidden_names says
+(encrypted for an individual listed by initials or not at all): rows are read with
+Submission.of() and written with Submission.columns(), never field by field.
 """
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-from . import countries, tokens
+from . import countries, hidden_names, tokens
 from .exporting.grouping import listed_name
 from .models import FULL, INDIVIDUAL, Letter, Signature, SignatureVersion, new_nonce
 
@@ -30,7 +34,10 @@ class Submission:
 
     @classmethod
     def of(cls, row: Signature | SignatureVersion) -> "Submission":
-        return cls(**{name: getattr(row, name) for name in FIELDS})
+        """What a stored row asks for, its hidden name decrypted."""
+        values = {name: getattr(row, name) for name in FIELDS}
+        values["name"], values["affiliation"] = hidden_names.real(row)
+        return cls(**values)
 
     @classmethod
     def make(cls, *, signer_type: str, name: str, affiliation: str | None, country: str,
@@ -40,7 +47,13 @@ class Submission:
                    display if signer_type == INDIVIDUAL else FULL, lang)
 
     def values(self) -> dict[str, object]:
+        """The real values, in memory only: rows are written with columns()."""
         return {name: getattr(self, name) for name in FIELDS}
+
+    def columns(self) -> dict[str, object]:
+        """What a Signature or SignatureVersion row stores: a hidden name encrypted."""
+        return {**self.values(), **hidden_names.seal(self.signer_type, self.name,
+                                                      self.affiliation, self.display)}
 
     def lists_like(self, other: "Submission") -> bool:
         """Whether both would appear the same on the list (the language may differ)."""

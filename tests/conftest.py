@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
-from petition import migrations
+from petition import addresses, migrations
 
 from petition import create_app
 from petition.extensions import db
@@ -155,6 +155,8 @@ class FreshContextClient(FlaskClient):
 
 @pytest.fixture
 def app(database_url, tmp_path):
+    # Each test's database is new (PostgreSQL's emptied, same URL): no hash key cached.
+    addresses.forget_hash_keys()
     app = create_app(base_config(database_url, tmp_path))
     app.test_client_class = FreshContextClient
     with app.app_context():

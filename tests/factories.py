@@ -10,7 +10,6 @@ from petition.letters import bump_list_version
 from petition.models import (
     CONFIRMED,
     FULL,
-    INDIVIDUAL,
     MOD_NONE,
     OPEN,
     ORGANIZATION,
@@ -20,6 +19,7 @@ from petition.models import (
     Signature,
     utcnow,
 )
+from petition.submissions import Submission
 
 _counter = itertools.count(1)
 
@@ -57,14 +57,13 @@ def make_signature(
 ) -> Signature:
     number = next(_counter)
     email = email or f"signer{number}@example.org"
+    # Stored as signing stores it: the real name of a hidden individual encrypted.
+    submission = Submission.make(signer_type=signer_type, name=name or f"Signatory {number}",
+                                 affiliation=affiliation, country=country, display=display,
+                                 lang=lang)
     signature = Signature(
         letter_id=letter.id,
-        signer_type=signer_type,
-        name=name or f"Signatory {number}",
-        affiliation=affiliation,
-        country=country,
-        display=display if signer_type == INDIVIDUAL else FULL,
-        lang=lang,
+        **submission.columns(),
         status=status,
         moderation=moderation,
         source=source,

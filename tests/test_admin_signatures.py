@@ -72,7 +72,7 @@ def row_ids(html: str) -> set[str]:
 
 
 def test_search_by_each_filter(organiser, letter):
-    amnesty = make_signature(letter, name="Amnesty Nord", country="DE")
+    amnesty = make_signature(letter, name="Amnesty Nord", country="DE", affiliation="CNRS section")
     olga = make_signature(letter, name="Olga Hidden", signer_type=INDIVIDUAL, display=INITIALS,
                           affiliation="CNRS", country="FR")
     pending = make_signature(letter, name="Pending Org", status=PENDING)
@@ -89,7 +89,10 @@ def test_search_by_each_filter(organiser, letter):
 
     assert found("") == everyone
     assert found("q=NORD") == {amnesty.public_id}
-    assert found("q=cnrs") == {olga.public_id}  # the affiliation
+    assert found("q=cnrs") == {amnesty.public_id}  # the affiliation
+    # A hidden real name and affiliation are encrypted: the search sees what the list shows.
+    assert found("q=O.+H.") == {olga.public_id}
+    assert found("q=Olga") == set()
     assert found("q=%25") == set()  # a wildcard is searched for as typed
     assert found("country=fr") == {olga.public_id}
     assert found("country=europe") == {imported.public_id}

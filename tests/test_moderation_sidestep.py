@@ -121,3 +121,17 @@ def test_back_office_queue_shows_and_decides_held_individuals(client, app):
     db.session.expire_all()
     assert db.session.get(Signature, copycat.id).moderation == MOD_REJECTED
     assert "Memorial, Paris" not in client.get("/letters/appeal").get_data(as_text=True)
+
+
+def test_held_by_initials_is_matched_and_listed_by_real_name_for_the_organiser(client, app, runner):
+    letter = make_letter(moderate_organizations=True)
+    make_signature(letter, name="Memorial")
+    data = sign_form(signer_type="individual", name="Memorial", email="e@example.org",
+                     display="initials")
+    assert client.post("/letters/appeal/sign", data=data).status_code == 303
+    assert client.post(f"/confirm/{confirm_token_from(mails_to('e@example.org')[-1])}").status_code == 200
+    db.session.expire_all()
+    held = db.session.scalar(select(Signature).where(Signature.moderation == MOD_HELD))
+    assert held is not None and held.name == "M."  # stored as listed, the real name encrypted
+    listing = runner.invoke(args=["signatures", "held", "appeal"])
+    assert f"{held.public_id}\tindividual\tMemorial\t" in listing.output

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from petition import signing, tokens
 from petition.extensions import db
+from petition.submissions import Submission
 from petition.models import (
     ANONYMOUS, CONFIRMED, FULL, INITIALS, MAIL_QUEUED, OutboxMail, Signature, SignatureVersion,
     utcnow,
@@ -104,7 +105,8 @@ def test_a_correction_by_the_owner_arrives_and_confirms_what_it_shows(client, ap
     client.post(f"/confirm/{correction}")
     signature = db.session.scalar(select(Signature))
     db.session.refresh(signature)
-    assert (signature.name, signature.display) == ("Olga Dmitrieva", INITIALS)
+    assert (Submission.of(signature).name, signature.display) == ("Olga Dmitrieva", INITIALS)
+    assert signature.name == "O. D."  # the real name only encrypted
     assert "O. D." in page_text(client.get("/letters/appeal?lang=en"))
 
 

@@ -2,14 +2,15 @@
 merge, delete, act on a selection. Thin: the rules live in petition/curation.py.
 
 Every page here is ORGANISE: the search shows the real names of those who chose initials or
-no listing, and the provenance of entries added by hand.
+no listing (decrypted), and the provenance of entries added by hand. The search itself can
+only look at what the list shows: hidden real names are encrypted.
 """
 from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _, ngettext
 
-from .. import countries, curation
+from .. import countries, curation, hidden_names
 from ..curation import CurationError, Filters, SignatureNotFound
 from ..extensions import db
 from ..models import FULL, Letter
@@ -23,6 +24,8 @@ def labels() -> dict:
     return dict(
         country_name=lambda code: countries.display_name(code, lang, overrides),
         country_choices=countries.country_choices(lang, overrides),
+        # The real name and affiliation, decrypted for those who chose initials or none.
+        real=hidden_names.real,
     )
 
 

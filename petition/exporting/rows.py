@@ -5,8 +5,9 @@ Rows come in the order of the list (grouping.entry_order), the unlisted after th
 random order: sorting by a hidden name would tell where it falls in the alphabet. The `id`
 column is the signature's random public id, never the sequential row id.
 Individuals who asked to appear as initials or not at all keep that choice here too (name
-as listed, affiliation blank) unless the organiser asks for `private` rows: a spreadsheet
-gets forwarded, and these signatories may be at risk. No email column:
+as listed, affiliation blank) unless the organiser asks for `private` rows, which decrypt
+their real name and affiliation (hidden_names): a spreadsheet gets forwarded, and these
+signatories may be at risk. No email column:
 addresses are never stored in plain text, and are deleted once a signature is confirmed.
 """
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Iterator
 
 from sqlalchemy import select
 
-from .. import countries
+from .. import countries, hidden_names
 from ..collation import cyrillic_first, sort_key
 from ..extensions import db
 from ..models import CONFIRMED, FULL, ORGANIZATION, Letter, Signature, list_key
@@ -38,6 +39,7 @@ def _fetch(letter_id: int) -> list[tuple]:
         table.c.public_id, table.c.signer_type, table.c.name, table.c.affiliation,
         table.c.country, table.c.display, table.c.moderation, table.c.source, table.c.lang,
         table.c.created_at, table.c.confirmed_at, table.c.collation_key,
+        table.c.private_encrypted,
     ).where(
         table.c.letter_id == letter_id, table.c.status == CONFIRMED
     ).order_by(
@@ -102,9 +104,12 @@ def signature_rows(letter: Letter, lang: str, private: bool = False) -> Iterator
         run.sort(key=lambda row: _order(row, listed[row[0]], by_script))
         label = labels[kind_code[1]]
         for (public_id, signer_type, name, affiliation, country, display, moderation, source,
-             language, created_at, confirmed_at, _key) in run:
+             language, created_at, confirmed_at, _key, private_encrypted) in run:
             line = listed[public_id]
-            if not private and signer_type != ORGANIZATION and display != FULL:
+            if private:
+                name, affiliation = hidden_names.unseal(name, affiliation, private_encrypted)
+            elif signer_type != ORGANIZATION and display != FULL:
+                # Stored so already (hidden_names); said again for rows written around it.
                 name, affiliation = line or "", None
             yield (
                 public_id, signer_type, name, affiliation or "", country, label, display,
