@@ -16,13 +16,16 @@ from tests.factories import make_letter
 from tests.helpers import confirm_token_from, outbox, sign_form
 
 ADDRESS = "contact@free120.example"
+CLIENT_IP = "203.0.113.77"  # the signer's address as the app sees it (TEST-NET-3)
 FERNET_TOKEN = re.compile(rb"gAAAAA[A-Za-z0-9_\-]+=*")
 
 
 def sign_and_confirm(client) -> tuple[str, list[str]]:
     """Sign and confirm through the real form and button; the token and lines of the mail."""
     make_letter()
-    assert client.post("/letters/appeal/sign", data=sign_form(email=ADDRESS)).status_code == 303
+    signed = client.post("/letters/appeal/sign", data=sign_form(email=ADDRESS),
+                         environ_base={"REMOTE_ADDR": CLIENT_IP})
+    assert signed.status_code == 303
     mail = outbox("confirm")[0]
     token = confirm_token_from(mail)
     # Lines of the delivered mail found nowhere else: the link, the invitation (it names
@@ -32,7 +35,8 @@ def sign_and_confirm(client) -> tuple[str, list[str]]:
                   if len(line.strip()) > 60 and token not in line]
     phrases = [token, text_lines[0], html_lines[0]]
     db.session.commit()  # end the test's own read: it is no reader the checkpoint must wait for
-    assert client.post(f"/confirm/{token}").status_code == 200
+    confirmed = client.post(f"/confirm/{token}", environ_base={"REMOTE_ADDR": CLIENT_IP})
+    assert confirmed.status_code == 200
     return token, phrases
 
 
@@ -71,6 +75,15 @@ def test_sqlite_files_keep_no_address_or_delivered_mail(client, runner, app, dat
     for phrase in phrases:
         assert phrase.encode() not in raw, f"delivered mail still in the file: {phrase!r}"
     assert token.encode() not in raw
+    assert CLIENT_IP.encode() not in raw, "the signer's IP address is in the database file"
+
+
+def test_no_row_holds_the_signers_ip_address(client, app):
+    """Whatever the table, on SQLite and PostgreSQL: no column keeps the client's address."""
+    sign_and_confirm(client)
+    for table in db.metadata.sorted_tables:
+        for row in db.session.execute(select(table)):
+            assert CLIENT_IP not in repr(tuple(row)), f"{table.name} keeps the client IP"
 
 
 @pytest.mark.sqlite_only
