@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InvalidRequestError
 
 from . import addresses, mail_cap, moderation, tokens
 from .extensions import db
@@ -280,7 +280,10 @@ def _with_key(columns: dict[str, object]) -> dict[str, object]:
 
 
 def _confirmed_meanwhile(signature: Signature) -> Signature:
-    db.session.refresh(signature)
+    try:
+        db.session.refresh(signature)
+    except InvalidRequestError:  # the row is gone: withdrawn or purged since the link was read
+        raise InvalidLink() from None
     if signature.status == CONFIRMED:
         raise AlreadyConfirmed(signature)
     raise InvalidLink()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import func, select
+import pytest
+
+from sqlalchemy import delete, func, select
 
 from petition import addresses, tokens
 from petition.extensions import db
@@ -289,3 +291,15 @@ def test_form_is_rate_limited_per_client(database_url, tmp_path):
         assert client.get("/withdraw").status_code == 200  # only sending is limited
         db.session.remove()
         db.engine.dispose()
+
+
+def test_a_withdrawal_racing_a_confirmation_gives_an_invalid_link(app):
+    """Withdrawn between reading the link and the UPDATE: the confirm refuses, no 500."""
+    from petition import signing
+
+    letter = make_letter()
+    signature = make_signature(letter, status=PENDING)
+    with db.engine.begin() as other:  # another request withdraws it meanwhile
+        other.execute(delete(Signature).where(Signature.id == signature.id))
+    with pytest.raises(signing.InvalidLink):
+        signing._confirmed_meanwhile(signature)
