@@ -121,6 +121,8 @@ def main() -> None:
     subprocess.run([PYTHON, str(HERE / "signing.py")], check=True)
     print()
     subprocess.run([PYTHON, str(HERE / "admin_pages.py"), str(DATABASE)], check=True)
+    print()
+    subprocess.run([PYTHON, str(HERE / "privacy.py"), str(DATABASE)], check=True)
 
 
 if __name__ == "__main__":
