@@ -29,6 +29,8 @@ MASK = "<token>"
 # A token on its own, e.g. in an exception's message: itsdangerous' URL-safe form of a JSON
 # list ("WyJ" is base64 for '["'), which is what tokens.py signs.
 SIGNED_LIST = re.compile(r"\bWyJ[A-Za-z0-9_\-]*\.[A-Za-z0-9_\-]+")
+# A query string, up to the end of a URL.
+QUERY = re.compile(r"\?[^\s\"]*")
 # werkzeug's request line starts with the client address: "127.0.0.1 - - [date] ...".
 WERKZEUG_ADDRESS = re.compile(r"^\S+( - - \[)")
 # Flask-Limiter names the breached key, which holds the client address.
@@ -154,8 +156,9 @@ class TokenMaskingLogger(_GunicornLogger):  # type: ignore[misc,valid-type]
     """gunicorn's logger with the client address left out and tokens masked everywhere.
 
     Whatever access_log_format says: %(h)s is "-", every path, referer and request line is
-    masked, and neither headers nor environ variables (X-Forwarded-For, REMOTE_ADDR) can
-    be logged.
+    masked, the query string is left out (%(q)s is "-"; a back-office search holds a
+    signer's name), and neither headers nor environ variables (X-Forwarded-For,
+    REMOTE_ADDR) can be logged.
     """
 
     def setup(self, cfg) -> None:
@@ -166,6 +169,9 @@ class TokenMaskingLogger(_GunicornLogger):  # type: ignore[misc,valid-type]
     def atoms(self, resp, req, environ, request_time) -> dict:
         atoms = super().atoms(resp, req, environ, request_time)
         kept = {key: value for key, value in atoms.items() if not key.startswith("{")}
-        kept["h"] = "-"
+        kept["h"] = kept["q"] = "-"
+        kept["r"] = " ".join(str(environ.get(name) or "-")
+                             for name in ("REQUEST_METHOD", "PATH_INFO", "SERVER_PROTOCOL"))
+        kept["f"] = QUERY.sub("", str(kept.get("f", "-")))
         return {key: mask_tokens(value) if isinstance(value, str) else value
                 for key, value in kept.items()}

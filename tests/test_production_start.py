@@ -59,11 +59,17 @@ def test_gunicorn_starts_with_redis_and_two_workers(tmp_path, sqlite_template,
     process, base = gunicorn(tmp_path, sqlite_template, redis_db_15, "--workers", "2")
     try:
         health = wait_for_health(base, process)
+        # A back-office search holds a signer's name: the access log keeps no query string.
+        search = urllib.request.Request(base + "/admin/login?q=Secret+Signer",
+                                        headers={"Referer": base + "/admin/?q=Other+Signer"})
+        urllib.request.urlopen(search, timeout=10).close()
     finally:
         process.send_signal(signal.SIGTERM)
-        _, err = process.communicate(timeout=30)
+        out, err = process.communicate(timeout=30)
     assert health == {"status": "ok", "database": "ok", "redis": "ok"}
     assert REFUSAL not in err
+    assert '"GET /admin/login HTTP/1.1" 200' in out
+    assert "Signer" not in out + err
 
 
 def test_one_worker_may_count_in_memory(tmp_path, sqlite_template):
