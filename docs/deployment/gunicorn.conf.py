@@ -19,7 +19,8 @@ errorlog = os.environ.get("GUNICORN_ERRORLOG", "-")
 access_log_format = '%(t)s "%(r)s" %(s)s %(b)s %(M)sms'
 logger_class = "petition.logging_setup.TokenMaskingLogger"
 # The reverse proxy in front keeps its own access log: give it a format without the
-# client address and without the path of /confirm/ and /withdraw/ requests too.
+# client address and without the path of /confirm/ and /withdraw/ requests too, as
+# nginx.conf and Caddyfile in this folder do.
 
 
 def on_starting(server):
