@@ -86,6 +86,14 @@ class Config:
     # Seconds to wait for Redis before counting in memory (a hung Redis would hold requests).
     RATELIMIT_REDIS_TIMEOUT = float(os.environ.get("RATELIMIT_REDIS_TIMEOUT", "1"))
     TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
+    # How many processes serve requests, as the server was told (docs/deployment/
+    # gunicorn.conf.py reads GUNICORN_WORKERS; gunicorn's own default is WEB_CONCURRENCY).
+    # Production refuses per-process (memory://) rate limits when more than one serves.
+    WEB_WORKERS = _int("GUNICORN_WORKERS", _int("WEB_CONCURRENCY", 1))
+    # "plain" (default) or "json": one JSON object per line for the app's own log.
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain")
+    # Seconds /healthz waits for the database's answer to SELECT 1.
+    HEALTH_DATABASE_TIMEOUT = float(os.environ.get("HEALTH_DATABASE_TIMEOUT", "2"))
     LANGUAGES = ("en", "fr", "ru")
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")

@@ -35,6 +35,7 @@ def create_app(config: Mapping[str, Any] | type[Config] | None = None) -> Flask:
     deployment.check_environment(app)
     _load_secrets(app)
     deployment.check_secrets(app)
+    deployment.check_rate_limit_storage(app)
     deployment.warn_missing_identity(app)
     deployment.create_private_sqlite_file(app)
     _harden(app)
@@ -126,13 +127,14 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from .views import api, confirm, errors, exports, public, withdraw
+    from .views import api, confirm, errors, exports, health, public, withdraw
 
     app.register_blueprint(public.bp)
     app.register_blueprint(confirm.bp)
     app.register_blueprint(withdraw.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(exports.bp)
+    health.init_app(app)
     errors.init_app(app)
 
     from . import admin

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
 from flask import Flask
@@ -40,6 +41,33 @@ def check_secrets(app: Flask) -> None:
     _check_email_key(app.config.get("EMAIL_KEY"))
     if is_production(app):
         _check_secret_key(app.config.get("SECRET_KEY"))
+
+
+def check_rate_limit_storage(app: Flask) -> None:
+    """Refuse per-process rate limits when the settings say several processes serve."""
+    config = app.config
+    problem = shared_limits_problem(config.get("ENV_NAME"), int(config.get("WEB_WORKERS") or 1),
+                                    config.get("RATELIMIT_STORAGE_URI") or "memory://",
+                                    bool(config.get("RATELIMIT_ENABLED")))
+    if problem:
+        raise ConfigurationError(problem)
+
+
+def shared_limits_problem(env_name: object, workers: int, storage_uri: str,
+                          enabled: bool = True) -> str | None:
+    """Why this would not limit anyone in production, or None; gunicorn.conf.py asks too.
+
+    With memory:// each worker counts on its own: N workers let N times the limit through,
+    and a restart forgets every count. Rate limits are what keeps a script from signing
+    thousands of names, so production refuses instead of quietly multiplying them.
+    """
+    if env_name != PRODUCTION or not enabled or workers <= 1:
+        return None
+    if urlsplit(storage_uri).scheme != "memory":
+        return None
+    return (f"RATELIMIT_STORAGE_URI is {storage_uri!r} with {workers} workers in production: "
+            "each worker would count rate limits on its own. Set RATELIMIT_STORAGE_URI to a "
+            "shared storage such as redis://127.0.0.1:6379/0 (or run one worker)")
 
 
 def warn_missing_identity(app: Flask) -> None:

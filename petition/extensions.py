@@ -36,12 +36,12 @@ limiter = Limiter(key_func=get_remote_address)
 # Milliseconds a SQLite connection waits for a writer before "database is locked".
 BUSY_TIMEOUT_MS = 10000
 
-_REDIS_SCHEMES = {"redis", "rediss", "redis+unix"}
+REDIS_SCHEMES = {"redis", "rediss", "redis+unix"}
 
 
 def init_limiter(app: Flask) -> None:
     """Bind the limiter; a Redis that stops answering delays a request by seconds, not minutes."""
-    if urlsplit(app.config.get("RATELIMIT_STORAGE_URI", "")).scheme in _REDIS_SCHEMES:
+    if urlsplit(app.config.get("RATELIMIT_STORAGE_URI", "")).scheme in REDIS_SCHEMES:
         timeout = app.config["RATELIMIT_REDIS_TIMEOUT"]
         options = {"socket_connect_timeout": timeout, "socket_timeout": timeout}
         options.update(app.config.get("RATELIMIT_STORAGE_OPTIONS") or {})

@@ -19,4 +19,22 @@ errorlog = os.environ.get("GUNICORN_ERRORLOG", "-")
 access_log_format = '%(t)s "%(r)s" %(s)s %(b)s %(M)sms'
 logger_class = "petition.logging_setup.TokenMaskingLogger"
 # The reverse proxy in front keeps its own access log: give it a format without the
-# client address and without the path of /confirm/ and /withdraw/ requests too.
+# client address and without the path of /confirm/ and /withdraw/ requests too, as
+# nginx.conf and Caddyfile in this folder do.
+
+
+def on_starting(server):
+    """Refuse to start production workers that would each count rate limits on their own.
+
+    The app refuses too when GUNICORN_WORKERS or WEB_CONCURRENCY says so; this hook also
+    sees --workers from the command line. A ConfigurationError is a RuntimeError: gunicorn
+    prints "Error: <why>" and exits with status 1.
+    """
+    from config import ConfigurationError, config_from_env
+    from petition.deployment import shared_limits_problem
+
+    settings = config_from_env()
+    problem = shared_limits_problem(settings.ENV_NAME, server.cfg.workers,
+                                    settings.RATELIMIT_STORAGE_URI, settings.RATELIMIT_ENABLED)
+    if problem:
+        raise ConfigurationError(problem)

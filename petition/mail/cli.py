@@ -1,6 +1,7 @@
 """`flask mail send|worker|status|retry`: deliver the outbox from the command line."""
 from __future__ import annotations
 
+import datetime as dt
 import signal
 import threading
 from contextlib import contextmanager
@@ -11,6 +12,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from .. import housekeeping
+from ..models import utcnow
 from . import dispatcher, outbox
 from .loop import DispatchLoop
 
@@ -73,10 +75,45 @@ def worker_command(interval: float | None, max_loops: int | None) -> None:
 
 @mail_cli.command("status")
 def status_command() -> None:
-    """Show how many mails are queued, sending, sent and failed."""
+    """Show how many mails are queued, sending, sent and failed, and the oldest waiting."""
     numbers = outbox.counts()
     for status in ("queued", "sending", "sent", "failed"):
         click.echo(f"{status}: {numbers.get(status, 0)}")
+    now = utcnow()
+    waiting = outbox.oldest_waiting(now)
+    if waiting is None:
+        click.echo("oldest waiting: none")
+        return
+    click.echo(f"oldest waiting: {_duration(waiting.age(now))} "
+               f"(queued {_when(waiting.queued_at)}, {_why(waiting)})")
+
+
+_WHY = {
+    outbox.DUE: "due now",
+    outbox.DEFERRED: "deferred after {attempts} failed attempt(s), next try {until}",
+    outbox.HELD: "held by the per-address cap until {until}",
+    outbox.SENDING: "being sent, lease until {until}",
+}
+
+
+def _why(waiting: outbox.Waiting) -> str:
+    until = _when(waiting.until) if waiting.until else ""
+    return _WHY[waiting.state].format(attempts=waiting.attempts, until=until)
+
+
+def _when(moment: dt.datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _duration(span: dt.timedelta) -> str:
+    """3 min 12 s, 2 h 5 min, 3 d 4 h: two units are enough to read at a glance."""
+    seconds = max(int(span.total_seconds()), 0)
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60), ("s", 1)):
+        if seconds >= size or (unit == "s" and not parts):
+            parts.append(f"{seconds // size} {unit}")
+            seconds %= size
+    return " ".join(parts[:2])
 
 
 @mail_cli.command("retry")

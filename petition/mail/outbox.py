@@ -6,6 +6,7 @@ server that is down loses nothing.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from email.message import EmailMessage
 
 from cryptography.fernet import InvalidToken
@@ -14,7 +15,7 @@ from sqlalchemy import func, select, update
 
 from ..addresses import decrypt, encrypt, keyed_hash
 from ..extensions import db
-from ..models import MAIL_FAILED, MAIL_QUEUED, OutboxMail, utcnow
+from ..models import MAIL_FAILED, MAIL_QUEUED, MAIL_SENDING, OutboxMail, utcnow
 from .backends import MailRejected, build_message, short_error
 
 # Set on `g` by enqueue() so the in-process dispatcher is woken after the request.
@@ -79,6 +80,51 @@ def counts() -> dict[str, int]:
         select(OutboxMail.status, func.count()).group_by(OutboxMail.status)
     ).all()
     return {status: number for status, number in rows}
+
+
+# Why the oldest waiting mail waits.
+DUE = "due"  # its time has come: the next pass sends it
+DEFERRED = "deferred"  # an attempt failed; it is tried again at `until`
+HELD = "held"  # the per-address cap holds it back until `until` (mail_cap)
+SENDING = "sending"  # a worker holds it until `until` (its lease)
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """The oldest mail not yet delivered nor given up, and why it waits."""
+
+    queued_at: dt.datetime
+    state: str
+    attempts: int
+    until: dt.datetime | None = None
+
+    def age(self, now: dt.datetime) -> dt.timedelta:
+        return now - self.queued_at
+
+
+def oldest_waiting(now: dt.datetime | None = None) -> Waiting | None:
+    """The mail queued longest ago that still waits for delivery, or None.
+
+    Its age is what monitoring watches: minutes mean a stopped worker or a mail server
+    that is down, and the state says which.
+    """
+    now = now or utcnow()
+    mail = db.session.scalars(
+        select(OutboxMail)
+        .where(OutboxMail.status.in_((MAIL_QUEUED, MAIL_SENDING)))
+        .order_by(OutboxMail.created_at, OutboxMail.id)
+        .limit(1)
+    ).first()
+    if mail is None:
+        return None
+    if mail.status == MAIL_SENDING and mail.locked_until and mail.locked_until > now:
+        state, until = SENDING, mail.locked_until
+    elif mail.next_attempt_at <= now:
+        # Also a `sending` row whose lease ran out: its worker died, the next pass takes it.
+        state, until = DUE, None
+    else:
+        state, until = (DEFERRED if mail.attempts else HELD), mail.next_attempt_at
+    return Waiting(queued_at=mail.created_at, state=state, attempts=mail.attempts, until=until)
 
 
 def requeue_failed() -> int:

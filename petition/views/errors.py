@@ -1,9 +1,16 @@
 """Error pages in the reader's language, never a stack trace."""
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, current_app, render_template
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
+
+from ..extensions import db
+from ..logging_setup import first_line
+
+# Seconds a client is told to wait: about what a PostgreSQL restart takes.
+RETRY_AFTER = 30
 
 
 def init_app(app: Flask) -> None:
@@ -31,3 +38,29 @@ def init_app(app: Flask) -> None:
     def server_error(error):
         message = _("Something went wrong on our side. Nothing you sent was half-saved; please try again.")
         return render_template("error.html", title=_("Server error"), message=message), 500
+
+    # The database went away (PostgreSQL restarting, a lost connection, a full or locked
+    # SQLite file): the request's transaction is lost whole, so say "try again", not
+    # "server error". Not every DBAPIError: an IntegrityError is a bug, and stays a 500.
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def database_unavailable(error: DBAPIError):
+        _roll_back()
+        current_app.logger.error("database unavailable: %s", first_line(error))
+        message = _("The site cannot reach its database just now. Nothing was half-saved; "
+                    "please try again in a moment.")
+        response = current_app.make_response(
+            (render_template("error.html", title=_("Try again in a moment"), message=message),
+             503))
+        response.headers["Retry-After"] = str(RETRY_AFTER)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+
+def _roll_back() -> None:
+    """Drop whatever the request had in its session; a dead connection may refuse even that."""
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:
+        db.session.close()
+
