@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export FLASK_APP := wsgi
 
-.PHONY: install run test bench translations extract-messages clean
+.PHONY: install run test prod-check bench translations extract-messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,11 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The production set-up on loopback, as the README deploys it: gunicorn with three workers
+# serving HTTPS, PostgreSQL, Redis, `flask mail worker` and Chromium signing through it.
+prod-check: install
+	$(BIN)/python -m pytest -q tests/e2e/test_production.py $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python bench/run.py

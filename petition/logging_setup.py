@@ -33,6 +33,9 @@ SIGNED_LIST = re.compile(r"\bWyJ[A-Za-z0-9_\-]*\.[A-Za-z0-9_\-]+")
 QUERY = re.compile(r"\?[^\s\"]*")
 # werkzeug's request line starts with the client address: "127.0.0.1 - - [date] ...".
 WERKZEUG_ADDRESS = re.compile(r"^\S+( - - \[)")
+# gunicorn names the client of a request it cannot read (a refused certificate, a malformed
+# line): "Invalid request from ip=192.0.2.7: …", an IPv6 address up to its ": " too.
+GUNICORN_ADDRESS = re.compile(r"(\bfrom ip=)\S*?(: )")
 # Flask-Limiter names the breached key, which holds the client address.
 LIMITER_KEY = re.compile(r"^(ratelimit .*? \().*?(\) exceeded)")
 # An email address in a message or a traceback (a validator's complaint, a driver's error).
@@ -50,9 +53,10 @@ def mask_tokens(text: str) -> str:
 
 
 def scrub(text: str) -> str:
-    """`text` without tokens or email addresses, and without the client address werkzeug
-    or the limiter put in."""
+    """`text` without tokens, email addresses, or the client address werkzeug, gunicorn or
+    the limiter put in."""
     text = WERKZEUG_ADDRESS.sub(r"-\1", mask_tokens(text))
+    text = GUNICORN_ADDRESS.sub(r"\1-\2", text)
     text = EMAIL_ADDRESS.sub(ADDRESS_MASK, text)
     return LIMITER_KEY.sub(r"\1-\2", text)
 

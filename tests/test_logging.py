@@ -35,10 +35,26 @@ def test_masking_keeps_the_shape_of_the_path():
         "ratelimit 5 per 1 minute (-) exceeded at endpoint: public.sign"
 
 
+def test_gunicorn_names_no_client_of_a_request_it_cannot_read():
+    assert scrub("Invalid request from ip=192.0.2.7: [SSL: SSLV3_ALERT_CERTIFICATE_UNKNOWN] "
+                 "sslv3 alert certificate unknown (_ssl.c:2580)") == \
+        "Invalid request from ip=-: [SSL: SSLV3_ALERT_CERTIFICATE_UNKNOWN] sslv3 alert " \
+        "certificate unknown (_ssl.c:2580)"
+    assert scrub("Invalid request from ip=2001:db8::7: Invalid HTTP request line: 'x'") == \
+        "Invalid request from ip=-: Invalid HTTP request line: 'x'"
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def send_garbage(port: int) -> None:
+    """A request line gunicorn cannot parse: it answers 400 and logs a warning."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(b"NOT HTTP AT ALL\r\n\r\n")
+        assert sock.recv(100).startswith(b"HTTP/1.1 400")
 
 
 def get(url: str, method: str = "GET") -> int:
@@ -83,6 +99,7 @@ def test_gunicorn_access_log_has_no_address_and_no_token(tmp_path, sqlite_templa
         wait_until_serving(base, process, errors)
         statuses = [get(base + path) for path in PATHS]
         statuses.append(get(base + PATHS[1], method="POST"))
+        send_garbage(port)
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
@@ -94,6 +111,10 @@ def test_gunicorn_access_log_has_no_address_and_no_token(tmp_path, sqlite_templa
     assert "127.0.0.1" not in log
     assert TOKEN not in log and TOKEN[:20] not in log
     assert TOKEN not in errors.read_text()
+    # The error log names no client either: only the address gunicorn listens on.
+    assert "Invalid request from ip=-: " in errors.read_text()
+    assert [line for line in errors.read_text().splitlines()
+            if "127.0.0.1" in line and "Listening at: " not in line] == []
 
 
 @pytest.mark.sqlite_only
