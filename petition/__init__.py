@@ -107,14 +107,10 @@ def _harden(app: Flask) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
-    from .extensions import babel, csrf, db, init_limiter
+    from .extensions import babel, csrf, init_db, init_limiter
     from .i18n import select_locale
 
-    # A failed statement's message carries its values into the error log: a signer's name,
-    # a mail body with its links. Whatever options a deployment configures, leave them out.
-    options = app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}
-    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**options, "hide_parameters": True}
-    db.init_app(app)
+    init_db(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     init_limiter(app)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.client
 import itertools
+import socket
 import threading
 import time
 import urllib.parse
@@ -102,6 +103,33 @@ def migrated_database(cluster: Cluster, tmp_path) -> str:
         upgrade()
         db.engine.dispose()
     return url
+
+
+@pytest.fixture
+def silent_postgresql() -> Iterator[int]:
+    """A port that accepts connections and never answers: a frozen PostgreSQL."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)  # the kernel completes the handshakes; nobody ever reads
+        yield listener.getsockname()[1]
+
+
+def test_a_postgresql_that_never_answers_fails_requests_in_seconds(silent_postgresql, tmp_path):
+    config = base_config(f"postgresql+psycopg://postgres@127.0.0.1:{silent_postgresql}/petition",
+                         tmp_path)
+    config.update(PROPAGATE_EXCEPTIONS=False, DATABASE_CONNECT_TIMEOUT=2)
+    with served(config) as (app, port):
+        outcome: list[tuple[int, str]] = []
+        started = time.monotonic()
+        # In a thread: without a connect timeout the request would wait for ever.
+        thread = threading.Thread(target=lambda: outcome.append(
+            post(port, "/letters/appeal/sign", sign_form())), daemon=True)
+        thread.start()
+        thread.join(TOO_SLOW)
+        assert outcome, f"the request still waits after {TOO_SLOW} s for a silent database"
+    [(status, body)] = outcome
+    assert 2 <= time.monotonic() - started < TOO_SLOW
+    assert status >= 500 and "Traceback" not in body and "<html" in body
 
 
 def test_postgresql_restart_under_load_fails_cleanly_and_loses_nothing(tmp_path):
