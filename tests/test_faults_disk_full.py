@@ -26,8 +26,6 @@ from tests.conftest import FreshContextClient, base_config, skip_or_fail
 from tests.factories import make_letter
 from tests.helpers import confirm_token_from, mails_to, sign_form
 
-pytestmark = pytest.mark.slow
-
 DISK_SIZE = "1m"
 KEEP_FREE = 48 * 1024  # bytes left beside the ballast: a few sign requests' worth of log
 
