@@ -7,6 +7,8 @@ stretch of retries with the default MAIL_MAX_ATTEMPTS, for mail queued by real s
 from __future__ import annotations
 
 import datetime as dt
+import socket
+import time
 
 from sqlalchemy import func, select
 
@@ -19,6 +21,13 @@ from tests.smtp_server import free_port, smtp_server
 
 SIGNERS = [f"signer{n}@example.org" for n in range(6)]
 OUTAGE = dt.timedelta(hours=6)
+
+
+def sign_all(client, slug: str, emails: list[str]) -> None:
+    for number, email in enumerate(emails):
+        response = client.post(f"/letters/{slug}/sign",
+                               data=sign_form(email=email, name=f"Org {number}"))
+        assert response.status_code == 303  # the signer is not told about the mail server
 
 
 def statuses() -> dict[str, int]:
@@ -45,10 +54,7 @@ def test_mail_waits_through_a_long_outage_and_goes_out_once_when_smtp_returns(ap
     app.config.update(MAIL_URL=f"smtp://127.0.0.1:{port}", MAIL_TIMEOUT=5)
     assert app.config["MAIL_MAX_ATTEMPTS"] == 16  # config.py's default, not a test's
 
-    for number, email in enumerate(SIGNERS):
-        response = client.post(f"/letters/{letter.slug}/sign",
-                               data=sign_form(email=email, name=f"Org {number}"))
-        assert response.status_code == 303  # the signer is not told about the mail server
+    sign_all(client, letter.slug, SIGNERS)
 
     # The outage: a pass at every retry time, some through `flask mail send`, for 6 hours.
     waited, passes = dt.timedelta(0), 0
@@ -89,3 +95,21 @@ def test_mail_waits_through_a_long_outage_and_goes_out_once_when_smtp_returns(ap
     db.session.expire_all()
     states = db.session.scalars(select(Signature.status)).all()
     assert sorted(states) == [CONFIRMED] * len(SIGNERS) and PENDING not in states
+
+
+def test_a_mail_server_that_never_answers_defers_mail_within_the_timeout(app, client):
+    letter = make_letter()
+    sign_all(client, letter.slug, SIGNERS[:3])
+    with socket.socket() as listener:  # accepts connections, never says a word
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        app.config.update(MAIL_URL=f"smtp://127.0.0.1:{listener.getsockname()[1]}",
+                          MAIL_TIMEOUT=1)
+        started = time.monotonic()
+        report = dispatcher.dispatch(None)
+        assert time.monotonic() - started < 3  # one timeout, not one per mail
+    assert (report.sent, report.failed, report.retrying) == (0, 0, 3)
+    assert statuses() == {MAIL_QUEUED: 3}
+    db.session.expire_all()
+    errors = db.session.scalars(select(OutboxMail.last_error)).all()
+    assert all("timed out" in error for error in errors), errors
