@@ -21,9 +21,9 @@ OWNER = "postgres"  # initdb refuses to run as root
 
 def _bin_dir() -> Path | None:
     """The newest installed PostgreSQL's binaries (Debian keeps them out of PATH)."""
-    found = sorted(glob("/usr/lib/postgresql/*/bin/initdb"),
-                   key=lambda path: int(Path(path).parts[-3]) if Path(path).parts[-3].isdigit() else 0)
-    return Path(found[-1]).parent if found else None
+    versions = [Path(path).parent for path in glob("/usr/lib/postgresql/*/bin/initdb")]
+    versions.sort(key=lambda folder: int(folder.parent.name) if folder.parent.name.isdigit() else 0)
+    return versions[-1] if versions else None
 
 
 @dataclass

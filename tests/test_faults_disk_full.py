@@ -71,7 +71,8 @@ class PageLimit:
 
 def sign(client, email: str) -> tuple[int, str, float]:
     started = time.monotonic()
-    response = client.post("/letters/appeal/sign", data=sign_form(email=email, name=f"Org {email.split('@')[0]}"))
+    name = f"Org {email.split('@')[0]}"
+    response = client.post("/letters/appeal/sign", data=sign_form(email=email, name=name))
     return response.status_code, response.get_data(as_text=True), time.monotonic() - started
 
 
