@@ -40,6 +40,8 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = _database_url()
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # Seconds to wait for PostgreSQL to answer a new connection (libpq's minimum is 2).
+    DATABASE_CONNECT_TIMEOUT = _int("DATABASE_CONNECT_TIMEOUT", 5)
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
     MAIL_URL = os.environ.get("MAIL_URL", "console://")
     MAIL_FROM = os.environ.get("MAIL_FROM", "petition <noreply@localhost>")

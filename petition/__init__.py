@@ -108,10 +108,10 @@ def _harden(app: Flask) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
-    from .extensions import babel, csrf, db, init_limiter
+    from .extensions import babel, csrf, init_db, init_limiter
     from .i18n import select_locale
 
-    db.init_app(app)
+    init_db(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     init_limiter(app)

@@ -11,7 +11,7 @@ from flask_limiter.util import get_remote_address
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase
 
 # Named constraints so Alembic migrations can alter them on SQLite and PostgreSQL alike.
@@ -37,6 +37,23 @@ limiter = Limiter(key_func=get_remote_address)
 BUSY_TIMEOUT_MS = 10000
 
 REDIS_SCHEMES = {"redis", "rediss", "redis+unix"}
+
+
+def init_db(app: Flask) -> None:
+    """Bind the database; a PostgreSQL that stops answering fails a request in seconds."""
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    # A failed statement's message carries its values into the error log: a signer's name,
+    # a mail body with its links. Whatever options a deployment configures, leave them out.
+    options["hide_parameters"] = True
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() == "postgresql" and "connect_timeout" not in url.query:
+        # libpq waits for ever by default: a server that accepts connections but never
+        # answers (frozen, overloaded, a half-open network) would hold every request.
+        connect_args = dict(options.get("connect_args") or {})
+        connect_args.setdefault("connect_timeout", app.config["DATABASE_CONNECT_TIMEOUT"])
+        options["connect_args"] = connect_args
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    db.init_app(app)
 
 
 def init_limiter(app: Flask) -> None:

@@ -1,6 +1,7 @@
 """A real SMTP server for tests: aiosmtpd on 127.0.0.1, collecting what it receives."""
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import email
 import email.policy
@@ -43,12 +44,14 @@ class Collector:
     """aiosmtpd handler: keeps every mail; answers as told at MAIL, RCPT or DATA.
 
     `refuse` answers RCPT for these recipients, `refuse_data` answers DATA for mails to
-    these recipients, `refuse_sender` answers every MAIL FROM (e.g. "553 …").
+    these recipients, `refuse_sender` answers every MAIL FROM (e.g. "553 …"); `delay`
+    seconds pass before each DATA is answered (a slow server).
     """
 
     refuse: dict[str, str] = field(default_factory=dict)  # address → reply, e.g. "550 …"
     refuse_data: dict[str, str] = field(default_factory=dict)
     refuse_sender: str | None = None
+    delay: float = 0.0
     received: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -66,6 +69,8 @@ class Collector:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope) -> str:
+        if self.delay:
+            await asyncio.sleep(self.delay)
         for address in envelope.rcpt_tos:
             if address in self.refuse_data:
                 return self.refuse_data[address]
@@ -101,14 +106,16 @@ class Server:
 
 
 @contextmanager
-def smtp_server(collector: Collector | None = None, **kwargs: Any) -> Iterator[Server]:
-    """Run aiosmtpd on 127.0.0.1 for the block; kwargs go to the Controller.
+def smtp_server(collector: Collector | None = None, port: int | None = None,
+                **kwargs: Any) -> Iterator[Server]:
+    """Run aiosmtpd on 127.0.0.1 (on `port`, else a free one) for the block; kwargs go to
+    the Controller.
 
     E.g. TLS, AUTH, or enable_SMTPUTF8=False for a server without SMTPUTF8 (aiosmtpd's
     Controller advertises it by default).
     """
     collector = collector or Collector()
-    port = free_port()
+    port = port or free_port()
     controller = Controller(collector, hostname="127.0.0.1", port=port,
                             server_hostname="localhost", **kwargs)
     controller.start()
