@@ -22,7 +22,7 @@ def test_letter_page_answers_a_503_page(tmp_path, backend, caplog):
         assert response.headers["Retry-After"] == "30"
         assert response.headers["Cache-Control"] == "no-store"
         assert "Traceback" not in response.get_data(as_text=True)
-    assert "<h1>Try again in a moment</h1>" in page.get_data(as_text=True)
+    assert "<h1>Réessayez dans un instant</h1>" in page.get_data(as_text=True)  # lang=fr
     assert "database unavailable: OperationalError" in caplog.text
 
 
