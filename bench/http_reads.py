@@ -12,6 +12,7 @@ Worker memory is sampled from /proc during the load.
 from __future__ import annotations
 
 import argparse
+import importlib
 import re
 import shutil
 import sys
@@ -64,8 +65,9 @@ def copy_to(source_url: str, target_url: str) -> float:
     """Copy every table's rows into a migrated empty database; seconds taken."""
     import sqlalchemy as sa
 
-    from petition import models  # noqa: F401  (fills the metadata)
     from petition.extensions import db
+
+    importlib.import_module("petition.models")  # its tables fill the metadata
 
     flask(["db", "upgrade"], app_env(target_url))
     started = time.perf_counter()
