@@ -127,7 +127,9 @@ class Gunicorn:
         args = [PYTHON, "-m", "gunicorn", "-c", str(GUNICORN_CONF),
                 "--bind", f"127.0.0.1:{self.port}", "--workers", str(WORKERS),
                 "--access-logfile", str(self.access_log), "--access-logformat", ACCESS_FORMAT,
-                "--error-logfile", str(self.error_log)]
+                "--error-logfile", str(self.error_log),
+                # Its default path is one per user: other gunicorns on the machine use it.
+                "--no-control-socket"]
         if pythonpath:
             args += ["--pythonpath", str(pythonpath)]
         self.process = subprocess.Popen(args + [app], cwd=ROOT, env=env,
