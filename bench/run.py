@@ -3,7 +3,8 @@
 Each measurement runs in a fresh process, as `flask export` does, and reports
   export  — the export call alone (grouping, sorting, writing the file),
   command — the whole `flask --app wsgi export …` process, app start-up included,
-  peak    — the command's peak resident memory (ru_maxrss of that process).
+  peak    — the command's own peak resident memory (its VmHWM, written at exit by
+            peak_of.py: wait4's ru_maxrss would start from this process's size).
 The limits are checked against `export` (first call in a fresh process, every lazy load
 included) and `peak`; `command` adds the app's start-up, printed on its own first.
 The database is a SQLite file in bench/out/ (built once; --rebuild to start again).
@@ -15,7 +16,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -23,6 +23,10 @@ ROOT = HERE.parent
 OUT = HERE / "out"
 DATABASE = OUT / "bench.sqlite"
 PYTHON = sys.executable
+sys.path.insert(0, str(HERE))
+from export_memory import check, export_args, run_peak  # noqa: E402
+from harness import SUMMARY_ENV, Summary, print_table  # noqa: E402
+
 # Seconds allowed per format (issue 3); html and json have none, the text formats' is shown.
 LIMITS = {"txt": 2, "md": 2, "csv": 2, "xlsx": 10, "docx": 20, "odt": 20, "pdf": 30}
 MEMORY_LIMIT_MB = 500
@@ -30,17 +34,10 @@ FORMATS = ("txt", "md", "html", "json", "csv", "xlsx", "docx", "odt", "pdf")
 
 
 def _run(args: list[str], env: dict | None = None) -> tuple[float, float, str]:
-    """Run a process; return its wall time, peak memory in MB and standard output."""
-    started = time.perf_counter()
-    process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    stdout = process.stdout.read().decode()
-    stderr = process.stderr.read().decode()
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    wall = time.perf_counter() - started
-    if process.returncode:
-        raise SystemExit(f"{' '.join(args)} failed:\n{stderr}")
-    return wall, usage.ru_maxrss / 1024, stdout  # Linux reports kilobytes
+    """Run a Python process; return its wall time, its own peak memory in MB and its output."""
+    assert args[0] == PYTHON
+    wall, peak, _, stdout = run_peak(args[1:], env)
+    return wall, peak, stdout
 
 
 def _dataset(rebuild: bool) -> None:
@@ -70,10 +67,10 @@ def _grouping() -> None:
     print()
 
 
-def _exports(formats: tuple[str, ...], layouts: tuple[str, ...]) -> bool:
+def _exports(formats: tuple[str, ...], layouts: tuple[str, ...], summary: Summary) -> bool:
     env = dict(os.environ, DATABASE_URL=f"sqlite:///{DATABASE}", FLASK_APP="wsgi",
                EMAIL_KEY=_email_key(), SECRET_KEY="bench", MAIL_DISPATCH_IN_PROCESS="false")
-    startup, startup_peak, _ = _run([PYTHON, "-m", "flask", "--help"], env)
+    startup, startup_peak, _, _ = run_peak(["-m", "flask", "--help"], env)
     print(f"app start-up alone (flask --app wsgi --help): {startup:.2f} s, {startup_peak:.0f} MB\n")
     print(f"{'format':7} {'layout':10} {'export':>8} {'command':>8} {'peak':>8} {'size':>9}  limit")
     ok = True
@@ -82,11 +79,9 @@ def _exports(formats: tuple[str, ...], layouts: tuple[str, ...]) -> bool:
             target = OUT / f"bench-{layout}.{fmt}"
             _, _, out = _run([PYTHON, str(HERE / "export_one.py"), str(DATABASE), fmt, "fr", layout, str(target)])
             inner = json.loads(out)
-            wall, peak, _ = _run(
-                [PYTHON, "-m", "flask", "export", "bench", "--format", fmt, "--lang", "fr",
-                 "--layout", layout, "--out", str(target)],
-                env,
-            )
+            wall, peak, _, _ = run_peak(export_args(fmt, target, layout), env)
+            if layout == "press":
+                check(fmt, peak, summary)
             limit = LIMITS.get(fmt)
             verdict = "—"
             if limit:
@@ -115,7 +110,10 @@ def main() -> None:
     _dataset(args.rebuild)
     _grouping()
     layouts = ("press", "submission") if args.submission else ("press",)
-    ok = _exports(tuple(args.formats), layouts)
+    summary_file = OUT / "summary.jsonl"
+    summary_file.write_text("")
+    os.environ[SUMMARY_ENV] = str(summary_file)  # every script below adds its figures
+    ok = _exports(tuple(args.formats), layouts, Summary())
     print("\nall within the limits" if ok else "\nSOME EXPORTS OVER THEIR LIMIT")
     print()
     subprocess.run([PYTHON, str(HERE / "signing.py")], check=True)
@@ -123,6 +121,11 @@ def main() -> None:
     subprocess.run([PYTHON, str(HERE / "admin_pages.py"), str(DATABASE)], check=True)
     print()
     subprocess.run([PYTHON, str(HERE / "privacy.py"), str(DATABASE)], check=True)
+    for script in ("http_signing.py", "http_reads.py", "mail_dispatch.py"):
+        print()
+        subprocess.run([PYTHON, str(HERE / script)], check=True)
+    rows = [json.loads(line) for line in summary_file.read_text().splitlines() if line]
+    print_table(rows, "targets of issue 9 (Production)")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,76 @@
+"""The yardstick: bare Flask + Flask-SQLAlchemy, one POST inserting one row and committing.
+
+Run under gunicorn as the app is (`--pythonpath bench bare_app:app`), on the same database
+URL (DATABASE_URL) with the same engine options and, on SQLite, the same PRAGMAs the app
+sets on each connection (petition/extensions.py `_sqlite_pragmas`); synchronous is left
+at its default in both. `python bench/bare_app.py init` creates its table.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sqlite3
+import sys
+
+from flask import Flask, request
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import String, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+db = SQLAlchemy(model_class=Base)
+
+
+class Row(db.Model):
+    __tablename__ = "bare_row"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[dt.datetime]
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
+    """The app's PRAGMAs, in its order (petition/extensions.py)."""
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA secure_delete=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def _url() -> str:
+    url = os.environ["DATABASE_URL"]
+    return url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
+
+
+app = Flask(__name__)
+app.config["SQLALCHEMY_DATABASE_URI"] = _url()
+app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}  # as config.py
+db.init_app(app)
+
+
+@app.get("/")
+def index():
+    return "bare"
+
+
+@app.post("/insert")
+def insert():
+    db.session.add(Row(name=request.form["name"], email=request.form["email"],
+                       created_at=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)))
+    db.session.commit()
+    return "inserted", 201
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["init"]:
+    with app.app_context():
+        db.create_all()
