@@ -18,6 +18,9 @@ accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-")
 errorlog = os.environ.get("GUNICORN_ERRORLOG", "-")
 access_log_format = '%(t)s "%(r)s" %(s)s %(b)s %(M)sms'
 logger_class = "petition.logging_setup.TokenMaskingLogger"
+# gunicorn 27 opens a control socket at ~/.gunicorn/gunicorn.ctl, one per user: two services
+# run by one user (or a test beside a service) would share it. Nothing here uses it.
+control_socket_disable = True
 # The reverse proxy in front keeps its own access log: give it a format without the
 # client address and without the path of /confirm/ and /withdraw/ requests too, as
 # nginx.conf and Caddyfile in this folder do.
