@@ -24,7 +24,7 @@ from petition import create_app, hidden_names  # noqa: E402
 from petition.countries import country_codes  # noqa: E402
 from petition.extensions import db  # noqa: E402
 from petition.models import (  # noqa: E402
-    list_key,
+    derived_columns,
     new_public_id,
     ANONYMOUS,
     CONFIRMED,
@@ -90,7 +90,7 @@ def _rows(letter_id: int, count: int, rng: random.Random) -> list[dict]:
             "email_hash": secrets.token_hex(32), "token_nonce": secrets.token_hex(16),
             "created_at": now, "updated_at": now, "confirmed_at": now,
             "public_id": new_public_id(),
-            "collation_key": list_key(signer_type, stored["name"], display),
+            **derived_columns(signer_type, stored["name"], display),
         })
     return rows
 

@@ -1,7 +1,8 @@
-"""How many signatures a second one process takes through the form, on SQLite and PostgreSQL.
+"""How many signatures and confirmations a second one process takes, on SQLite and PostgreSQL.
 
 Each POST validates the form, writes the pending signature and its outbox mail in one
-transaction; duplicates (same address again) take the throttled path. In-process WSGI calls:
+transaction; duplicates (same address again) take the throttled path; confirmations POST
+the link of each pending signature. Statements per request are counted too. In-process WSGI calls:
 the figure is the app and the database, not a network or a web server.
 """
 from __future__ import annotations
@@ -13,14 +14,16 @@ import uuid
 from pathlib import Path
 
 import sqlalchemy as sa
+from sqlalchemy import event, select
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from flask_migrate import upgrade  # noqa: E402
 
-from petition import create_app, letters, migrations  # noqa: E402
+from petition import create_app, letters, migrations, tokens  # noqa: E402
 from petition.extensions import db  # noqa: E402
+from petition.models import Signature  # noqa: E402
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 COUNT = 400
@@ -39,30 +42,60 @@ def _form(number: int) -> dict:
             "email": f"signer{number}@example.org", "display": "full", "consent": "y"}
 
 
-def measure(url: str, folder: str) -> tuple[float, float]:
-    """(new signatures per second, duplicates per second)."""
+def _tokens(app) -> list[str]:
+    """The confirmation links of the pending signatures, as their mails hold them."""
+    with app.app_context():
+        rows = db.session.execute(select(Signature.public_id, Signature.token_nonce)
+                                  .order_by(Signature.id)).all()
+        return [tokens.confirm_token(public_id, nonce) for public_id, nonce in rows]
+
+
+def measure(url: str, folder: str) -> list[tuple[str, float, float]]:
+    """(what, requests per second, SQL statements per request) for new signatures,
+    duplicates and confirmations."""
     app = create_app(_config(url, folder))
     migrations.bind(app)
     with app.app_context():
         upgrade()
         letters.create_letter("bench-sign", lang="fr", title="Bench")
+        engine = db.engine
+    statements = [0]
+
+    def count(*args) -> None:
+        statements[0] += 1
+
     client = app.test_client()
-    rates = []
-    for _ in range(2):  # first new addresses, then the same ones again
+    client.post("/letters/bench-sign/sign", data=_form(-1))  # first use stores the address key
+    event.listen(engine, "before_cursor_execute", count)
+    runs = [("new signatures", lambda n: client.post("/letters/bench-sign/sign", data=_form(n))),
+            # The same addresses again, with the same details.
+            ("duplicates", lambda n: client.post("/letters/bench-sign/sign", data=_form(n)))]
+    figures = []
+    for what, request in runs + [("confirmations", None)]:
+        if request is None:
+            links = _tokens(app)[1:]
+            request = lambda n: client.post(f"/confirm/{links[n]}")  # noqa: E731
+        statements[0] = 0
         started = time.perf_counter()
         for number in range(COUNT):
-            assert client.post("/letters/bench-sign/sign", data=_form(number)).status_code == 303
-        rates.append(COUNT / (time.perf_counter() - started))
+            assert request(number).status_code in (200, 303)
+        figures.append((what, COUNT / (time.perf_counter() - started), statements[0] / COUNT))
+    event.remove(engine, "before_cursor_execute", count)
     with app.app_context():
         db.engine.dispose()
-    return rates[0], rates[1]
+    return figures
+
+
+def _print(database: str, figures: list[tuple[str, float, float]]) -> None:
+    for what, rate, statements in figures:
+        print(f"  {database:<11}: {rate:6.0f} {what}/s ({1000 / rate:5.1f} ms, "
+              f"{statements:4.1f} SQL statements each)")
 
 
 def main() -> None:
-    print(f"signing through the form, one process, {COUNT} POSTs each:")
+    print(f"signing and confirming through HTTP, one process, {COUNT} POSTs each:")
     with tempfile.TemporaryDirectory() as folder:
-        new, dup = measure(f"sqlite:///{folder}/sign.sqlite", folder)
-        print(f"  sqlite     : {new:6.0f} new signatures/s, {dup:6.0f} duplicates/s")
+        _print("sqlite", measure(f"sqlite:///{folder}/sign.sqlite", folder))
         name = f"petition_bench_{uuid.uuid4().hex[:8]}"
         admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
         try:
@@ -72,8 +105,7 @@ def main() -> None:
             print("  postgresql : unreachable, skipped")
             return
         try:
-            new, dup = measure(PG_ADMIN.rsplit("/", 1)[0] + f"/{name}", folder)
-            print(f"  postgresql : {new:6.0f} new signatures/s, {dup:6.0f} duplicates/s")
+            _print("postgresql", measure(PG_ADMIN.rsplit("/", 1)[0] + f"/{name}", folder))
         finally:
             with admin.connect() as conn:
                 conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -11,6 +11,7 @@ string whose plain byte order is the UCA order, comparable in Python and in SQL 
 from __future__ import annotations
 
 import struct
+import unicodedata
 from functools import lru_cache
 from typing import Callable, Iterable, TypeVar
 
@@ -26,6 +27,14 @@ _CYRILLIC_FIRST = {"ru", "uk", "be", "bg", "sr", "mk", "kk", "ky", "tg", "mn"}
 def _collator() -> Collator:
     # Loading the table takes ~0.2 s: only pay it in processes that sort.
     return Collator()
+
+
+def fold_name(name: str) -> str:
+    """A name as the moderation's sidestep check compares it: NFKC, casefolded, with
+    whitespace, punctuation, symbols and invisible characters taken out ("Campagne
+    #FREE-120" and "campagne free120" are one)."""
+    text = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
+    return "".join(char for char in text if unicodedata.category(char)[0] not in "PZSC")
 
 
 def base_lang(lang: str) -> str:

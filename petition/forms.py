@@ -139,6 +139,14 @@ class SignForm(TextForm):
             self.signer_type.default = signer_types[0]
             if not self.signer_type.data or self.signer_type.data not in signer_types:
                 self.signer_type.data = signer_types[0]
+        self.label_countries(lang, overrides)
+
+    def label_countries(self, lang: str, overrides: dict[str, str] | None) -> None:
+        """Name the country choices in `lang`, with the letter's own labels.
+
+        Only a form that is shown needs them (validation checks codes): a POST that
+        succeeds need not load the letter's labels.
+        """
         self.country.choices = [("", _l("Choose…"))] + countries.country_choices(lang, overrides)
 
     def validate_signer_type(self, field) -> None:

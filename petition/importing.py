@@ -25,7 +25,7 @@ from .letters import bump_list_version, get_letter
 from .models import (
     ANONYMOUS, CONFIRMED, FULL, INDIVIDUAL, INITIALS, MOD_NONE, ORGANIZATION, PROVENANCE_MAX,
     SOURCE_IMPORT,
-    Letter, Signature, list_key, new_nonce, new_public_id, utcnow,
+    Letter, Signature, derived_columns, new_nonce, new_public_id, utcnow,
 )
 from .submissions import Submission
 
@@ -456,8 +456,8 @@ def _stored(letter: Letter, values: dict) -> dict:
                                  affiliation=values["affiliation"], country=values["country"],
                                  display=values["display"], lang=letter.default_lang)
     columns = submission.columns()
-    key = list_key(submission.signer_type, columns["name"], submission.display)
-    return {**columns, "email_hash": values["email_hash"], "collation_key": key}
+    derived = derived_columns(submission.signer_type, columns["name"], submission.display)
+    return {**columns, "email_hash": values["email_hash"], **derived}
 
 
 def _write(letter: Letter, rows: list[_Row], provenance: str | None) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from . import countries
 # Every change is logged here, in its own transaction, whoever makes it (web or command
@@ -45,16 +46,21 @@ from .models import (
     utcnow,
 )
 
-def get_letter(slug: str) -> Letter:
-    letter = db.session.scalar(select(Letter).where(Letter.slug == slug))
+def get_letter(slug: str, *, with_texts: bool = False) -> Letter:
+    """The letter; `with_texts` loads its texts in the same query (a page or mail needs one)."""
+    query = select(Letter).where(Letter.slug == slug)
+    if with_texts:
+        # Joined: a letter has a handful of texts, and each lazy load is a round trip.
+        query = query.options(joinedload(Letter.texts))
+    letter = db.session.scalars(query).unique().first()
     if letter is None:
         raise LetterNotFound("no letter with slug %(slug)r", slug=slug)
     return letter
 
 
-def get_public_letter(slug: str) -> Letter:
+def get_public_letter(slug: str, *, with_texts: bool = True) -> Letter:
     """The letter if the public may see it: drafts are as good as absent."""
-    letter = get_letter(slug)
+    letter = get_letter(slug, with_texts=with_texts)
     if letter.status == DRAFT:
         raise LetterNotFound("no letter with slug %(slug)r", slug=slug)
     return letter

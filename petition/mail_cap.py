@@ -65,15 +65,23 @@ def reserve(signature: Signature) -> tuple[dt.datetime, dt.datetime]:
     return now, send_at
 
 
-def drop_waiting(signature_id: int, now: dt.datetime) -> None:
-    """Delete the mail still waiting for the cap, and the versions only it carried a link to."""
+def drop_waiting(signature_id: int, now: dt.datetime, *, versions_gone: bool = False) -> None:
+    """Delete the mail still waiting for the cap, and the versions only it carried a link to.
+
+    `versions_gone`: the caller has deleted all the signature's versions already (confirm),
+    so the mail goes in one statement, without reading which versions it carried.
+    """
     # attempts == 0 tells a mail waiting for its first try from one retrying after a failure,
     # which already counted and must not be lost.
-    waiting = select(OutboxMail.id).where(
+    conditions = (
         OutboxMail.signature_id == signature_id, OutboxMail.status == MAIL_QUEUED,
         OutboxMail.attempts == 0, OutboxMail.next_attempt_at > now,
     )
-    ids = list(db.session.scalars(waiting))
+    if versions_gone:
+        db.session.execute(delete(OutboxMail).where(*conditions)
+                           .execution_options(synchronize_session=False))
+        return
+    ids = list(db.session.scalars(select(OutboxMail.id).where(*conditions)))
     if not ids:
         return
     db.session.execute(delete(SignatureVersion).where(SignatureVersion.mail_id.in_(ids))

@@ -25,7 +25,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .collation import stored_key
+from .collation import fold_name, stored_key
 from .extensions import db
 
 
@@ -195,6 +195,7 @@ class Signature(db.Model):
     __table_args__ = (
         UniqueConstraint("letter_id", "email_hash"),
         Index("ix_signature_letter_public", "letter_id", "status", "moderation"),
+        Index("ix_signature_letter_name_fold", "letter_id", "name_fold"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -235,6 +236,10 @@ class Signature(db.Model):
     # sorting by it reveals nothing. Filled on every ORM insert/update below (list_key());
     # bulk writers must set it themselves.
     collation_key: Mapped[Optional[bytes]] = mapped_column(LargeBinary)
+    # An organisation's name as moderation.must_hold compares it (collation.fold_name), so
+    # an individual taking an organisation's name is found by an index lookup; none for
+    # individuals. Filled like collation_key (derived_columns()).
+    name_fold: Mapped[Optional[str]] = mapped_column(Text)
 
     letter: Mapped[Letter] = relationship()
 
@@ -269,10 +274,18 @@ def list_key(signer_type: str, name: str, display: str) -> bytes | None:
     return None
 
 
+def derived_columns(signer_type: str, name: str, display: str) -> dict[str, object]:
+    """The columns a signature row derives from what it stores: its sort key and, for an
+    organisation, its folded name. Bulk writers (no listener) add them themselves."""
+    return {"collation_key": list_key(signer_type, name, display),
+            "name_fold": fold_name(name or "") if signer_type == ORGANIZATION else None}
+
+
 @event.listens_for(Signature, "before_insert")
 @event.listens_for(Signature, "before_update")
-def _fill_collation_key(mapper, connection, target: Signature) -> None:
-    target.collation_key = list_key(target.signer_type, target.name, target.display)
+def _fill_derived_columns(mapper, connection, target: Signature) -> None:
+    for column, value in derived_columns(target.signer_type, target.name, target.display).items():
+        setattr(target, column, value)
 
 
 class SignatureVersion(db.Model):

@@ -2,10 +2,9 @@
 them. No request, no flash."""
 from __future__ import annotations
 
-import unicodedata
-
 from sqlalchemy import func, select
 
+from .collation import fold_name  # noqa: F401 (moderation.fold_name: the rule's own name)
 from .extensions import db
 from .letters import bump_list_version, get_letter
 from .models import (
@@ -33,14 +32,6 @@ class ModerationError(Exception):
     """A moderation request was refused; the message says why."""
 
 
-def fold_name(name: str) -> str:
-    """A name as the sidestep check compares it: NFKC, casefolded, with whitespace,
-    punctuation, symbols and invisible characters taken out ("Campagne #FREE-120" and
-    "campagne free120" are one)."""
-    text = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
-    return "".join(char for char in text if unicodedata.category(char)[0] not in "PZSC")
-
-
 def must_hold(letter: Letter, signer_type: str, name: str) -> bool:
     """Whether a signature being confirmed waits for an organiser's decision.
 
@@ -55,10 +46,13 @@ def must_hold(letter: Letter, signer_type: str, name: str) -> bool:
     folded = fold_name(name)
     if not folded:
         return False
-    names = db.session.scalars(select(Signature.name).where(
-        Signature.letter_id == letter.id, Signature.signer_type == ORGANIZATION,
-        Signature.status == CONFIRMED, Signature.moderation.in_(_STANDING)))
-    return any(fold_name(other) == folded for other in names)
+    # The stored fold of each organisation's name, indexed with the letter: one lookup,
+    # not a scan of the letter's organisations at every confirmation.
+    taken = db.session.scalar(select(Signature.id).where(
+        Signature.letter_id == letter.id, Signature.name_fold == folded,
+        Signature.signer_type == ORGANIZATION, Signature.status == CONFIRMED,
+        Signature.moderation.in_(_STANDING)).limit(1))
+    return taken is not None
 
 
 def _waiting(letter: Letter) -> tuple:

@@ -14,6 +14,7 @@ from enum import Enum
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError, InvalidRequestError
+from sqlalchemy.orm import joinedload
 
 from . import addresses, mail_cap, moderation, tokens
 from .extensions import db
@@ -29,7 +30,7 @@ from .models import (
     Letter,
     Signature,
     SignatureVersion,
-    list_key,
+    derived_columns,
     new_nonce,
     utcnow,
 )
@@ -94,9 +95,12 @@ class SignatureDetails:
                                display=self.display, lang=self.lang)
 
 
-def sign(slug: str, details: SignatureDetails) -> SignOutcome:
-    """Record a pending submission and queue its confirmation mail, in one transaction."""
-    letter = _open_letter(slug)
+def sign(letter: Letter | str, details: SignatureDetails) -> SignOutcome:
+    """Record a pending submission and queue its confirmation mail, in one transaction.
+
+    `letter` is a slug, or the letter the caller has just read (a view has: no second read).
+    """
+    letter = _open_letter(letter)
     if details.signer_type not in letter.signer_types:
         raise SignerTypeRefused(details.signer_type)
     hashes = addresses.email_hashes(details.email)
@@ -113,10 +117,11 @@ def sign(slug: str, details: SignatureDetails) -> SignOutcome:
     return _sign_again(letter, existing, details)
 
 
-def _open_letter(slug: str) -> Letter:
-    letter = get_letter(slug)
+def _open_letter(letter: Letter | str) -> Letter:
+    if isinstance(letter, str):
+        letter = get_letter(letter, with_texts=True)
     if not letter.is_open:
-        raise LetterClosed(slug)
+        raise LetterClosed(letter.slug)
     return letter
 
 
@@ -202,16 +207,23 @@ def _link_for(signature: Signature, submission: Submission, now: dt.datetime,
     return Link(signature, version), True
 
 
+def _signature(condition) -> Signature | None:
+    """The signature read afresh with its letter and the letter's texts, in one query:
+    every page and mail about a link needs all three."""
+    return db.session.scalars(
+        select(Signature).where(condition)
+        .options(joinedload(Signature.letter).joinedload(Letter.texts))
+        .execution_options(populate_existing=True)
+    ).unique().first()
+
+
 def find_link(token: str) -> Link:
     """The pending signature and the submission a confirmation link points at."""
     try:
         public_id, nonce = tokens.read_confirm_token(token)
     except tokens.BadSignature:
         raise InvalidLink()
-    signature = db.session.scalar(
-        select(Signature).where(Signature.public_id == public_id)
-        .execution_options(populate_existing=True)
-    )
+    signature = _signature(Signature.public_id == public_id)
     if signature is None:
         raise InvalidLink()
     if signature.status == CONFIRMED:
@@ -262,21 +274,26 @@ def confirm(token: str) -> Signature:
     if result.rowcount != 1:
         db.session.rollback()
         return _confirmed_meanwhile(signature)
-    mail_cap.drop_waiting(signature.id, now)  # links to other versions: no longer of use
+    # Every other version goes, and with them the mail still waiting for the cap: links to
+    # them are no longer of use.
     db.session.execute(delete(SignatureVersion).where(SignatureVersion.signature_id == signature.id)
                        .execution_options(synchronize_session=False))
+    mail_cap.drop_waiting(signature.id, now, versions_gone=True)
     if not held:
         bump_list_version(letter)
+    signature_id = signature.id  # read before the commit expires it
     db.session.commit()
-    db.session.refresh(signature)
+    signature = _signature(Signature.id == signature_id)
+    if signature is None:  # withdrawn in the instant since the commit
+        raise InvalidLink()
     return signature
 
 
 def _with_key(columns: dict[str, object]) -> dict[str, object]:
-    """Stored columns and their sort key, from what the list shows (never a hidden name):
-    an UPDATE statement skips the model's listener."""
-    key = list_key(columns["signer_type"], columns["name"], columns["display"])
-    return {**columns, "collation_key": key}
+    """Stored columns and their sort key and fold, from what the list shows (never a hidden
+    name): an UPDATE statement skips the model's listener."""
+    return {**columns, **derived_columns(columns["signer_type"], columns["name"],
+                                         columns["display"])}
 
 
 def _confirmed_meanwhile(signature: Signature) -> Signature:

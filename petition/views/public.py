@@ -22,8 +22,8 @@ def current_lang() -> str:
 
 
 def _sign_form(letter: Letter, lang: str, **kwargs) -> SignForm:
-    return SignForm(signer_types=letter.signer_types, lang=lang,
-                    overrides=letter.labels_for(lang), **kwargs)
+    # Countries named without the letter's labels: _render_letter() adds them if shown.
+    return SignForm(signer_types=letter.signer_types, lang=lang, **kwargs)
 
 
 def _names_collapsed(sections) -> bool:
@@ -35,6 +35,7 @@ def _names_collapsed(sections) -> bool:
 
 def _render_letter(letter: Letter, form: SignForm, status: int = 200):
     lang = current_lang()
+    form.label_countries(lang, letter.labels_for(lang))
     sections: list = []
     count: int | None = None
     try:
@@ -113,7 +114,7 @@ def sign(slug: str):
         lang=lang,
     )
     try:
-        signing.sign(slug, details)
+        signing.sign(letter, details)
     except signing.LetterClosed:
         return render_template("letters/closed.html", letter=letter,
                                text=letter.text_for(lang)), 409

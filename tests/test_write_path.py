@@ -1,0 +1,176 @@
+"""The write path stays cheap: statements per sign and confirm request, the letter read
+once, the country labels loaded only for a form that is shown, the sidestep check by index."""
+from __future__ import annotations
+
+import contextlib
+import re
+
+from sqlalchemy import event, select, text
+
+from petition import importing, moderation
+from petition.extensions import db
+from petition.models import CONFIRMED, INDIVIDUAL, MOD_HELD, MOD_NONE, CountryLabel, Signature
+from tests.factories import make_letter, make_signature
+from tests.helpers import confirm_token_from, mails_to, sign_form
+
+
+@contextlib.contextmanager
+def statements():
+    """The SQL statements run inside the block, as sent to the database."""
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append(" ".join(statement.split()))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+
+def _reads_of(table: str, seen: list[str]) -> list[str]:
+    return [sql for sql in seen if sql.startswith("SELECT") and f"FROM {table} " in sql + " "]
+
+
+_MAIN_TABLE = re.compile(r"^(?:SELECT .*? FROM|INSERT INTO|UPDATE|DELETE FROM) (\w+)")
+# The tables signing and confirming wrote and read when these counts were taken: a table
+# added later (e.g. counters kept in the same transaction) is counted by its own tests.
+_TABLES = {"letter", "letter_text", "country_label", "signature", "signature_version",
+           "outbox_mail", "key_material"}
+
+
+def _ours(seen: list[str]) -> list[str]:
+    """The statements on the signing tables, whatever else a request comes to do."""
+    return [sql for sql in seen
+            if (match := _MAIN_TABLE.match(sql)) is None or match.group(1) in _TABLES]
+
+
+def _labelled_letter():
+    letter = make_letter()
+    db.session.add(CountryLabel(letter_id=letter.id, lang="fr", code="ES", label="Etat espagnol"))
+    db.session.commit()
+    return letter
+
+
+def _warm(client) -> None:
+    """A first signature: the process's first use of the address key stores it, once."""
+    client.post("/letters/appeal/sign", data=sign_form(email="first@example.org"))
+    db.session.close()
+
+
+def test_a_new_signature_takes_five_statements_and_one_read_of_the_letter(client, app):
+    _labelled_letter()
+    _warm(client)
+    with statements() as seen:
+        response = client.post("/letters/appeal/sign?lang=fr", data=sign_form(country="ES"))
+    assert response.status_code == 303
+    # The letter with its texts, the duplicate lookup, the signature, the labels the mail's
+    # listing names the country with, the outbox row.
+    assert len(_ours(seen)) == 5, "\n".join(s[:90] for s in seen)
+    assert len(_reads_of("letter", seen)) == 1
+    assert not _reads_of("letter_text", seen)  # joined to the letter's read
+    [mail] = mails_to("contact@free120.example")
+    assert "Etat espagnol" in mail.body_text  # the labels still name the country
+
+
+def test_a_duplicate_reads_the_letter_once(client, app):
+    make_letter()
+    _warm(client)
+    client.post("/letters/appeal/sign", data=sign_form())
+    db.session.close()
+    with statements() as seen:
+        assert client.post("/letters/appeal/sign", data=sign_form(name="Other")).status_code == 303
+    assert len(_reads_of("letter", seen)) == 1
+    # Also: the lock, the row under it, its counters, its versions, the new version.
+    assert len(_ours(seen)) == 9, seen
+    assert len(mails_to("contact@free120.example")) == 2
+
+
+def test_a_form_shown_again_names_countries_with_the_letters_labels(client, app):
+    _labelled_letter()
+    page = client.post("/letters/appeal/sign?lang=fr", data=sign_form(email="not an address"))
+    assert page.status_code == 400
+    assert '<option value="ES">Etat espagnol</option>' in page.get_data(as_text=True)
+    shown = client.get("/letters/appeal?lang=fr").get_data(as_text=True)
+    assert '<option value="ES">Etat espagnol</option>' in shown
+
+
+def test_confirming_takes_seven_statements_and_no_lazy_load(client, app):
+    _labelled_letter()
+    client.post("/letters/appeal/sign?lang=fr", data=sign_form(country="ES"))
+    token = confirm_token_from(mails_to("contact@free120.example")[0])
+    db.session.close()
+    with statements() as seen:
+        page = client.post(f"/confirm/{token}?lang=fr")
+    assert page.status_code == 200
+    assert "Etat espagnol" in page.get_data(as_text=True)
+    # Read (signature, letter and texts joined), update, two deletes, the list version,
+    # the page's read after the commit, the labels.
+    assert len(_ours(seen)) == 7, seen
+    assert not _reads_of("letter", seen) and not _reads_of("letter_text", seen)
+    db.session.expire_all()
+    assert db.session.scalar(select(Signature.status)) == CONFIRMED
+
+
+def test_an_organisations_fold_is_stored_and_kept_up_to_date(client, app):
+    letter = make_letter()
+    org = make_signature(letter, name="Campagne #FREE-120")
+    person = make_signature(letter, name="Jean Dupont", signer_type=INDIVIDUAL)
+    assert org.name_fold == moderation.fold_name("campagne free120")
+    assert person.name_fold is None
+    org.name = "Amnesty International"
+    db.session.commit()
+    assert db.session.scalar(select(Signature.name_fold).where(Signature.id == org.id)) \
+        == "amnestyinternational"
+    # Confirming writes with an UPDATE statement, without the model's listener.
+    client.post("/letters/appeal/sign", data=sign_form(name="Memorial Ltd."))
+    token = confirm_token_from(mails_to("contact@free120.example")[0])
+    assert client.post(f"/confirm/{token}").status_code == 200
+    assert db.session.scalar(select(Signature.name_fold).where(Signature.name == "Memorial Ltd.")) \
+        == "memorialltd"
+
+
+def test_an_imported_organisation_is_found_by_the_sidestep_check(client, app, tmp_path):
+    letter = make_letter(moderate_organizations=True)
+    source = tmp_path / "orgs.csv"
+    source.write_text("Nom;Type;Pays\nRéseau Solidarité;organisation;France\n",
+                      encoding="utf-8")
+    report = importing.import_signatures("appeal", source)
+    assert report.imported == 1, report
+    db.session.expire_all()
+    imported = db.session.scalar(select(Signature))
+    assert imported.name_fold == moderation.fold_name("réseau  solidarité")
+    assert moderation.must_hold(letter, INDIVIDUAL, "RÉSEAU-SOLIDARITÉ")
+    assert not moderation.must_hold(letter, INDIVIDUAL, "Réseau")
+
+
+def test_the_sidestep_check_is_one_indexed_lookup(app):
+    letter = make_letter(moderate_organizations=True)
+    for number in range(30):
+        make_signature(letter, name=f"Organisation {number}", commit=False)
+    make_signature(letter, name="Held Org", moderation=MOD_HELD)
+    db.session.refresh(letter)
+    with statements() as seen:
+        assert moderation.must_hold(letter, INDIVIDUAL, "held org")
+        assert not moderation.must_hold(letter, INDIVIDUAL, "Unknown Org")
+    assert len(seen) == 2 and all("name_fold" in sql for sql in seen), seen
+    # Not the names of every organisation: one id at most.
+    assert all("LIMIT" in sql for sql in seen)
+
+
+def test_the_migration_folds_existing_organisations(app, runner):
+    letter = make_letter(moderate_organizations=True)
+    make_signature(letter, name="Campagne #FREE120", moderation=MOD_NONE)
+    make_signature(letter, name="Anne Martin", signer_type=INDIVIDUAL)
+    db.session.commit()
+    db.session.close()
+    assert runner.invoke(args=["db", "downgrade", "0007"]).exit_code == 0
+    db.engine.dispose()
+    result = runner.invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    db.engine.dispose()
+    rows = dict(db.session.execute(text("SELECT name, name_fold FROM signature")).all())
+    assert rows == {"Campagne #FREE120": "campagnefree120", "Anne Martin": None}
+    letter = db.session.merge(letter)
+    assert moderation.must_hold(letter, INDIVIDUAL, "campagne free-120")
