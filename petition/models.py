@@ -249,6 +249,25 @@ class Signature(db.Model):
         return and_(cls.status == CONFIRMED, cls.moderation.in_(PUBLIC_MODERATION))
 
 
+class LetterCount(db.Model):
+    """Public signatures of a letter per country and signer type (see counting.py).
+
+    Changed in the transaction of every change to what the public sees, so readers take a
+    few rows instead of counting every signature. `listed` are named on the list (by name
+    or initials), `unlisted` counted only.
+    """
+
+    __tablename__ = "letter_count"
+
+    letter_id: Mapped[int] = mapped_column(
+        ForeignKey("letter.id", name="fk_letter_count_letter_id", ondelete="CASCADE"),
+        primary_key=True)
+    country: Mapped[str] = mapped_column(String(16), primary_key=True)
+    signer_type: Mapped[str] = mapped_column(String(12), primary_key=True)
+    listed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    unlisted: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
 def initials(name: str) -> str:
     """"Jean-Paul Sartre" → "J.-P. S."."""
     parts = []

@@ -15,9 +15,9 @@ from enum import Enum
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError, InvalidRequestError
 
-from . import addresses, mail_cap, moderation, tokens
+from . import addresses, counting, mail_cap, moderation, tokens
 from .extensions import db
-from .letters import LetterNotFound, bump_list_version, get_letter
+from .letters import LetterNotFound, get_letter
 from .mail import messages
 from .models import (
     CONFIRMED,
@@ -266,7 +266,7 @@ def confirm(token: str) -> Signature:
     db.session.execute(delete(SignatureVersion).where(SignatureVersion.signature_id == signature.id)
                        .execution_options(synchronize_session=False))
     if not held:
-        bump_list_version(letter)
+        counting.changed(letter, added=[counting.entry_of(submission.values())])
     db.session.commit()
     db.session.refresh(signature)
     return signature
