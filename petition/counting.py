@@ -44,14 +44,17 @@ def entry_of(columns: dict) -> Entry:
 def changed(letter: Letter, removed: Iterable[Optional[Entry]] = (),
             added: Iterable[Optional[Entry]] = ()) -> None:
     """Bump the letter's list version and move its counts from `removed` to `added`, in the
-    caller's transaction. None entries (not public) are skipped."""
+    caller's transaction. None entries (not public) are skipped. The organisations' version
+    moves too when an entry is an organisation's."""
     deltas: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    organizations = False  # touched, even when their counts do not move (a corrected name)
     for sign, entries in ((-1, removed), (1, added)):
         for item in entries:
             if item is not None:
                 country, signer_type, listed = item
                 deltas[(country, signer_type)][0 if listed else 1] += sign
-    bump_list_version(letter)
+                organizations = organizations or signer_type != INDIVIDUAL
+    bump_list_version(letter, organizations=organizations)
     deltas = {key: value for key, value in deltas.items() if value != [0, 0]}
     if not deltas:
         return

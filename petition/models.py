@@ -95,6 +95,9 @@ class Letter(db.Model):
     # Bumped in the same transaction as any change to what the public list shows (confirmed
     # signatures, moderation, labels, texts): every cache of the list is keyed on it.
     list_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Bumped with list_version unless a change touches individuals only (counting.changed):
+    # the page of a big letter keeps its organisations' names across such changes.
+    organizations_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # When the letter was last closed: retention counts from it (or from the deadline).
     closed_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
     # Days after closing before the signers' email fingerprints are erased (names, countries

@@ -235,3 +235,30 @@ def test_past_the_limit_an_embargo_still_hides_the_list(client, app):
     page = client.get("/letters/appeal?lang=en").get_data(as_text=True)
     assert "Alpha Union" not in page and "Too many to list" not in page
     assert 'id="count-heading"' not in page  # nor the count: not chosen for this letter
+
+
+def test_past_the_limit_the_page_follows_every_change(client, app):
+    app.config["PUBLIC_NAMES_LIMIT"] = 0
+    letter = make_letter()
+    union = make_signature(letter, name="Alpha Union", country="FR")
+    make_signature(letter, signer_type="individual", name="Person", country="DE")
+
+    def page() -> str:
+        return client.get("/letters/appeal?lang=en").get_data(as_text=True)
+
+    assert "Alpha Union" in page() and "2 signatures" in page()
+    organizations_version = db.session.get(Letter, letter.id).organizations_version
+    sign_and_confirm("ind@example.org", name="Someone", country="DE")
+    assert "Alpha Union" in page() and "3 signatures" in page()
+    db.session.expire_all()
+    # An individual's confirmation leaves the organisations' names as they were built.
+    assert db.session.get(Letter, letter.id).organizations_version == organizations_version
+    curation.correct(db.session.get(Letter, letter.id), union.public_id, name="Beta Union")
+    assert "Beta Union" in page() and "Alpha Union" not in page()
+    letters.set_label("appeal", lang="en", code="FR", label="The Hexagon")
+    assert "The Hexagon" in page()
+    sign_and_confirm("org@example.org", signer_type="organization", name="Gamma Union",
+                     country="FR")
+    assert "Gamma Union" in page() and "4 signatures" in page()
+    moderation.hide("appeal", [union.public_id])
+    assert "Beta Union" not in page() and "3 signatures" in page()

@@ -1,10 +1,14 @@
-"""letter_count: public counts per letter, country and signer type
+"""letter_count: public counts per letter, country and signer type; letter.organizations_version
 
 Kept up to date in the transaction of every change to what the public sees (counting.py),
 so the page, the JSON and the index read a few rows per letter instead of counting every
 signature. Filled here from the existing rows: confirmed signatures that moderation lets
 through; organisations and individuals listed by name or initials are `listed`, those who
 chose not to be listed `unlisted`.
+
+letter.organizations_version moves with list_version except when a change touches only
+individuals: the page of a big letter keeps its organisations' names across confirmations
+of individuals.
 
 Revision ID: 0009
 Revises: 0007
@@ -23,6 +27,9 @@ depends_on = None
 
 
 def upgrade():
+    with op.batch_alter_table('letter') as batch:
+        batch.add_column(sa.Column('organizations_version', sa.Integer(), nullable=False,
+                                   server_default='0'))
     op.create_table(
         'letter_count',
         sa.Column('letter_id', sa.Integer(),
@@ -48,3 +55,6 @@ def upgrade():
 
 def downgrade():
     op.drop_table('letter_count')
+    # Not a batch: on SQLite a batch copies and drops `letter`, and dropping it would cascade
+    # to every signature. ALTER TABLE … DROP COLUMN (SQLite 3.35+) keeps the rows.
+    op.drop_column('letter', 'organizations_version')

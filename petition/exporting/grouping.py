@@ -180,17 +180,15 @@ def _build(letter_id: int, lang: str) -> list[Section]:
     return _sections(_grouped(letter_id, lang, _labels(letter_id, lang)), lang)
 
 
-def _build_folded(letter_id: int, lang: str,
+def _build_folded(letter_id: int, lang: str, organizations: list[Group],
                   counts: dict[tuple[str, str], tuple[int, int]]) -> list[Section]:
-    """Organisations by name as _build() lists them; individuals as counts per country,
+    """Organisations' groups as given (from _grouped()); individuals as counts per country,
     from `counts` (counting.table), without reading their rows."""
     overrides = _labels(letter_id, lang)
-    groups_by_type = _grouped(letter_id, lang, overrides, ORGANIZATION)
-    groups_by_type[INDIVIDUAL] = [
-        Group(country, _label(country, lang, overrides), [], unlisted, folded=listed)
-        for (kind, country), (listed, unlisted) in counts.items() if kind == INDIVIDUAL
-    ]
-    return _sections(groups_by_type, lang)
+    individuals = [Group(country, _label(country, lang, overrides), [], unlisted, folded=listed)
+                   for (kind, country), (listed, unlisted) in counts.items() if kind == INDIVIDUAL]
+    # A copy: the organisations' list is shared with other pages through the cache.
+    return _sections({ORGANIZATION: list(organizations), INDIVIDUAL: individuals}, lang)
 
 
 def _sections(groups_by_type: dict[str, list[Group]], lang: str) -> list[Section]:
@@ -223,13 +221,19 @@ class ListEmbargoed(Exception):
 
 def _public_version(letter_id: int) -> int:
     """The list version, or ListEmbargoed if the embargo as committed now still runs."""
-    row = db.session.execute(select(Letter.list_version, Letter.embargo_until)
+    return _public_versions(letter_id)[0]
+
+
+def _public_versions(letter_id: int) -> tuple[int, int]:
+    """The list and organisations' versions; ListEmbargoed while the embargo runs."""
+    row = db.session.execute(select(Letter.list_version, Letter.organizations_version,
+                                    Letter.embargo_until)
                              .where(Letter.id == letter_id)).one_or_none()
     if row is None:
-        return 0
+        return 0, 0
     if row.embargo_until is not None and utcnow() < row.embargo_until:
         raise ListEmbargoed(letter_id)
-    return row.list_version or 0
+    return row.list_version or 0, row.organizations_version or 0
 
 
 def group_signatories(letter: Letter, lang: str, *, fresh: bool = True,
@@ -261,13 +265,23 @@ def page_sections(letter: Letter, lang: str, names_limit: int) -> tuple[list[Sec
     ListEmbargoed as group_signatories(public=True) does; a rebuilding thread's previous
     result is returned meanwhile (fresh=False).
     """
-    stamp = _public_version(letter.id)  # before the counts and rows: see group_signatories()
+    # Before the counts and rows: see group_signatories().
+    stamp, organizations_stamp = _public_versions(letter.id)
 
+    def organizations() -> list[Group]:
+        # Kept across changes that touch individuals only (organizations_version).
+        return _grouped(letter.id, lang, _labels(letter.id, lang), ORGANIZATION).get(
+            ORGANIZATION, [])
+
+    # What is built is filed under `stamp`: so the parts are fresh, never a previous list
+    # (the page as a whole is: while one thread builds it, others get the previous page).
     def build() -> tuple[list[Section], bool]:
         counts = counting.table(letter.id)
         if counting.listed_individuals(counts) <= names_limit:
-            return group_signatories(letter, lang, fresh=False, public=True), False
-        return _build_folded(letter.id, lang, counts), True
+            return group_signatories(letter, lang, public=True), False
+        groups = _cached((letter.id, lang, "organizations"), organizations_stamp, True,
+                         organizations)
+        return _build_folded(letter.id, lang, groups, counts), True
 
     return _cached((letter.id, lang, "page"), stamp, False, build)
 
