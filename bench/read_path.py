@@ -51,8 +51,9 @@ def main() -> None:
     settings = config(ROOT / "bench" / "out" / "unused.sqlite")
     settings["SQLALCHEMY_DATABASE_URI"] = args.url
     app = create_app(settings)
-    times: dict[str, list[float]] = {"page, first after a confirmation": [], "page, cached": [],
-                                     "JSON": [], "index": [], "press list (txt), after a change": []}
+    first, press = "page, first after a confirmation", "press list (txt), after a change"
+    times: dict[str, list[float]] = {first: [], "page, cached": [], "JSON": [], "index": [],
+                                     press: []}
     with app.test_client() as client:
         client.get(f"/letters/{SLUG}?lang=fr")  # warm: lazy imports, catalogues
         for number in range(args.rounds):
@@ -61,14 +62,13 @@ def main() -> None:
                                     name=f"Bench Confirmed {number}", affiliation=None,
                                     country="FR", display="full", provenance="bench")
                 db.session.remove()
-            times["page, first after a confirmation"].append(_timed(client, f"/letters/{SLUG}?lang=fr"))
+            times[first].append(_timed(client, f"/letters/{SLUG}?lang=fr"))
             for _ in range(5):
                 times["page, cached"].append(_timed(client, f"/letters/{SLUG}?lang=fr"))
                 times["JSON"].append(_timed(client, f"/letters/{SLUG}.json"))
             times["index"].append(_timed(client, "/"))
             if number % 5 == 0:
-                times["press list (txt), after a change"].append(
-                    _timed(client, f"/letters/{SLUG}/signatories.txt?lang=fr"))
+                times[press].append(_timed(client, f"/letters/{SLUG}/signatories.txt?lang=fr"))
     dialect = args.url.split(":", 1)[0]
     print(f"read path, {dialect}, one process, {args.rounds} confirmations:")
     for name, values in times.items():

@@ -72,7 +72,7 @@ def withdraw(token: str) -> Withdrawn:
         db.session.rollback()
         raise SignatureGone()
     letter = signature.letter
-    was_public, was_confirmed = signature.is_public, signature.status == CONFIRMED
+    was_confirmed = signature.status == CONFIRMED
     lang = signature.lang
     # SignatureVersion rows cascade; a public one leaves the counts, page, JSON and exports
     # at once (remove_signatures bumps the list version).

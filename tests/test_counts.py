@@ -29,7 +29,8 @@ FRESH_COUNT = text("""
 
 def fresh_count(letter_id: int) -> dict[tuple[str, str], tuple[int, int]]:
     rows = db.session.execute(FRESH_COUNT, {"letter": letter_id})
-    return {(kind, country): (int(listed), int(unlisted)) for kind, country, listed, unlisted in rows}
+    return {(kind, country): (int(listed), int(unlisted))
+            for kind, country, listed, unlisted in rows}
 
 
 def assert_exact(letter: Letter, total: int) -> None:
@@ -105,8 +106,9 @@ def test_every_public_change_keeps_the_counts_exact(app):
     withdrawal.withdraw(tokens.withdraw_token(bob.public_id))
     assert_exact(letter, 1)
 
-    signing.sign(slug, signing.SignatureDetails(signer_type="individual", name="Pending", country="PL",
-                                                email="pending@example.org", lang="fr"))
+    signing.sign(slug, signing.SignatureDetails(signer_type="individual", name="Pending",
+                                                country="PL", email="pending@example.org",
+                                                lang="fr"))
     housekeeping.purge_unconfirmed(now=utcnow() + dt.timedelta(days=30))
     assert_exact(letter, 1)
     letters.set_status(slug, "closed")
@@ -140,8 +142,9 @@ def test_rebuild_reports_and_fixes_drift(app, runner):
     version = letters.get_letter("appeal").list_version
     result = runner.invoke(args=["counts", "rebuild"])
     assert result.exit_code == 0, result.output
-    assert "appeal: individual DE: kept 0 listed + 0 unlisted, counted 0 + 1: fixed." in result.output
-    assert "appeal: organization IT: kept 3 listed + 0 unlisted, counted 0 + 0: fixed." in result.output
+    output = result.output
+    assert "appeal: individual DE: kept 0 listed + 0 unlisted, counted 0 + 1: fixed." in output
+    assert "appeal: organization IT: kept 3 listed + 0 unlisted, counted 0 + 0: fixed." in output
     assert "2 count(s) drifted and fixed." in result.output
     db.session.expire_all()
     assert counting.table(letter.id) == fresh_count(letter.id)
@@ -152,8 +155,10 @@ def test_rebuild_reports_and_fixes_drift(app, runner):
 
 def test_the_migration_counts_existing_rows(app, runner):
     letter = make_letter()
-    for country, kind, display in [("FR", "organization", "full"), ("FR", "individual", "full"),
-                                   ("FR", "individual", "anonymous"), ("DE", "individual", "initials")]:
+    for country, kind, display in [("FR", "organization", "full"),
+                                   ("FR", "individual", "full"),
+                                   ("FR", "individual", "anonymous"),
+                                   ("DE", "individual", "initials")]:
         make_signature(letter, country=country, signer_type=kind, display=display)
     make_signature(letter, country="DE", status="pending")
     make_signature(letter, country="DE", moderation="held")
@@ -201,7 +206,8 @@ def test_concurrent_confirmations_lose_no_count(app):
         thread.join(30)
     assert errors == []
     letter_id = letters.get_letter("appeal").id
-    assert counting.table(letter_id) == fresh_count(letter_id) == {("individual", "FR"): (workers, 0)}
+    expected = {("individual", "FR"): (workers, 0)}
+    assert counting.table(letter_id) == fresh_count(letter_id) == expected
 
 
 def test_past_the_limit_the_page_counts_individuals_from_the_kept_counts(client, app):
