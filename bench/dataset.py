@@ -20,7 +20,7 @@ from flask_migrate import upgrade  # noqa: E402
 from petition import migrations  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 
-from petition import create_app, hidden_names  # noqa: E402
+from petition import counting, create_app, hidden_names  # noqa: E402
 from petition.countries import country_codes  # noqa: E402
 from petition.extensions import db  # noqa: E402
 from petition.models import (  # noqa: E402
@@ -95,12 +95,17 @@ def _rows(letter_id: int, count: int, rng: random.Random) -> list[dict]:
     return rows
 
 
-def build(path: Path, count: int = 100_000, seed: int = 2026) -> float:
-    """Create the database at `path`; return the seconds spent inserting."""
+def build(path: Path, count: int = 100_000, seed: int = 2026, url: str | None = None) -> float:
+    """Create the database at `path` (or at `url`, an empty PostgreSQL database); return the
+    seconds spent inserting."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
-        stale.unlink(missing_ok=True)
-    app = create_app(config(path))
+    settings = config(path)
+    if url:
+        settings["SQLALCHEMY_DATABASE_URI"] = url
+    else:
+        for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            stale.unlink(missing_ok=True)
+    app = create_app(settings)
     migrations.bind(app)
     with app.app_context():
         upgrade()
@@ -114,11 +119,16 @@ def build(path: Path, count: int = 100_000, seed: int = 2026) -> float:
         db.session.execute(insert(Signature), rows)
         db.session.commit()
         seconds = time.perf_counter() - started
+        counting.rebuild(letter)  # rows inserted around the use cases: count them once
         db.session.remove()
         db.engine.dispose()
     return seconds
 
 
 if __name__ == "__main__":
-    target = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "bench" / "out" / "bench.sqlite"
-    print(f"inserted in {build(target):.1f} s → {target}")
+    # A file path (SQLite), or the URL of an empty PostgreSQL database.
+    target = sys.argv[1] if len(sys.argv) > 1 else str(ROOT / "bench" / "out" / "bench.sqlite")
+    if target.startswith("postgresql"):
+        print(f"inserted in {build(ROOT / 'bench' / 'out' / 'unused', url=target):.1f} s → {target}")
+    else:
+        print(f"inserted in {build(Path(target)):.1f} s → {target}")

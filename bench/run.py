@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -121,6 +122,11 @@ def main() -> None:
     subprocess.run([PYTHON, str(HERE / "admin_pages.py"), str(DATABASE)], check=True)
     print()
     subprocess.run([PYTHON, str(HERE / "privacy.py"), str(DATABASE)], check=True)
+    print()
+    # On a copy: each round adds a signature.
+    copy = OUT / "read_path.sqlite"
+    shutil.copyfile(DATABASE, copy)
+    subprocess.run([PYTHON, str(HERE / "read_path.py"), f"sqlite:///{copy}"], check=True)
     for script in ("http_signing.py", "http_reads.py", "mail_dispatch.py"):
         print()
         subprocess.run([PYTHON, str(HERE / script)], check=True)

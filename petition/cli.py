@@ -231,6 +231,23 @@ def retention_run_command() -> None:
         click.echo("Nothing to erase.")
 
 
+counts_cli = AppGroup("counts", help="The public counts kept per letter and country.")
+
+
+@counts_cli.command("rebuild")
+def counts_rebuild_command() -> None:
+    """Recount every letter's public counts from its signatures; fix and report any drift."""
+    from . import counting
+
+    drifts = counting.rebuild_all()
+    for drift in drifts:
+        click.echo(f"{drift.slug}: {drift.signer_type} {drift.country}: kept "
+                   f"{drift.kept[0]} listed + {drift.kept[1]} unlisted, counted "
+                   f"{drift.counted[0]} + {drift.counted[1]}: fixed.")
+    click.echo(f"{len(drifts)} count(s) drifted and fixed." if drifts else
+               "Every count matches the signatures.")
+
+
 keys_cli = AppGroup("keys", help="Keys of what is stored encrypted.")
 
 
@@ -278,6 +295,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(letter_cli)
     app.cli.add_command(mail_cli)
     app.cli.add_command(retention_cli)
+    app.cli.add_command(counts_cli)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(keys_cli)
     app.cli.add_command(export_command)

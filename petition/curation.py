@@ -19,10 +19,10 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy import delete as sql_delete
 from wtforms.validators import ValidationError
 
-from . import addresses, countries, moderation, names
+from . import addresses, counting, countries, moderation, names
 from .extensions import db
 from .forms import AFFILIATION_MAX, NAME_MAX, PlainText, clean_text
-from .letters import UNCHANGED, bump_list_version
+from .letters import UNCHANGED
 from .models import (
     CONFIRMED,
     DISPLAY_CHOICES,
@@ -224,11 +224,6 @@ def _country(code: str | None) -> str:
     return code
 
 
-def _bump_if(letter: Letter, *signatures_public: bool) -> None:
-    if any(signatures_public):
-        bump_list_version(letter)
-
-
 def _finish(commit: bool) -> None:
     if commit:
         db.session.commit()
@@ -261,10 +256,12 @@ def correct(letter: Letter, public_id: str, *, name: str = UNCHANGED,
     current = Submission.of(signature)  # the real name, even when hidden
     changed = [key for key, value in wanted.items() if getattr(current, key) != value]
     if changed:
+        before = counting.entry(signature)  # a new country moves it between counts
         corrected = replace(current, **{key: wanted[key] for key in changed})
         for column, value in corrected.columns().items():
             setattr(signature, column, value)
-        _bump_if(letter, signature.is_public)
+        if signature.is_public:
+            counting.changed(letter, [before], [counting.entry(signature)])
     _finish(commit)
     return Done("signature.correct", f"{public_id} {','.join(changed)}", 1 if changed else 0,
                 (public_id,))
@@ -297,7 +294,7 @@ def add_manual(letter: Letter, *, signer_type: str, name: str, affiliation: str 
                           provenance=provenance, **submission.columns())
     db.session.add(signature)
     db.session.flush()  # the public id is drawn on insert
-    bump_list_version(letter)
+    counting.changed(letter, added=[counting.entry(signature)])
     _finish(commit)
     return Done("signature.add", f"{signature.public_id} provenance: {provenance}", 1,
                 (signature.public_id,))
@@ -323,12 +320,10 @@ def merge(letter: Letter, keep_public_id: str, drop_public_id: str, *,
         raise CurationError(_l("Only two organisations can be merged."))
     if keep.status != CONFIRMED or drop.status != CONFIRMED:
         raise CurationError(_l("Only confirmed entries can be merged."))
-    was_public = keep.is_public or drop.is_public
     moved_hash = drop.email_hash if keep.email_hash is None else None
     remove_signatures(letter, [drop.id])  # first: the hash is unique per letter
     if moved_hash:
-        keep.email_hash = moved_hash
-    _bump_if(letter, was_public)
+        keep.email_hash = moved_hash  # not public: the list does not change for it
     _finish(commit)
     return Done("signature.merge", f"kept {keep_public_id}, deleted {drop_public_id}", 1,
                 (keep_public_id, drop_public_id))
@@ -337,9 +332,7 @@ def merge(letter: Letter, keep_public_id: str, drop_public_id: str, *,
 def delete(letter: Letter, public_id: str, *, commit: bool = True) -> Done:
     """Delete a signature on its signer's request, in any state; see remove_signatures()."""
     signature = get_signature(letter, public_id)
-    was_public = signature.is_public
     remove_signatures(letter, [signature.id])
-    _bump_if(letter, was_public)
     _finish(commit)
     return Done("signature.delete", public_id, 1, (public_id,))
 
@@ -350,15 +343,23 @@ def remove_signatures(letter: Letter, ids: list[int]) -> None:
     Mail still waiting to go (or failed, waiting to be retried) to them is deleted with
     them: it holds the address and a link to nothing. The database does the rest (see the
     foreign keys in models.py): SignatureVersion rows cascade, mails already sent or in
-    flight lose their link (SET NULL); sent ones hold no address any more.
+    flight lose their link (SET NULL); sent ones hold no address any more. Public ones
+    leave the letter's counts, and its list version is bumped, in the same transaction.
     """
     if not ids:
         return
+    public = [(country, kind, counting.is_listed(kind, display))
+              for country, kind, display in db.session.execute(
+                  select(Signature.country, Signature.signer_type, Signature.display).where(
+                      Signature.letter_id == letter.id, Signature.id.in_(ids),
+                      Signature.is_public))]
     db.session.execute(sql_delete(OutboxMail).where(
         OutboxMail.signature_id.in_(ids), OutboxMail.status.in_((MAIL_QUEUED, MAIL_FAILED))
     ).execution_options(synchronize_session=False))
     db.session.execute(sql_delete(Signature).where(Signature.letter_id == letter.id,
                                                Signature.id.in_(ids)))
+    if public:
+        counting.changed(letter, removed=public)
 
 
 # --- Acting on a selection -------------------------------------------------------------
@@ -398,7 +399,6 @@ def bulk(letter: Letter, filters: Filters, action: str, expected_count: int, *,
     public_ids = [public_id for _, public_id, _ in targets]
     if action == "delete":
         remove_signatures(letter, [id_ for id_, _, _ in targets])
-        _bump_if(letter, *(public for _, _, public in targets))
     else:
         moderation.decide(letter.slug, public_ids, action, commit=False)
     _finish(commit)

@@ -17,11 +17,11 @@ from pathlib import Path
 from email_validator import EmailNotValidError
 from sqlalchemy import insert, select
 
-from . import addresses, countries, hidden_names, names
+from . import addresses, counting, countries, hidden_names, names
 from .admin import audit
 from .exporting.text import uncell
 from .extensions import db
-from .letters import bump_list_version, get_letter
+from .letters import get_letter
 from .models import (
     ANONYMOUS, CONFIRMED, FULL, INDIVIDUAL, INITIALS, MOD_NONE, ORGANIZATION, PROVENANCE_MAX,
     SOURCE_IMPORT,
@@ -437,11 +437,11 @@ def import_file(slug: str, data: bytes, filename: str, *, dry_run: bool = False,
         raise ImportChanged(report, expected)
     if rows:
         try:
-            _write(letter, rows, provenance)
+            added = _write(letter, rows, provenance)
             audit.record(actor, "import", letter_slug=letter.slug, commit=False,
                          detail=f"file={filename} rows={report.rows} imported={len(rows)} "
                                 f"provenance={provenance or ''}")
-            bump_list_version(letter)
+            counting.changed(letter, added=added)
             db.session.commit()
         except Exception:
             db.session.rollback()
@@ -460,9 +460,10 @@ def _stored(letter: Letter, values: dict) -> dict:
     return {**columns, "email_hash": values["email_hash"], **derived}
 
 
-def _write(letter: Letter, rows: list[_Row], provenance: str | None) -> None:
+def _write(letter: Letter, rows: list[_Row], provenance: str | None) -> list[counting.Entry]:
+    """Insert the rows, all public; return what they add to the letter's counts."""
     now = utcnow()
-    db.session.execute(insert(Signature), [
+    stored = [
         {
             **_stored(letter, row.values), "letter_id": letter.id, "status": CONFIRMED,
             "moderation": MOD_NONE, "source": SOURCE_IMPORT, "provenance": provenance,
@@ -470,4 +471,6 @@ def _write(letter: Letter, rows: list[_Row], provenance: str | None) -> None:
             "updated_at": now, "confirmed_at": now,
         }
         for row in rows
-    ])
+    ]
+    db.session.execute(insert(Signature), stored)
+    return [counting.entry_of(columns) for columns in stored]

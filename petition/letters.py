@@ -66,14 +66,17 @@ def get_public_letter(slug: str, *, with_texts: bool = True) -> Letter:
     return letter
 
 
-def bump_list_version(letter: Letter) -> None:
+def bump_list_version(letter: Letter, organizations: bool = True) -> None:
     """Mark the letter's public list as changed, in the caller's transaction.
 
     Call it in the same transaction as any change to what the public sees of a letter
     (confirmed signatures, moderation, labels, texts): every cache is keyed on the version.
     An SQL increment, not a read-modify-write, so concurrent changes never lose a bump.
+    organizations=False only when the change touches no organisation (counting.changed).
     """
     letter.list_version = Letter.list_version + 1
+    if organizations:
+        letter.organizations_version = Letter.organizations_version + 1
 
 
 def create_letter(

@@ -95,6 +95,9 @@ class Letter(db.Model):
     # Bumped in the same transaction as any change to what the public list shows (confirmed
     # signatures, moderation, labels, texts): every cache of the list is keyed on it.
     list_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Bumped with list_version unless a change touches individuals only (counting.changed):
+    # the page of a big letter keeps its organisations' names across such changes.
+    organizations_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # When the letter was last closed: retention counts from it (or from the deadline).
     closed_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
     # Days after closing before the signers' email fingerprints are erased (names, countries
@@ -252,6 +255,25 @@ class Signature(db.Model):
     @classmethod
     def _is_public_expression(cls) -> ColumnElement[bool]:
         return and_(cls.status == CONFIRMED, cls.moderation.in_(PUBLIC_MODERATION))
+
+
+class LetterCount(db.Model):
+    """Public signatures of a letter per country and signer type (see counting.py).
+
+    Changed in the transaction of every change to what the public sees, so readers take a
+    few rows instead of counting every signature. `listed` are named on the list (by name
+    or initials), `unlisted` counted only.
+    """
+
+    __tablename__ = "letter_count"
+
+    letter_id: Mapped[int] = mapped_column(
+        ForeignKey("letter.id", name="fk_letter_count_letter_id", ondelete="CASCADE"),
+        primary_key=True)
+    country: Mapped[str] = mapped_column(String(16), primary_key=True)
+    signer_type: Mapped[str] = mapped_column(String(12), primary_key=True)
+    listed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    unlisted: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 def initials(name: str) -> str:

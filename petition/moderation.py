@@ -6,7 +6,8 @@ from sqlalchemy import func, select
 
 from .collation import fold_name  # noqa: F401 (moderation.fold_name: the rule's own name)
 from .extensions import db
-from .letters import bump_list_version, get_letter
+from . import counting
+from .letters import get_letter
 from .models import (
     CONFIRMED,
     MOD_APPROVED,
@@ -93,9 +94,10 @@ def decide(slug: str, ids: list[str], decision: str, *, commit: bool = True) -> 
         raise ModerationError(
             f"not confirmed signatures of {slug}: {', '.join(map(str, missing))}; nothing changed"
         )
+    before = [counting.entry(signature) for signature in signatures]
     for signature in signatures:
         signature.moderation = DECISIONS[decision]
-    bump_list_version(letter)
+    counting.changed(letter, before, [counting.entry(signature) for signature in signatures])
     if commit:
         db.session.commit()
     return len(signatures)

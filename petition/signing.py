@@ -16,9 +16,9 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError, InvalidRequestError
 from sqlalchemy.orm import joinedload
 
-from . import addresses, mail_cap, moderation, tokens
+from . import addresses, counting, mail_cap, moderation, tokens
 from .extensions import db
-from .letters import LetterNotFound, bump_list_version, get_letter
+from .letters import LetterNotFound, get_letter
 from .mail import messages
 from .models import (
     CONFIRMED,
@@ -280,7 +280,7 @@ def confirm(token: str) -> Signature:
                        .execution_options(synchronize_session=False))
     mail_cap.drop_waiting(signature.id, now, versions_gone=True)
     if not held:
-        bump_list_version(letter)
+        counting.changed(letter, added=[counting.entry_of(submission.values())])
     signature_id = signature.id  # read before the commit expires it
     db.session.commit()
     signature = _signature(Signature.id == signature_id)

@@ -16,7 +16,6 @@ from . import addresses, mail_cap, tokens
 from .admin import audit
 from .curation import remove_signatures
 from .extensions import db
-from .letters import bump_list_version
 from .mail import messages
 from .models import CONFIRMED, PENDING, Signature
 
@@ -73,11 +72,11 @@ def withdraw(token: str) -> Withdrawn:
         db.session.rollback()
         raise SignatureGone()
     letter = signature.letter
-    was_public, was_confirmed = signature.is_public, signature.status == CONFIRMED
+    was_confirmed = signature.status == CONFIRMED
     lang = signature.lang
-    remove_signatures(letter, [signature.id])  # SignatureVersion rows cascade
-    if was_public:
-        bump_list_version(letter)  # counts, page, JSON and exports drop it at once
+    # SignatureVersion rows cascade; a public one leaves the counts, page, JSON and exports
+    # at once (remove_signatures bumps the list version).
+    remove_signatures(letter, [signature.id])
     audit.record(ACTOR, "signature.withdraw", letter_slug=letter.slug,
                  detail="confirmed" if was_confirmed else "pending", commit=False)
     db.session.commit()

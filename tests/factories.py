@@ -4,9 +4,8 @@ from __future__ import annotations
 import itertools
 import secrets
 
-from petition import addresses
+from petition import addresses, counting
 from petition.extensions import db
-from petition.letters import bump_list_version
 from petition.models import (
     CONFIRMED,
     FULL,
@@ -72,9 +71,10 @@ def make_signature(
         confirmed_at=utcnow() if status == CONFIRMED else None,
     )
     db.session.add(signature)
+    if signature.is_public:
+        # As the use cases do: a change to the public list bumps its version and moves its
+        # counts, in the same transaction (committed here or by the caller).
+        counting.changed(letter, added=[counting.entry(signature)])
     if commit:
-        if signature.is_public:
-            # As the use cases do: a change to the public list bumps its version.
-            bump_list_version(letter)
         db.session.commit()
     return signature

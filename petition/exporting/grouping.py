@@ -8,6 +8,10 @@ the initials a reader sees). Individuals who chose not to be listed are counted,
 The result is cached per process, letter and language, keyed on the letter's list_version,
 which every change to its public signatures or labels bumps in its own transaction: a cache
 hit costs one primary-key read. Treat the result as read-only.
+
+The public page of a letter with more listed individuals than PUBLIC_NAMES_LIMIT shows them
+as counts per country only (page_sections): it is then built from the organisations' rows
+and the individuals' counts kept in letter_count, without reading or sorting every name.
 """
 from __future__ import annotations
 
@@ -15,11 +19,12 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Callable, TypeVar
 
 from flask import current_app
 from sqlalchemy import select
 
-from .. import countries
+from .. import counting, countries
 from ..collation import cyrillic_first, is_cyrillic, sort_key, stored_key
 from ..extensions import db
 from ..models import (
@@ -38,6 +43,7 @@ from .text import clean
 
 _CACHE_SIZE = 32
 _lock = threading.Lock()
+T = TypeVar("T")
 
 
 @dataclass
@@ -46,10 +52,13 @@ class Group:
     label: str
     names: list[str] = field(default_factory=list)
     unlisted: int = 0
+    # Listed signatories counted but not carried by name: the page's individuals past
+    # PUBLIC_NAMES_LIMIT (their names are in the full list only).
+    folded: int = 0
 
     @property
     def count(self) -> int:
-        return len(self.names) + self.unlisted
+        return len(self.names) + self.folded + self.unlisted
 
 
 @dataclass
@@ -87,8 +96,9 @@ def _initials_key(line: str) -> bytes:
     return stored_key(line)
 
 
-def public_rows(letter_id: int) -> list[tuple]:
-    """(signer_type, name, affiliation, country, display, key) of every public signature."""
+def public_rows(letter_id: int, signer_type: str | None = None) -> list[tuple]:
+    """(signer_type, name, affiliation, country, display, key) of every public signature
+    (of one signer type if given)."""
     table = Signature.__table__
     query = select(
         table.c.signer_type,
@@ -101,6 +111,8 @@ def public_rows(letter_id: int) -> list[tuple]:
         table.c.letter_id == letter_id,
         Signature.is_public,
     )
+    if signer_type is not None:
+        query = query.where(table.c.signer_type == signer_type)
     result = db.session.connection().execute(query)
     try:
         # Plain tuples from the driver: Row objects would add ~2 µs a row, 0.2 s for 100k.
@@ -110,12 +122,14 @@ def public_rows(letter_id: int) -> list[tuple]:
         result.close()
 
 
-def _collect(letter_id: int, lang: str) -> dict[tuple[str, str], tuple[list, list[int]]]:
+def _collect(letter_id: int, lang: str,
+             signer_type: str | None = None) -> dict[tuple[str, str], tuple[list, list[int]]]:
     """Sort entries and unlisted counters per (signer type, country)."""
     by_script = cyrillic_first(lang)
     buckets: dict[tuple[str, str], tuple[list, list[int]]] = {}
     # The loop runs 100k times for a big petition: listed_name() is inlined on purpose.
-    for signer_type, name, affiliation, country, display, key in public_rows(letter_id):
+    for signer_type, name, affiliation, country, display, key in public_rows(letter_id,
+                                                                             signer_type):
         bucket = buckets.get((signer_type, country))
         if bucket is None:
             bucket = buckets[(signer_type, country)] = ([], [0])
@@ -145,15 +159,40 @@ def _labels(letter_id: int, lang: str) -> dict[str, str]:
     return dict(rows.all())
 
 
-def _build(letter_id: int, lang: str) -> list[Section]:
-    overrides = _labels(letter_id, lang)
+def _grouped(letter_id: int, lang: str, overrides: dict[str, str],
+             signer_type: str | None = None) -> dict[str, list[Group]]:
+    """Groups of named signatories (of one signer type if given), names in order."""
     groups_by_type: dict[str, list[Group]] = {}
-    for (signer_type, country), (entries, unlisted) in _collect(letter_id, lang).items():
+    for (kind, country), (entries, unlisted) in _collect(letter_id, lang, signer_type).items():
         # Ties (same name) fall back on the whole line: "Name, affiliation".
         entries.sort()
-        label = clean(countries.display_name(country, lang, overrides)) or country
-        group = Group(country, label, [entry[-1] for entry in entries], unlisted[0])
-        groups_by_type.setdefault(signer_type, []).append(group)
+        group = Group(country, _label(country, lang, overrides), [entry[-1] for entry in entries],
+                      unlisted[0])
+        groups_by_type.setdefault(kind, []).append(group)
+    return groups_by_type
+
+
+def _label(code: str, lang: str, overrides: dict[str, str]) -> str:
+    return clean(countries.display_name(code, lang, overrides)) or code
+
+
+def _build(letter_id: int, lang: str) -> list[Section]:
+    return _sections(_grouped(letter_id, lang, _labels(letter_id, lang)), lang)
+
+
+def _build_folded(letter_id: int, lang: str, organizations: list[Group],
+                  counts: dict[tuple[str, str], tuple[int, int]]) -> list[Section]:
+    """Organisations' groups as given (from _grouped()); individuals as counts per country,
+    from `counts` (counting.table), without reading their rows."""
+    overrides = _labels(letter_id, lang)
+    individuals = [Group(country, _label(country, lang, overrides), [], unlisted, folded=listed)
+                   for (kind, country), (listed, unlisted) in counts.items() if kind == INDIVIDUAL]
+    # A copy: the organisations' list is shared with other pages through the cache.
+    return _sections({ORGANIZATION: list(organizations), INDIVIDUAL: individuals}, lang)
+
+
+def _sections(groups_by_type: dict[str, list[Group]], lang: str) -> list[Section]:
+    """Organisations, then individuals; groups in reading order."""
     sections = []
     for signer_type in (ORGANIZATION, INDIVIDUAL):
         groups = groups_by_type.get(signer_type)
@@ -182,13 +221,19 @@ class ListEmbargoed(Exception):
 
 def _public_version(letter_id: int) -> int:
     """The list version, or ListEmbargoed if the embargo as committed now still runs."""
-    row = db.session.execute(select(Letter.list_version, Letter.embargo_until)
+    return _public_versions(letter_id)[0]
+
+
+def _public_versions(letter_id: int) -> tuple[int, int]:
+    """The list and organisations' versions; ListEmbargoed while the embargo runs."""
+    row = db.session.execute(select(Letter.list_version, Letter.organizations_version,
+                                    Letter.embargo_until)
                              .where(Letter.id == letter_id)).one_or_none()
     if row is None:
-        return 0
+        return 0, 0
     if row.embargo_until is not None and utcnow() < row.embargo_until:
         raise ListEmbargoed(letter_id)
-    return row.list_version or 0
+    return row.list_version or 0, row.organizations_version or 0
 
 
 def group_signatories(letter: Letter, lang: str, *, fresh: bool = True,
@@ -208,7 +253,45 @@ def group_signatories(letter: Letter, lang: str, *, fresh: bool = True,
     # and the next reader rebuilds. Never the other way round, which could file old rows
     # under a new version for good.
     stamp = _public_version(letter.id) if public else list_version(letter.id)
-    cache, building, key = _cache(), _building(), (letter.id, lang)
+    return _cached((letter.id, lang), stamp, fresh, lambda: _build(letter.id, lang))
+
+
+def page_sections(letter: Letter, lang: str, names_limit: int) -> tuple[list[Section], bool]:
+    """What the public page lists, and whether its individuals are folded into counts.
+
+    Up to `names_limit` listed individuals: group_signatories(). Past it, the organisations
+    by name and the individuals as counts per country (Group.folded), from letter_count:
+    rebuilt after a change without reading or sorting the individuals' rows. Raises
+    ListEmbargoed as group_signatories(public=True) does; a rebuilding thread's previous
+    result is returned meanwhile (fresh=False).
+    """
+    # Before the counts and rows: see group_signatories().
+    stamp, organizations_stamp = _public_versions(letter.id)
+
+    def organizations() -> list[Group]:
+        # Kept across changes that touch individuals only (organizations_version).
+        return _grouped(letter.id, lang, _labels(letter.id, lang), ORGANIZATION).get(
+            ORGANIZATION, [])
+
+    # What is built is filed under `stamp`: so the parts are fresh, never a previous list
+    # (the page as a whole is: while one thread builds it, others get the previous page).
+    def build() -> tuple[list[Section], bool]:
+        counts = counting.table(letter.id)
+        if counting.listed_individuals(counts) <= names_limit:
+            return group_signatories(letter, lang, public=True), False
+        groups = _cached((letter.id, lang, "organizations"), organizations_stamp, True,
+                         organizations)
+        return _build_folded(letter.id, lang, groups, counts), True
+
+    return _cached((letter.id, lang, "page"), stamp, False, build)
+
+
+def _cached(key: tuple, stamp: int, fresh: bool, build: Callable[[], T]) -> T:
+    """build() once per `stamp` (the list version) and key in this process.
+
+    Not fresh: while another thread builds, its previous result is returned instead.
+    """
+    cache, building = _cache(), _building()
     with _lock:
         hit = cache.get(key)
         if hit is not None and (hit[0] == stamp or (not fresh and key in building)):
@@ -216,16 +299,16 @@ def group_signatories(letter: Letter, lang: str, *, fresh: bool = True,
             return hit[1]
         building.add(key)
     try:
-        sections = _build(letter.id, lang)
+        value = build()
     finally:
         with _lock:
             building.discard(key)
     with _lock:
-        cache[key] = (stamp, sections)
+        cache[key] = (stamp, value)
         cache.move_to_end(key)
         while len(cache) > _CACHE_SIZE:
             cache.popitem(last=False)
-    return sections
+    return value
 
 
 def total(sections: list[Section]) -> int:

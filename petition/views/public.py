@@ -6,11 +6,11 @@ from flask_babel import get_locale, gettext as _
 from sqlalchemy import select
 
 from .. import counting, signing
-from ..exporting.grouping import ListEmbargoed, group_signatories, total
+from ..exporting.grouping import ListEmbargoed, page_sections, total
 from ..extensions import db, limiter
 from ..forms import SignForm
 from ..privacy import facts as privacy_facts
-from ..models import INDIVIDUAL, OPEN, Letter
+from ..models import OPEN, Letter
 from . import public_letter_or_404
 from .embargo import cache_headers
 
@@ -26,23 +26,19 @@ def _sign_form(letter: Letter, lang: str, **kwargs) -> SignForm:
     return SignForm(signer_types=letter.signer_types, lang=lang, **kwargs)
 
 
-def _names_collapsed(sections) -> bool:
-    """Whether individuals are too many to list on the page (the press list has them all)."""
-    listed = sum(len(group.names) for section in sections if section.signer_type == INDIVIDUAL
-                 for group in section.groups)
-    return listed > current_app.config["PUBLIC_NAMES_LIMIT"]
-
-
 def _render_letter(letter: Letter, form: SignForm, status: int = 200):
     lang = current_lang()
     form.label_countries(lang, letter.labels_for(lang))
     sections: list = []
     count: int | None = None
+    collapsed = False
     try:
         if not letter.embargoed:
-            # A previous list while another request rebuilds it: a burst of visitors after
-            # a signature must not each pay for the rebuild.
-            sections = group_signatories(letter, lang, fresh=False, public=True)
+            # Individuals past the limit as counts per country only (the press list has them
+            # all); a previous list while another request rebuilds it: a burst of visitors
+            # after a signature must not each pay for the rebuild.
+            sections, collapsed = page_sections(letter, lang,
+                                                current_app.config["PUBLIC_NAMES_LIMIT"])
             count = total(sections)  # the same snapshot as the list shown
     except ListEmbargoed:  # the embargo was set since the letter was read
         sections = []
@@ -58,7 +54,7 @@ def _render_letter(letter: Letter, form: SignForm, status: int = 200):
             total=count,  # None: not shown (embargo)
             embargoed=embargoed,
             sections=sections,
-            collapse_individuals=_names_collapsed(sections),
+            collapse_individuals=collapsed,
             form=form,
         ),
         status,

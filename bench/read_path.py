@@ -1,0 +1,79 @@
+"""Time the read path of a 100,000-signature letter in one process: page, JSON, press list.
+
+Each round adds one confirmed individual (curation.add_manual: the list version and the
+counts change in its transaction, as a confirmation does), then times the first
+GET /letters/bench after it (the list is rebuilt), the page again (cached), the JSON and
+the index. In-process WSGI calls, no network. Usage:
+
+    python bench/read_path.py [DATABASE_URL] [--rounds N]
+
+DATABASE_URL defaults to the SQLite file of bench/dataset.py (bench/out/bench.sqlite).
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from dataset import SLUG, config  # noqa: E402
+
+from petition import create_app, curation  # noqa: E402
+from petition.extensions import db  # noqa: E402
+from petition.letters import get_letter  # noqa: E402
+
+
+def _timed(client, url: str) -> float:
+    started = time.perf_counter()
+    response = client.get(url)
+    elapsed = time.perf_counter() - started
+    assert response.status_code == 200, (url, response.status_code)
+    return elapsed
+
+
+def _summary(name: str, times: list[float]) -> str:
+    ordered = sorted(times)
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    return (f"  {name:34} p50 {statistics.median(ordered) * 1000:7.1f} ms   "
+            f"p99 {p99 * 1000:7.1f} ms   max {ordered[-1] * 1000:7.1f} ms")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("url", nargs="?", default=f"sqlite:///{ROOT / 'bench/out/bench.sqlite'}")
+    parser.add_argument("--rounds", type=int, default=20)
+    args = parser.parse_args()
+    settings = config(ROOT / "bench" / "out" / "unused.sqlite")
+    settings["SQLALCHEMY_DATABASE_URI"] = args.url
+    app = create_app(settings)
+    first, press = "page, first after a confirmation", "press list (txt), after a change"
+    times: dict[str, list[float]] = {first: [], "page, cached": [], "JSON": [], "index": [],
+                                     press: []}
+    with app.test_client() as client:
+        client.get(f"/letters/{SLUG}?lang=fr")  # warm: lazy imports, catalogues
+        for number in range(args.rounds):
+            with app.app_context():
+                curation.add_manual(get_letter(SLUG), signer_type="individual",
+                                    name=f"Bench Confirmed {number}", affiliation=None,
+                                    country="FR", display="full", provenance="bench")
+                db.session.remove()
+            times[first].append(_timed(client, f"/letters/{SLUG}?lang=fr"))
+            for _ in range(5):
+                times["page, cached"].append(_timed(client, f"/letters/{SLUG}?lang=fr"))
+                times["JSON"].append(_timed(client, f"/letters/{SLUG}.json"))
+            times["index"].append(_timed(client, "/"))
+            if number % 5 == 0:
+                times[press].append(_timed(client, f"/letters/{SLUG}/signatories.txt?lang=fr"))
+    dialect = args.url.split(":", 1)[0]
+    print(f"read path, {dialect}, one process, {args.rounds} confirmations:")
+    for name, values in times.items():
+        print(_summary(name, values))
+
+
+if __name__ == "__main__":
+    main()
