@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import sqlite3
 import sys
 
 from flask import Flask, request
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import String, event
-from sqlalchemy.engine import Engine
+from sqlalchemy import String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# The app's own SQLite PRAGMAs (petition/extensions.py `_sqlite_pragmas`, a listener on every
+# Engine): imported, not copied, so the yardstick keeps the app's durability settings.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
+import petition.extensions  # noqa: E402,F401  (imported for its listener)
 
 
 class Base(DeclarativeBase):
@@ -32,19 +35,6 @@ class Row(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str] = mapped_column(String(254))
     created_at: Mapped[dt.datetime]
-
-
-@event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
-    """The app's PRAGMAs, in its order (petition/extensions.py)."""
-    if not isinstance(dbapi_connection, sqlite3.Connection):
-        return
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA secure_delete=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.close()
 
 
 def _url() -> str:
