@@ -112,6 +112,7 @@ def _init_extensions(app: Flask) -> None:
     from .i18n import select_locale
 
     init_db(app)
+    from . import account_models  # noqa: F401  (its tables join the metadata)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     init_limiter(app)

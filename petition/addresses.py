@@ -23,7 +23,8 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .extensions import db
-from .models import KeyMaterial, utcnow
+from .models import utcnow
+from .account_models import KeyMaterial
 
 HASH_KEY = "email-hash"  # the key_material row of the address-hash key
 

@@ -16,7 +16,8 @@ from sqlalchemy import bindparam, func, select, update
 
 from . import addresses
 from .extensions import db
-from .models import Account, KeyMaterial, OutboxMail, Signature, SignatureVersion
+from .models import OutboxMail, Signature, SignatureVersion
+from .account_models import Account, KeyMaterial
 
 # Every column holding a Fernet token under EMAIL_KEY (grep addresses.encrypt to find them).
 SECRETS = (

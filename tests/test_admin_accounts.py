@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from petition.admin import accounts
 from petition.extensions import db
-from petition.models import Account, AuditEvent
+from petition.account_models import Account, AuditEvent
 from tests.admin_helpers import PASSWORD, make_account
 from tests.factories import make_letter
 

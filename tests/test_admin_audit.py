@@ -10,7 +10,7 @@ import pytest
 
 from petition.admin import audit
 from petition.extensions import db
-from petition.models import AuditEvent
+from petition.account_models import AuditEvent
 from tests.admin_helpers import signed_in_client
 from tests.factories import make_letter
 

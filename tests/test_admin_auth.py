@@ -11,7 +11,7 @@ from sqlalchemy import select
 from petition import create_app
 from petition.admin import accounts
 from petition.extensions import db
-from petition.models import AuditEvent
+from petition.account_models import AuditEvent
 from tests.admin_helpers import PASSWORD, log_in, make_account
 from tests.conftest import FreshContextClient, base_config
 

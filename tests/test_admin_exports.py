@@ -6,7 +6,8 @@ from sqlalchemy import select
 
 from petition.exporting.formats import FORMATS
 from petition.extensions import db
-from petition.models import AuditEvent, INDIVIDUAL, INITIALS
+from petition.models import INDIVIDUAL, INITIALS
+from petition.account_models import AuditEvent
 from tests.admin_helpers import signed_in_client
 from tests.factories import make_letter, make_signature
 

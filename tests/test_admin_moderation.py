@@ -10,8 +10,15 @@ from sqlalchemy import select
 from petition import moderation
 from petition.extensions import db
 from petition.models import (
-    INDIVIDUAL, MOD_APPROVED, MOD_HELD, MOD_HIDDEN, MOD_REJECTED, PENDING, AuditEvent, Signature,
+    INDIVIDUAL,
+    MOD_APPROVED,
+    MOD_HELD,
+    MOD_HIDDEN,
+    MOD_REJECTED,
+    PENDING,
+    Signature,
 )
+from petition.account_models import AuditEvent
 from tests.admin_helpers import signed_in_client
 from tests.factories import make_letter, make_signature
 

@@ -12,9 +12,21 @@ from petition import signing
 from petition.exporting.grouping import group_signatories
 from petition.extensions import db
 from petition.models import (
-    CONFIRMED, INDIVIDUAL, INITIALS, MAIL_SENT, MOD_HELD, MOD_HIDDEN, PENDING, SOURCE_IMPORT,
-    SOURCE_MANUAL, AuditEvent, Letter, OutboxMail, Signature, SignatureVersion,
+    CONFIRMED,
+    INDIVIDUAL,
+    INITIALS,
+    MAIL_SENT,
+    MOD_HELD,
+    MOD_HIDDEN,
+    PENDING,
+    SOURCE_IMPORT,
+    SOURCE_MANUAL,
+    Letter,
+    OutboxMail,
+    Signature,
+    SignatureVersion,
 )
+from petition.account_models import AuditEvent
 from tests.admin_helpers import signed_in_client
 from tests.factories import make_letter, make_signature
 

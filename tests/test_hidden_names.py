@@ -15,10 +15,18 @@ from petition.exporting.grouping import group_signatories, listed_name
 from petition.extensions import db
 from petition.mail import dispatcher
 from petition.models import (
-    ANONYMOUS, CONFIRMED, DISPLAY_CHOICES, FULL, INDIVIDUAL, INITIALS, ORGANIZATION, KeyMaterial,
+    ANONYMOUS,
+    CONFIRMED,
+    DISPLAY_CHOICES,
+    FULL,
+    INDIVIDUAL,
+    INITIALS,
+    ORGANIZATION,
     Signature,
-    SignatureVersion, list_key,
+    SignatureVersion,
+    list_key,
 )
+from petition.account_models import KeyMaterial
 from petition.submissions import Submission
 from tests.factories import make_letter, make_signature
 from tests.helpers import confirm_token_from, mails_to, sign_form

@@ -232,7 +232,7 @@ def test_problems_carry_row_column_and_reason(app, tmp_path):
 
 
 def test_provenance_is_kept_and_the_import_audited(app, tmp_path):
-    from petition.models import AuditEvent
+    from petition.account_models import AuditEvent
 
     letter = _letter()
     report = import_signatures("appeal", _write(tmp_path, FRENCH_CSV),
@@ -250,7 +250,7 @@ def test_provenance_is_kept_and_the_import_audited(app, tmp_path):
 
 
 def test_a_dry_run_writes_no_audit_event(app, tmp_path):
-    from petition.models import AuditEvent
+    from petition.account_models import AuditEvent
 
     _letter()
     import_signatures("appeal", _write(tmp_path, FRENCH_CSV), dry_run=True)

@@ -13,9 +13,15 @@ from petition.admin import accounts
 from petition.extensions import db
 from petition.mail import dispatcher
 from petition.models import (
-    CONFIRMED, MAIL_FAILED, MAIL_SENT, PENDING, KeyMaterial, OutboxMail, Signature,
+    CONFIRMED,
+    MAIL_FAILED,
+    MAIL_SENT,
+    PENDING,
+    OutboxMail,
+    Signature,
     SignatureVersion,
 )
+from petition.account_models import KeyMaterial
 from tests.admin_helpers import fresh_code, make_account
 from tests.conftest import EMAIL_KEY as OLD_KEY
 from tests.factories import make_letter

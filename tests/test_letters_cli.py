@@ -183,7 +183,7 @@ def test_update_refuses_bad_input_and_changes_nothing(runner, app):
 
 
 def test_update_sets_and_clears_the_deadline(runner, app):
-    from petition.models import AuditEvent
+    from petition.account_models import AuditEvent
 
     runner.invoke(args=["letter", "create", "appeal", "--lang", "fr", "--title", "Appel"])
     result = runner.invoke(args=["letter", "update", "appeal", "--deadline", "2030-01-31"])

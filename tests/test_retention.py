@@ -6,8 +6,20 @@ from sqlalchemy import select
 from petition import letters, retention
 from petition.extensions import db
 from petition.mail.loop import DispatchLoop
-from petition.models import (CLOSED, CONFIRMED, INDIVIDUAL, INITIALS, OPEN, PENDING, WITHDRAWN,
-                             AuditEvent, Letter, Signature, SignatureVersion, utcnow)
+from petition.models import (
+    CLOSED,
+    CONFIRMED,
+    INDIVIDUAL,
+    INITIALS,
+    OPEN,
+    PENDING,
+    WITHDRAWN,
+    Letter,
+    Signature,
+    SignatureVersion,
+    utcnow,
+)
+from petition.account_models import AuditEvent
 from tests.factories import make_letter, make_signature
 from tests.helpers import confirm_token_from, mails_to, sign_form
 

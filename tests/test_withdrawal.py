@@ -10,16 +10,8 @@ from sqlalchemy import delete, func, select
 
 from petition import addresses, tokens
 from petition.extensions import db
-from petition.models import (
-    CLOSED,
-    PENDING,
-    AuditEvent,
-    Letter,
-    OutboxMail,
-    Signature,
-    SignatureVersion,
-    utcnow,
-)
+from petition.models import CLOSED, PENDING, Letter, OutboxMail, Signature, SignatureVersion, utcnow
+from petition.account_models import AuditEvent
 from tests.export_helpers import exported
 from tests.factories import make_letter, make_signature
 from tests.helpers import confirm_token_from, html_lang, mails_to, outbox, sign_form

@@ -14,7 +14,8 @@ from sqlalchemy import select
 
 from .. import deployment
 from ..extensions import db
-from ..models import Account, Letter
+from ..models import Letter
+from ..account_models import Account
 from . import accounts
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")

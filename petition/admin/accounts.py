@@ -15,7 +15,8 @@ from sqlalchemy import select
 
 from .. import addresses
 from ..extensions import db
-from ..models import ROLE_ADMIN, ROLE_ORGANISER, ROLES, Account, Letter, utcnow
+from ..models import Letter, utcnow
+from ..account_models import ROLE_ADMIN, ROLE_ORGANISER, ROLES, Account
 from . import audit
 
 MIN_PASSWORD_LENGTH = 12

@@ -11,7 +11,7 @@ from sqlalchemy import Select, and_, func, or_, select
 
 from ..exporting.text import cell
 from ..extensions import db
-from ..models import ROLE_ADMIN, Account, AuditEvent
+from ..account_models import ROLE_ADMIN, Account, AuditEvent
 
 PAGE_SIZE = 200
 

@@ -6,7 +6,7 @@ import sys
 import click
 from flask.cli import AppGroup
 
-from ..models import ROLES
+from ..account_models import ROLES
 from . import accounts
 
 admin_cli = AppGroup("admin", help="Back-office accounts.")

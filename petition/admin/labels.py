@@ -10,10 +10,11 @@ from flask import Flask
 from flask_babel import get_locale, lazy_gettext as _l
 
 from .. import models as m
+from ..account_models import ROLE_ADMIN, ROLE_ORGANISER, ROLE_PRESS
 
 LABELS = {
-    "role": {m.ROLE_ADMIN: _l("Administrator"), m.ROLE_ORGANISER: _l("Organiser"),
-             m.ROLE_PRESS: _l("Press officer")},
+    "role": {ROLE_ADMIN: _l("Administrator"), ROLE_ORGANISER: _l("Organiser"),
+             ROLE_PRESS: _l("Press officer")},
     "letter_status": {m.DRAFT: _l("Draft"), m.OPEN: _l("Open"), m.CLOSED: _l("Closed")},
     "status": {m.PENDING: _l("Awaiting confirmation"), m.CONFIRMED: _l("Confirmed"),
                m.WITHDRAWN: _l("Withdrawn")},

@@ -10,7 +10,8 @@ from flask_babel import gettext as _
 
 from .. import letters
 from ..letters import LetterError
-from ..models import CLOSED, DRAFT, OPEN, ROLE_ORGANISER, Letter
+from ..models import CLOSED, DRAFT, OPEN, Letter
+from ..account_models import ROLE_ORGANISER
 from . import accounts, bp, current_account
 from .labels import language_name
 

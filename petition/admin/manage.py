@@ -5,7 +5,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_babel import gettext as _
 
 from ..extensions import db
-from ..models import Account
+from ..account_models import Account
 from . import accounts, audit, bp, current_account
 
 

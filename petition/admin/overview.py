@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 
 from ..countries import display_name
 from ..extensions import db
-from ..models import CONFIRMED, AuditEvent, Letter, Signature
+from ..models import CONFIRMED, Letter, Signature
+from ..account_models import AuditEvent
 from .labels import human
 
 
