@@ -74,6 +74,9 @@ PROVENANCE_MAX = 500  # where a signature added by hand or imported came from
 
 # Outbox states.
 MAIL_QUEUED, MAIL_SENDING, MAIL_SENT, MAIL_FAILED = "queued", "sending", "sent", "failed"
+# Not sent because it had nothing true left to say (its signature withdrawn, confirmed or
+# given a newer link before delivery): recipient cleared, the reason in last_error.
+MAIL_DROPPED = "dropped"
 
 
 class Letter(db.Model):
@@ -342,7 +345,11 @@ class SignatureVersion(db.Model):
 
 
 class OutboxMail(db.Model):
-    """A mail waiting for delivery. Recipient and bodies are cleared once delivered."""
+    """A mail waiting for delivery. Recipient and bodies are cleared once delivered.
+
+    A mail to a signer holds no body: it names its signature, the link it carries
+    (`link_nonce`) and its language, and is rendered when delivered (mail/messages.py).
+    """
 
     __tablename__ = "outbox_mail"
     __table_args__ = (
@@ -357,6 +364,9 @@ class OutboxMail(db.Model):
     subject: Mapped[str] = mapped_column(Text, default="")
     body_text: Mapped[Optional[str]] = mapped_column(Text)
     body_html: Mapped[Optional[str]] = mapped_column(Text)
+    # The nonce of the signature or version whose confirmation link the mail carries.
+    link_nonce: Mapped[Optional[str]] = mapped_column(String(32))
+    lang: Mapped[Optional[str]] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(10), default=MAIL_QUEUED)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

@@ -151,7 +151,7 @@ def _create(letter: Letter, details: SignatureDetails, email_hash: str) -> SignO
     )
     db.session.add(signature)
     db.session.flush()  # the unique key fires here
-    messages.queue_confirmation(letter, Link(signature), details.email)
+    messages.queue_confirmation(Link(signature), details.email)
     db.session.commit()
     return SignOutcome.CREATED
 
@@ -161,7 +161,7 @@ def _sign_again(letter: Letter, signature_id: int, details: SignatureDetails) ->
     signature = db.session.get(Signature, signature_id, populate_existing=True)
     now, send_at = mail_cap.reserve(signature)
     if signature.status == CONFIRMED:
-        messages.queue_already_signed(signature, letter, details.email, details.lang, send_at)
+        messages.queue_already_signed(signature, details.email, details.lang, send_at)
         db.session.commit()
         return SignOutcome.ALREADY_SIGNED_MAILED
     submission = details.submission()
@@ -170,7 +170,7 @@ def _sign_again(letter: Letter, signature_id: int, details: SignatureDetails) ->
     if signature.email_encrypted is None:
         signature.email_encrypted = addresses.encrypt(details.email)
     link, is_new = _link_for(signature, submission, now, send_at)
-    mail = messages.queue_confirmation(letter, link, details.email, send_at)
+    mail = messages.queue_confirmation(link, details.email, send_at)
     if is_new and send_at > now:
         db.session.flush()
         link.version.mail_id = mail.id  # a later request in the same wait replaces both
@@ -331,8 +331,7 @@ def resend_confirmation(token: str) -> None:
     signature = link.signature
     _, send_at = mail_cap.reserve(signature)
     link.renew(send_at)
-    messages.queue_confirmation(signature.letter, link, addresses.decrypt(signature.email_encrypted),
-                                send_at)
+    messages.queue_confirmation(link, addresses.decrypt(signature.email_encrypted), send_at)
     db.session.commit()
 
 

@@ -95,6 +95,11 @@ class Link:
         return Submission.of(self._row)
 
     @property
+    def lang(self) -> str:
+        """The language the submission was made in (no decryption, unlike submission)."""
+        return self._row.lang
+
+    @property
     def nonce(self) -> str:
         return self.version.nonce if self.version is not None else self.signature.token_nonce
 

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from petition import addresses
 from petition.extensions import db
+from petition.mail import messages
 from petition.models import OutboxMail
 
 LINK_RE = re.compile(r"http://localhost/confirm/([A-Za-z0-9_.\-]+)")
@@ -25,9 +26,16 @@ def mails_to(email: str) -> list[OutboxMail]:
     return [m for m in outbox() if m.recipient_encrypted and addresses.decrypt(m.recipient_encrypted) == email]
 
 
+def rendered(mail: OutboxMail) -> messages.Rendered:
+    """A waiting mail as the mail worker would send it now (signers' mail holds no body:
+    it is rendered at delivery)."""
+    return messages.preview(mail.id)
+
+
 def confirm_token_from(mail: OutboxMail) -> str:
-    match = LINK_RE.search(mail.body_text or "")
-    assert match, f"no confirmation link in: {mail.body_text!r}"
+    text = rendered(mail).text
+    match = LINK_RE.search(text)
+    assert match, f"no confirmation link in: {text!r}"
     return match.group(1)
 
 

@@ -13,31 +13,46 @@ from petition.extensions import db
 from petition.models import CLOSED, OutboxMail, Signature, utcnow
 from tests.conftest import EMAIL_KEY
 from tests.factories import make_letter
-from tests.helpers import confirm_token_from, outbox, sign_form
+from tests.helpers import LINK_RE, outbox, rendered, sign_form
 
 ADDRESS = "contact@free120.example"
 CLIENT_IP = "203.0.113.77"  # the signer's address as the app sees it (TEST-NET-3)
 FERNET_TOKEN = re.compile(rb"gAAAAA[A-Za-z0-9_\-]+=*")
 
 
-def sign_and_confirm(client) -> tuple[str, list[str]]:
-    """Sign and confirm through the real form and button; the token and lines of the mail."""
+def sign_and_read_mail(client) -> tuple[str, list[str]]:
+    """Sign through the real form; the token and lines of the mail as it will be delivered."""
     make_letter()
     signed = client.post("/letters/appeal/sign", data=sign_form(email=ADDRESS),
                          environ_base={"REMOTE_ADDR": CLIENT_IP})
     assert signed.status_code == 303
-    mail = outbox("confirm")[0]
-    token = confirm_token_from(mail)
+    mail = rendered(outbox("confirm")[0])
+    token = LINK_RE.search(mail.text).group(1)
     # Lines of the delivered mail found nowhere else: the link, the invitation (it names
     # the letter, whose title alone is public) and a line of the HTML part.
-    text_lines = [line for line in mail.body_text.splitlines() if len(line) > 60]
-    html_lines = [line.strip() for line in mail.body_html.splitlines()
+    text_lines = [line for line in mail.text.splitlines() if len(line) > 60]
+    html_lines = [line.strip() for line in mail.html.splitlines()
                   if len(line.strip()) > 60 and token not in line]
-    phrases = [token, text_lines[0], html_lines[0]]
     db.session.commit()  # end the test's own read: it is no reader the checkpoint must wait for
+    return token, [token, text_lines[0], html_lines[0]]
+
+
+def deliver(runner, sent: int) -> None:
+    result = runner.invoke(args=["mail", "send"])
+    assert result.exit_code == 0, result.output
+    assert f"Sent {sent}," in result.output
+
+
+def confirm(client, token: str) -> None:
     confirmed = client.post(f"/confirm/{token}", environ_base={"REMOTE_ADDR": CLIENT_IP})
     assert confirmed.status_code == 200
-    return token, phrases
+
+
+def sign_and_confirm(client, runner) -> None:
+    """Sign, receive the mail, confirm with its link: as a signer does."""
+    token, _ = sign_and_read_mail(client)
+    deliver(runner, sent=1)
+    confirm(client, token)
 
 
 def file_bytes(database_url: str) -> bytes:
@@ -59,15 +74,16 @@ def addresses_in(raw: bytes) -> list[str]:
 
 @pytest.mark.sqlite_only
 def test_sqlite_files_keep_no_address_or_delivered_mail(client, runner, app, database_url):
-    token, phrases = sign_and_confirm(client)
+    token, phrases = sign_and_read_mail(client)
     before = file_bytes(database_url)
-    # The check can see them: before delivery the outbox still holds address and body.
+    # The check can see it: before delivery the outbox holds the address, encrypted...
     assert ADDRESS in addresses_in(before)
-    assert all(phrase.encode() in before for phrase in phrases)
-
-    result = runner.invoke(args=["mail", "send"])
-    assert result.exit_code == 0, result.output
-    assert "Sent 1," in result.output
+    # ...but never the mail itself, rendered when it is delivered.
+    for phrase in phrases:
+        assert phrase.encode() not in before, f"the waiting mail is stored: {phrase!r}"
+    deliver(runner, sent=1)
+    confirm(client, token)
+    deliver(runner, sent=0)  # `mail send` checkpoints the log even with nothing to send
 
     raw = file_bytes(database_url)
     assert ADDRESS not in addresses_in(raw)
@@ -78,9 +94,9 @@ def test_sqlite_files_keep_no_address_or_delivered_mail(client, runner, app, dat
     assert CLIENT_IP.encode() not in raw, "the signer's IP address is in the database file"
 
 
-def test_no_row_holds_the_signers_ip_address(client, app):
+def test_no_row_holds_the_signers_ip_address(client, runner, app):
     """Whatever the table, on SQLite and PostgreSQL: no column keeps the client's address."""
-    sign_and_confirm(client)
+    sign_and_confirm(client, runner)
     for table in db.metadata.sorted_tables:
         for row in db.session.execute(select(table)):
             assert CLIENT_IP not in repr(tuple(row)), f"{table.name} keeps the client IP"
@@ -116,8 +132,7 @@ def vacuum_counts() -> dict[str, int]:
 
 @pytest.mark.postgresql_only
 def test_postgresql_is_vacuumed_after_retention(client, runner, app):
-    sign_and_confirm(client)
-    assert runner.invoke(args=["mail", "send"]).exit_code == 0
+    sign_and_confirm(client, runner)
     letters.set_status("appeal", CLOSED)
     before = vacuum_counts()
     assert set(before) == set(storage.PRIVATE_TABLES)

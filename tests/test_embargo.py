@@ -11,7 +11,7 @@ from petition.models import INDIVIDUAL, Letter, utcnow
 from petition.account_models import AuditEvent
 from tests.admin_helpers import signed_in_client
 from tests.factories import make_letter, make_signature
-from tests.helpers import confirm_token_from, outbox, sign_form
+from tests.helpers import confirm_token_from, outbox, rendered, sign_form
 
 NAMES = ("Campagne FREE120", "Confederacion General del Trabajo", "Marie Curie")
 
@@ -174,7 +174,7 @@ def test_confirm_page_and_mails_reveal_no_other_signatory(client, app):
     embargoed_letter()
     client.post("/letters/appeal/sign?lang=en", data=sign_form(name="New Signer Org", country="IT"))
     mail = outbox("confirm")[0]
-    for body in (mail.body_text, mail.body_html):
+    for body in (rendered(mail).text, rendered(mail).html):
         assert_no_list(body)
     token = confirm_token_from(mail)
     page = client.post(f"/confirm/{token}?lang=en").get_data(as_text=True)

@@ -29,7 +29,7 @@ from petition.models import (
 from petition.account_models import KeyMaterial
 from petition.submissions import Submission
 from tests.factories import make_letter, make_signature
-from tests.helpers import confirm_token_from, mails_to, sign_form
+from tests.helpers import confirm_token_from, mails_to, rendered, sign_form
 
 # What must never sit in the database in clear: the real names and affiliations.
 SECRETS = ("Jean-Paul", "Sartre", "Collège de France", "Simone", "Weil", "Lycée du Puy",
@@ -59,7 +59,7 @@ def sign_and_confirm(client) -> None:
              confirm_token_from(mails_to("sw@example.org")[1])]
     # The mail greets the signer by their own name and says how they will appear (once
     # delivered, its body is cleared).
-    mail = mails_to("jps@example.org")[0].body_text
+    mail = rendered(mails_to("jps@example.org")[0]).text
     assert "Hello Jean-Paul Sartre," in mail and "Listed as: J.-P. S., under France" in mail
     assert dispatcher.deliver_due() == 3
     page = client.get(f"/confirm/{links[0]}?lang=en").get_data(as_text=True)

@@ -14,7 +14,7 @@ from babel.messages.pofile import read_po
 
 from petition.models import ANONYMOUS, INDIVIDUAL
 from tests.factories import make_letter, make_signature
-from tests.helpers import html_lang, outbox, sign_form
+from tests.helpers import html_lang, outbox, rendered, sign_form
 
 NBSP = "\u00a0"  # French typography: no-break space before « : ; ! ? » and inside guillemets
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
@@ -285,16 +285,16 @@ def test_confirmation_mail_in_russian(client, app):
     response = client.post("/letters/appeal/sign?lang=ru", data=sign_form())
     assert response.status_code == 303
     [mail] = outbox("confirm")
-    assert mail.subject == "Подтвердите, пожалуйста, вашу подпись: Libérez le mathématicien"
-    body = mail.body_text
+    assert rendered(mail).subject == "Подтвердите, пожалуйста, вашу подпись: Libérez le mathématicien"
+    body = rendered(mail).text
     assert body.startswith("Здравствуйте, Campagne #FREE120!")
     assert "Чтобы подтвердить свою подпись под письмом «Libérez le mathématicien»" in body
     assert "Ссылка действительна 72 часа." in body  # plural form 2 of 3
     assert "ничего не будет опубликовано" in body
     assert "http://localhost/letters/appeal?lang=ru" in body
     assert "Hello" not in body and "Please" not in body
-    assert html_lang(mail.body_html) == "ru"
-    assert ">Подтвердить подпись</a>" in mail.body_html
+    assert html_lang(rendered(mail).html) == "ru"
+    assert ">Подтвердить подпись</a>" in rendered(mail).html
 
 
 def test_confirmation_mail_in_french(client, app):
@@ -302,14 +302,14 @@ def test_confirmation_mail_in_french(client, app):
     response = client.post("/letters/appeal/sign?lang=fr", data=sign_form())
     assert response.status_code == 303
     [mail] = outbox("confirm")
-    assert mail.subject == f"Veuillez confirmer votre signature{NBSP}: Libérez le mathématicien"
-    body = mail.body_text
+    assert rendered(mail).subject == f"Veuillez confirmer votre signature{NBSP}: Libérez le mathématicien"
+    body = rendered(mail).text
     assert body.startswith("Bonjour Campagne #FREE120,")
     assert f"la lettre «{NBSP}Libérez le mathématicien{NBSP}»" in body
     assert "Le lien est valable 72 heures." in body
     assert "Hello" not in body and "Please" not in body
-    assert html_lang(mail.body_html) == "fr"
-    assert ">Confirmer ma signature</a>" in mail.body_html
+    assert html_lang(rendered(mail).html) == "fr"
+    assert ">Confirmer ma signature</a>" in rendered(mail).html
 
 
 def test_already_signed_mail_in_russian(client, app):
@@ -318,6 +318,6 @@ def test_already_signed_mail_in_russian(client, app):
     response = client.post("/letters/appeal/sign?lang=ru", data=sign_form())
     assert response.status_code == 303
     [mail] = outbox("already_signed")
-    assert mail.subject == "Вы уже подписали: Libérez le mathématicien"
-    assert mail.body_text.startswith("Здравствуйте!")
-    assert "подписать письмо «Libérez le mathématicien» с этого адреса" in mail.body_text
+    assert rendered(mail).subject == "Вы уже подписали: Libérez le mathématicien"
+    assert rendered(mail).text.startswith("Здравствуйте!")
+    assert "подписать письмо «Libérez le mathématicien» с этого адреса" in rendered(mail).text

@@ -29,6 +29,9 @@ def send_command(limit: int | None) -> None:
     report = dispatcher.dispatch(limit)
     housekeeping.run()
     click.echo(f"Sent {report.sent}, deferred {report.retrying}, failed {report.failed}.")
+    if report.dropped:
+        click.echo(f"Dropped {report.dropped} obsolete (signature withdrawn or confirmed, or "
+                   f"its link replaced, before delivery).")
     if report.retrying or report.failed:
         # Non-zero so cron and monitoring notice an unreachable or refusing server.
         raise SystemExit(1)
@@ -77,7 +80,7 @@ def worker_command(interval: float | None, max_loops: int | None) -> None:
 def status_command() -> None:
     """Show how many mails are queued, sending, sent and failed, and the oldest waiting."""
     numbers = outbox.counts()
-    for status in ("queued", "sending", "sent", "failed"):
+    for status in ("queued", "sending", "sent", "failed", "dropped"):
         click.echo(f"{status}: {numbers.get(status, 0)}")
     now = utcnow()
     waiting = outbox.oldest_waiting(now)

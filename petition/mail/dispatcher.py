@@ -17,8 +17,9 @@ from sqlalchemy import ColumnElement, case, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..extensions import db
-from ..models import MAIL_FAILED, MAIL_QUEUED, MAIL_SENDING, MAIL_SENT, OutboxMail, utcnow
-from . import backends, errors, outbox
+from ..models import (MAIL_DROPPED, MAIL_FAILED, MAIL_QUEUED, MAIL_SENDING, MAIL_SENT,
+                      OutboxMail, Signature, utcnow)
+from . import backends, errors, messages, outbox
 
 # Rows claimed per transaction: the lease must cover sending all of them.
 CHUNK = 10
@@ -32,12 +33,14 @@ def _setting(name: str) -> float:
 
 @dataclass
 class DispatchReport:
-    """What one pass did: rows claimed, and how many were sent, deferred, given up."""
+    """What one pass did: rows claimed, and how many were sent, deferred, given up, and
+    dropped as obsolete (see messages.Obsolete)."""
 
     claimed: int = 0
     sent: int = 0
     retrying: int = 0
     failed: int = 0
+    dropped: int = 0
 
 
 def retry_delay(attempts: int) -> dt.timedelta:
@@ -102,11 +105,37 @@ def _ours(mail_ids: list[int], lease: dt.datetime) -> tuple[ColumnElement[bool],
             OutboxMail.locked_until == lease)
 
 
-def _mark_sent(session: Session, mail: OutboxMail) -> None:
+def _mark_sent(session: Session, mail: OutboxMail, subject: str) -> None:
     # Unconditional: it was delivered, whoever holds the lease now. The recipient and bodies
     # go at once (privacy); subject, kind and timestamps stay for the record.
     _update(session, OutboxMail.id == mail.id, status=MAIL_SENT, sent_at=utcnow(),
-            locked_until=None, recipient_encrypted=None, body_text=None, body_html=None)
+            locked_until=None, recipient_encrypted=None, body_text=None, body_html=None,
+            subject=subject)
+
+
+def _mark_dropped(session: Session, mail: OutboxMail, lease: dt.datetime, reason: str,
+                  report: DispatchReport) -> None:
+    """Not sent, and never will be: nothing true left to say. The recipient goes."""
+    _update(session, *_ours([mail.id], lease), status=MAIL_DROPPED, locked_until=None,
+            recipient_encrypted=None, body_text=None, body_html=None,
+            last_error=f"obsolete: {reason}"[:200])
+    report.dropped += 1
+    current_app.logger.info("mail %s (%s) dropped: %s", mail.id, mail.kind, reason)
+
+
+def _content(mail: OutboxMail, session: Session,
+             signatures: dict[int, Signature]) -> outbox.Content:
+    """The mail's subject and bodies: as stored, else rendered now from its signature."""
+    stored = outbox.stored_content(mail)
+    if stored is not None:
+        return stored
+    if mail.kind not in messages.RENDERED_KINDS:
+        raise backends.MailRejected("nothing to send: no body")
+    rendered = messages.render(mail, session, signatures)
+    # End the read: a read transaction held while the mail server answers would stall
+    # SQLite's checkpoints (storage.py), and nothing read is needed after rendering.
+    session.commit()
+    return outbox.Content(rendered.subject, rendered.text, rendered.html)
 
 
 def _mark_failed(session: Session, mail: OutboxMail, lease: dt.datetime,
@@ -150,6 +179,7 @@ def _deliver(session: Session, connection: backends.Connection, ids: list[int],
         select(OutboxMail).where(OutboxMail.id.in_(ids)).order_by(OutboxMail.id)
         .execution_options(populate_existing=True)
     ).all()
+    signatures = messages.load_signatures(session, list(mails))
     for index, mail in enumerate(mails):
         if utcnow() >= lease:
             # Too slow: hand the untried rest back rather than race whoever takes it next.
@@ -162,8 +192,11 @@ def _deliver(session: Session, connection: backends.Connection, ids: list[int],
             _mark_failed(session, mail, lease, error, report, counted=False)
             continue
         try:
-            message, to = outbox.to_message(mail, sender, domain)
+            content = _content(mail, session, signatures)
+            message, to = outbox.to_message(mail, content, sender, domain)
             connection.send(message, sender=envelope_from, to=to)
+        except messages.Obsolete as reason:
+            _mark_dropped(session, mail, lease, str(reason), report)
         except backends.MailServerUnavailable as error:
             _mark_failed(session, mail, lease, error, report)
             # The rest was not tried: same delay, no attempt counted.
@@ -184,7 +217,7 @@ def _deliver(session: Session, connection: backends.Connection, ids: list[int],
                                      mail.kind, errors.traceback_text(error))
             _mark_failed(session, mail, lease, errors.unexpected(error), report)
         else:
-            _mark_sent(session, mail)
+            _mark_sent(session, mail, content.subject)
             report.sent += 1
             current_app.logger.info("mail %s (%s) sent", mail.id, mail.kind)
     return True

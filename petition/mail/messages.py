@@ -1,15 +1,44 @@
-"""The mails petition sends, rendered in the signer's language (text + HTML)."""
+"""The mails petition sends to signers, rendered in their language (text + HTML) when
+they are delivered.
+
+Queueing one writes a row naming the signature, the link it carries and the language, in
+the caller's transaction; nothing readable. The mail worker renders it from the rows as
+they are at delivery (render()), so the request that signs pays for no template, and a
+waiting mail never holds in clear the real name of a signer listed by initials. What a
+link confirms is still exactly what the signer submitted with it: the row its nonce names
+(the signature, or one SignatureVersion) is never rewritten, only replaced.
+"""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from flask import current_app, render_template
 from flask_babel import force_locale, gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
 
 from .. import tokens
-from ..models import Letter, OutboxMail, Signature
+from ..extensions import db
+from ..models import PENDING, Letter, OutboxMail, Signature, SignatureVersion
 from ..submissions import Link, Submission, listing
+from . import outbox
 from .outbox import enqueue
+
+CONFIRM, ALREADY_SIGNED, WITHDRAW_LINK = "confirm", "already_signed", "withdraw_link"
+# The kinds render() makes; any other row carries its own body.
+RENDERED_KINDS = (CONFIRM, ALREADY_SIGNED, WITHDRAW_LINK)
+
+
+class Obsolete(Exception):
+    """The mail has nothing true left to say: it is dropped, not sent."""
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
 
 
 def confirm_url(link: Link) -> str:
@@ -25,56 +54,111 @@ def _letter_url(letter: Letter, lang: str) -> str:
     return f"{current_app.config['BASE_URL']}/letters/{letter.slug}?lang={lang}"
 
 
-def _render(template: str, lang: str, **context) -> tuple[str, str]:
-    with force_locale(lang):
-        text = render_template(f"email/{template}.txt", lang=lang, **context)
-        html = render_template(f"email/{template}.html", lang=lang, **context)
-    return text, html
+# Queueing: in the request's transaction, a few ids and no rendering.
+
+def queue_confirmation(link: Link, email: str, not_before: dt.datetime | None = None) -> OutboxMail:
+    """The link that confirms exactly this submission (the signature or version is flushed)."""
+    return enqueue(kind=CONFIRM, to=email, signature_id=link.signature.id,
+                   link_nonce=link.nonce, lang=link.lang, not_before=not_before)
 
 
-def queue_confirmation(letter: Letter, link: Link, email: str,
-                       not_before: dt.datetime | None = None) -> OutboxMail:
-    """The link that confirms exactly this submission, and how it will appear on the list."""
-    submission = link.submission
-    lang = submission.lang
-    title = letter.text_for(lang).title
-    hours = current_app.config["CONFIRM_MAX_AGE"] // 3600
-    text, html = _render(
-        "confirm", lang, name=submission.name, title=title, link=confirm_url(link),
-        hours=hours, letter_url=_letter_url(letter, lang),
-        listing=listing(submission, letter, lang), withdraw_url=withdraw_url(link.signature),
-    )
-    with force_locale(lang):
-        subject = _("Please confirm your signature: %(title)s", title=title)
-    return enqueue(kind="confirm", to=email, subject=subject, text=text, html=html,
-                   signature_id=link.signature.id, not_before=not_before)
-
-
-def queue_already_signed(signature: Signature, letter: Letter, email: str, lang: str,
+def queue_already_signed(signature: Signature, email: str, lang: str,
                          not_before: dt.datetime | None = None) -> OutboxMail:
-    title = letter.text_for(lang).title
-    text, html = _render(
-        "already_signed", lang, signature=signature, title=title,
-        letter_url=_letter_url(letter, lang), withdraw_url=withdraw_url(signature),
-    )
-    with force_locale(lang):
-        subject = _("You have already signed: %(title)s", title=title)
-    return enqueue(kind="already_signed", to=email, subject=subject, text=text, html=html,
-                   signature_id=signature.id, not_before=not_before)
+    return enqueue(kind=ALREADY_SIGNED, to=email, signature_id=signature.id, lang=lang,
+                   not_before=not_before)
 
 
 def queue_withdraw_link(signature: Signature, email: str,
                         not_before: dt.datetime | None = None) -> OutboxMail:
     """The withdrawal link of one signature, asked for on the /withdraw form, in its language."""
-    letter = signature.letter
-    lang = signature.lang
-    title = letter.text_for(lang).title
-    text, html = _render(
-        "withdraw_link", lang, title=title, link=withdraw_url(signature),
-        letter_url=_letter_url(letter, lang),
-        listing=listing(Submission.of(signature), letter, lang),
-    )
+    return enqueue(kind=WITHDRAW_LINK, to=email, signature_id=signature.id, lang=signature.lang,
+                   not_before=not_before)
+
+
+# Rendering: in the delivery job.
+
+def load_signatures(session: Session, mails: list[OutboxMail]) -> dict[int, Signature]:
+    """The signatures a batch of mails is about, with their letters' texts and labels and
+    their versions, in a handful of queries for the whole batch."""
+    ids = {mail.signature_id for mail in mails
+           if mail.kind in RENDERED_KINDS and mail.signature_id is not None}
+    if not ids:
+        return {}
+    rows = session.scalars(
+        select(Signature).where(Signature.id.in_(ids)).options(
+            selectinload(Signature.letter).selectinload(Letter.texts),
+            selectinload(Signature.letter).selectinload(Letter.labels),
+        ).execution_options(populate_existing=True)
+    ).all()
+    return {row.id: row for row in rows}
+
+
+def render(mail: OutboxMail, session: Session, signatures: dict[int, Signature]) -> Rendered:
+    """The mail as it reads now, in its language; Obsolete when sending it would say
+    something untrue. `signatures` comes from load_signatures() for the mail's batch."""
+    signature = signatures.get(mail.signature_id) if mail.signature_id is not None else None
+    if signature is None:
+        raise Obsolete("its signature is gone (withdrawn or purged)")
+    lang = mail.lang or signature.lang
     with force_locale(lang):
-        subject = _("Your link to withdraw your signature: %(title)s", title=title)
-    return enqueue(kind="withdraw_link", to=email, subject=subject, text=text, html=html,
-                   signature_id=signature.id, not_before=not_before)
+        return _render_kind(mail, session, signature, lang)
+
+
+def _render_kind(mail: OutboxMail, session: Session, signature: Signature, lang: str) -> Rendered:
+    letter = signature.letter
+    title = letter.text_for(lang).title
+    letter_url = _letter_url(letter, lang)
+    if mail.kind == CONFIRM:
+        link = _link(session, signature, mail.link_nonce)
+        submission = link.submission
+        return _render("confirm", lang, _("Please confirm your signature: %(title)s", title=title),
+                       name=submission.name, title=title, link=confirm_url(link),
+                       hours=current_app.config["CONFIRM_MAX_AGE"] // 3600,
+                       letter_url=letter_url, listing=listing(submission, letter, lang),
+                       withdraw_url=withdraw_url(signature))
+    if mail.kind == ALREADY_SIGNED:
+        return _render("already_signed", lang,
+                       _("You have already signed: %(title)s", title=title),
+                       signature=signature, title=title, letter_url=letter_url,
+                       withdraw_url=withdraw_url(signature))
+    if mail.kind == WITHDRAW_LINK:
+        return _render("withdraw_link", lang,
+                       _("Your link to withdraw your signature: %(title)s", title=title),
+                       title=title, link=withdraw_url(signature), letter_url=letter_url,
+                       listing=listing(Submission.of(signature), letter, lang))
+    raise ValueError(f"mail kind {mail.kind!r} carries its own body")
+
+
+def preview(mail_id: int) -> Rendered:
+    """A waiting mail as delivery would render it now, read in a session of its own as the
+    dispatcher does (tests and benchmarks read links this way). Obsolete as render()."""
+    with Session(db.engine) as session:
+        mail = session.get(OutboxMail, mail_id)
+        if mail is None:
+            raise Obsolete("no such mail")
+        stored = outbox.stored_content(mail)
+        if stored is not None:
+            return Rendered(stored.subject, stored.text, stored.html or "")
+        return render(mail, session, load_signatures(session, [mail]))
+
+
+def _link(session: Session, signature: Signature, nonce: str | None) -> Link:
+    """The pending link the mail was queued for, or Obsolete."""
+    if signature.status != PENDING:
+        raise Obsolete(f"its signature is {signature.status}")
+    if nonce is not None and nonce == signature.token_nonce:
+        return Link(signature)
+    version = session.scalars(
+        select(SignatureVersion).where(SignatureVersion.signature_id == signature.id,
+                                       SignatureVersion.nonce == nonce)
+    ).first() if nonce is not None else None
+    if version is None:
+        # A resend renewed the link, or the version was replaced within the cap's wait.
+        raise Obsolete("its link was replaced by a newer one")
+    return Link(signature, version)
+
+
+def _render(template: str, lang: str, subject: str, **context) -> Rendered:
+    text = render_template(f"email/{template}.txt", lang=lang, **context)
+    html = render_template(f"email/{template}.html", lang=lang, **context)
+    return Rendered(subject=subject, text=text, html=html)

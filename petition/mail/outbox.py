@@ -26,15 +26,19 @@ def enqueue(
     *,
     kind: str,
     to: str,
-    subject: str,
-    text: str,
+    subject: str = "",
+    text: str | None = None,
     html: str | None = None,
     signature_id: int | None = None,
+    link_nonce: str | None = None,
+    lang: str | None = None,
     not_before: dt.datetime | None = None,
 ) -> OutboxMail:
     """Add a mail to the session; the caller commits it with its own changes.
 
-    `not_before` holds it back until then (the per-address cap, see mail_cap).
+    Without `text`, the mail is rendered at delivery (messages.render) from the signature,
+    the link nonce and the language. `not_before` holds it back until then (the per-address
+    cap, see mail_cap).
     """
     mail = OutboxMail(
         kind=kind,
@@ -42,6 +46,8 @@ def enqueue(
         subject=subject,
         body_text=text,
         body_html=html,
+        link_nonce=link_nonce,
+        lang=lang,
         status=MAIL_QUEUED,
         attempts=0,
         next_attempt_at=not_before or utcnow(),
@@ -53,10 +59,25 @@ def enqueue(
     return mail
 
 
-def to_message(mail: OutboxMail, sender: str, domain: str) -> tuple[EmailMessage, str]:
+@dataclass(frozen=True)
+class Content:
+    subject: str
+    text: str
+    html: str | None
+
+
+def stored_content(mail: OutboxMail) -> Content | None:
+    """What a row queued with its body holds (any mail queued before revision 0010)."""
+    if mail.body_text is None:
+        return None
+    return Content(mail.subject, mail.body_text, mail.body_html)
+
+
+def to_message(mail: OutboxMail, content: Content, sender: str,
+               domain: str) -> tuple[EmailMessage, str]:
     """Decrypt the recipient and build the mail; MailRejected if that cannot be done."""
-    if mail.recipient_encrypted is None or mail.body_text is None:
-        raise MailRejected("nothing to send: recipient or body missing")
+    if mail.recipient_encrypted is None:
+        raise MailRejected("nothing to send: recipient missing")
     try:
         to = decrypt(mail.recipient_encrypted)
     except InvalidToken as error:
@@ -66,8 +87,8 @@ def to_message(mail: OutboxMail, sender: str, domain: str) -> tuple[EmailMessage
     token = keyed_hash(f"{mail.id}:{mail.created_at.isoformat()}", "message-id")
     try:
         message = build_message(
-            sender=sender, to=to, subject=mail.subject, text=mail.body_text,
-            html=mail.body_html, message_id=f"<{token[:32]}@{domain}>",
+            sender=sender, to=to, subject=content.subject, text=content.text,
+            html=content.html, message_id=f"<{token[:32]}@{domain}>",
         )
     except (ValueError, TypeError) as error:
         raise MailRejected(short_error(f"cannot build the mail: {error}")) from error
