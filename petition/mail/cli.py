@@ -80,8 +80,10 @@ def worker_command(interval: float | None, max_loops: int | None) -> None:
 def status_command() -> None:
     """Show how many mails are queued, sending, sent and failed, and the oldest waiting."""
     numbers = outbox.counts()
-    for status in ("queued", "sending", "sent", "failed", "dropped"):
+    for status in ("queued", "sending", "sent", "failed"):
         click.echo(f"{status}: {numbers.get(status, 0)}")
+    if numbers.get("dropped"):  # obsolete before delivery: see messages.Obsolete
+        click.echo(f"dropped: {numbers['dropped']}")
     now = utcnow()
     waiting = outbox.oldest_waiting(now)
     if waiting is None:
