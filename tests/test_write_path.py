@@ -65,11 +65,12 @@ def test_a_new_signature_takes_four_statements_and_one_read_of_the_letter(client
     with statements() as seen:
         response = client.post("/letters/appeal/sign?lang=fr", data=sign_form(country="ES"))
     assert response.status_code == 303
-    # The letter with its texts, the duplicate lookup, the signature, the outbox row: the
-    # mail (and the labels its listing names the country with) is rendered at delivery.
+    # The letter (its texts are not needed), the duplicate lookup, the signature, the outbox
+    # row: the mail (and the labels its listing names the country with) is rendered at
+    # delivery.
     assert len(_ours(seen)) == 4, "\n".join(s[:90] for s in seen)
     assert len(_reads_of("letter", seen)) == 1
-    assert not _reads_of("letter_text", seen)  # joined to the letter's read
+    assert not _reads_of("letter_text", seen)
     assert not _reads_of("letter_label", seen)
     [mail] = mails_to("contact@free120.example")
     assert "Etat espagnol" in rendered(mail).text  # the labels still name the country

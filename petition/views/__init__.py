@@ -7,9 +7,11 @@ from ..letters import LetterNotFound, get_public_letter
 from ..models import Letter
 
 
-def public_letter_or_404(slug: str) -> Letter:
-    """The letter the public may see, or a 404 (unknown slug or draft)."""
+def public_letter_or_404(slug: str, *, with_texts: bool = True) -> Letter:
+    """The letter the public may see, or a 404 (unknown slug or draft).
+
+    `with_texts=False` where a page is shown only on error (they load lazily then)."""
     try:
-        return get_public_letter(slug)
+        return get_public_letter(slug, with_texts=with_texts)
     except LetterNotFound:
         abort(404)

@@ -89,7 +89,9 @@ def _sign_limit() -> str:
 @bp.post("/letters/<slug>/sign")
 @limiter.limit(_sign_limit, methods=["POST"])
 def sign(slug: str):
-    letter = public_letter_or_404(slug)
+    # Without its texts: a signature takes none (its mail is rendered at delivery); the
+    # pages shown on refusal load them.
+    letter = public_letter_or_404(slug, with_texts=False)
     lang = current_lang()
     form = _sign_form(letter, lang)
     if not letter.is_open:
