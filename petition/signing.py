@@ -15,6 +15,7 @@ from enum import Enum
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError, InvalidRequestError
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from . import addresses, counting, mail_cap, moderation, tokens
 from .extensions import db
@@ -256,19 +257,20 @@ def confirm(token: str) -> Signature:
         raise LetterClosed(letter.slug)
     held = moderation.must_hold(letter, submission.signer_type, submission.name)
     now = utcnow()
+    confirmed = {
+        "status": CONFIRMED,
+        "confirmed_at": now,
+        "moderation": MOD_HELD if held else MOD_NONE,
+        # Mail no longer needs the address: keep only the keyed hash for duplicates.
+        "email_encrypted": None,
+        **_with_key(submission.columns()),
+    }
     result = db.session.execute(
         update(Signature)
         # Still pending and not reopened since the link was read: one confirmation wins.
         .where(Signature.id == signature.id, Signature.status == PENDING,
                Signature.token_nonce == signature.token_nonce)
-        .values(
-            status=CONFIRMED,
-            confirmed_at=now,
-            moderation=MOD_HELD if held else MOD_NONE,
-            # Mail no longer needs the address: keep only the keyed hash for duplicates.
-            email_encrypted=None,
-            **_with_key(submission.columns()),
-        )
+        .values(**confirmed)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
@@ -281,12 +283,21 @@ def confirm(token: str) -> Signature:
     mail_cap.drop_waiting(signature.id, now, versions_gone=True)
     if not held:
         counting.changed(letter, added=[counting.entry_of(submission.values())])
-    signature_id = signature.id  # read before the commit expires it
-    db.session.commit()
-    signature = _signature(Signature.id == signature_id)
-    if signature is None:  # withdrawn in the instant since the commit
-        raise InvalidLink()
+    # The page shows what was just written: the row in memory is made to say it, and kept
+    # through the commit (which would expire it) rather than read again.
+    for name, value in confirmed.items():
+        set_committed_value(signature, name, value)
+    _commit_keeping_loaded_rows()
     return signature
+
+
+def _commit_keeping_loaded_rows() -> None:
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
 
 
 def _with_key(columns: dict[str, object]) -> dict[str, object]:
