@@ -8,10 +8,11 @@ one way to write them; `rebuild()` recounts from the rows and reports any drift.
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import lru_cache
 from dataclasses import dataclass
 from typing import Iterable, Optional
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .extensions import db
@@ -68,16 +69,25 @@ def changed(letter: Letter, removed: Iterable[Optional[Entry]] = (),
 
 def _add(letter_id: int, country: str, signer_type: str, listed: int, unlisted: int) -> None:
     """Add to a count row in SQL (an upsert), never read-modify-write: no update is lost."""
-    dialect = db.session.get_bind().dialect.name
+    db.session.execute(_upsert(db.session.get_bind().dialect.name),
+                       {"letter_id": letter_id, "country": country, "signer_type": signer_type,
+                        "listed": listed, "unlisted": unlisted})
+
+
+@lru_cache(maxsize=None)
+def _upsert(dialect: str):
+    """The upsert, built once per dialect: building it (with its ON CONFLICT clause) cost
+    more than running it, on every confirmation."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(LetterCount).values(letter_id=letter_id, country=country,
-                                           signer_type=signer_type, listed=listed,
-                                           unlisted=unlisted)
-    db.session.execute(statement.on_conflict_do_update(
+    statement = insert(LetterCount).values(
+        letter_id=bindparam("letter_id"), country=bindparam("country"),
+        signer_type=bindparam("signer_type"), listed=bindparam("listed"),
+        unlisted=bindparam("unlisted"))
+    return statement.on_conflict_do_update(
         index_elements=[LetterCount.letter_id, LetterCount.country, LetterCount.signer_type],
         set_={"listed": LetterCount.listed + statement.excluded.listed,
               "unlisted": LetterCount.unlisted + statement.excluded.unlisted},
-    ))
+    )
 
 
 # --- Reading -------------------------------------------------------------------------------
