@@ -149,3 +149,12 @@ def submit(page, form: str, status: int | None = None) -> int:
     assert ok, f"{response.status}: {page.locator('main').inner_text()}"
     return response.status
 
+
+# Where tests/e2e/test_accessibility.py saved its screenshots, shown at the end of the run.
+SCREENSHOT_FOLDER = pytest.StashKey[Path]()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    folder = config.stash.get(SCREENSHOT_FOLDER, None)
+    if folder is not None:
+        terminalreporter.write_line(f"accessibility screenshots: {folder}")
