@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import ssl
 import threading
@@ -121,3 +122,39 @@ def wait_for(predicate, timeout: float = 15.0, interval: float = 0.1):
             return value
         time.sleep(interval)
     pytest.fail(f"gave up waiting after {timeout} s")
+
+
+def mails_to(smtp, address: str) -> list:
+    """The messages the SMTP server has received for `address`, oldest first."""
+    return [mail for mail in smtp.received if mail.rcpt_tos == [address]]
+
+
+def confirmation_link(mail, base: str) -> str:
+    """The one confirmation link in a message's plain-text part, as a signatory would click it."""
+    body = mail.message.get_body(preferencelist=("plain",)).get_content()
+    [link] = set(re.findall(rf"{re.escape(base)}/confirm/\S+", body))
+    return link
+
+
+def submit(page, form: str, status: int | None = None) -> int:
+    """Press the form's button; the status of the page it leads to (after any redirect).
+
+    Below 400 unless `status` says which one is expected (400 for a form sent back).
+    """
+    with page.expect_navigation() as navigation:
+        page.click(f"{form} button[type=submit]")
+    response = navigation.value
+    assert response is not None
+    ok = response.status == status if status is not None else response.status < 400
+    assert ok, f"{response.status}: {page.locator('main').inner_text()}"
+    return response.status
+
+
+# Where tests/e2e/test_accessibility.py saved its screenshots, shown at the end of the run.
+SCREENSHOT_FOLDER = pytest.StashKey[Path]()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    folder = config.stash.get(SCREENSHOT_FOLDER, None)
+    if folder is not None:
+        terminalreporter.write_line(f"accessibility screenshots: {folder}")

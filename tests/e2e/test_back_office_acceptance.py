@@ -20,7 +20,7 @@ import pytest
 from petition.admin import accounts
 from petition.extensions import db
 from tests.admin_helpers import PASSWORD, make_account
-from tests.e2e.conftest import wait_for
+from tests.e2e.conftest import confirmation_link, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_only]
 
@@ -57,9 +57,7 @@ def _sign(browser, base: str, smtp, name: str, country: str, email: str) -> None
     page.wait_for_url(re.compile(r".*/check-your-mail$"))
     mail = wait_for(lambda: len(smtp.received) > before and smtp.received[-1])
     assert mail.rcpt_tos == [email]
-    text = mail.message.get_body(preferencelist=("plain",)).get_content()
-    link = re.search(rf"{re.escape(base)}/confirm/\S+", text)[0]
-    page.goto(link)
+    page.goto(confirmation_link(mail, base))
     page.click("form[action*='/confirm/'] button[type=submit]")
     page.wait_for_load_state()
     context.close()

@@ -3,7 +3,6 @@
 Browsers send a Referer only as the page's Referrer-Policy allows, and Flask-WTF refuses a
 secure POST without a same-origin Referer: this is where the two must agree.
 """
-import re
 import threading
 import time
 from contextlib import contextmanager
@@ -16,33 +15,10 @@ from werkzeug.wrappers import Request, Response
 from petition import letters
 from petition.extensions import db
 from petition.models import CONFIRMED, PENDING, Signature
-from tests.e2e.conftest import wait_for
+from tests.e2e.conftest import confirmation_link, mails_to, submit, wait_for
 from tests.smtp_server import make_certificate, server_tls_context
 
 pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_only]
-
-SUBMIT = "button[type=submit]"
-
-
-def mails_to(smtp, address: str) -> list:
-    return [mail for mail in smtp.received if mail.rcpt_tos == [address]]
-
-
-def link_in(mail, base: str) -> str:
-    body = mail.message.get_body(preferencelist=("plain",)).get_content()
-    [link] = set(re.findall(rf"{re.escape(base)}/confirm/\S+", body))
-    return link
-
-
-def submit(page, form: str) -> int:
-    """Press the form's button; the status of the page it leads to."""
-    with page.expect_navigation() as navigation:
-        page.click(f"{form} {SUBMIT}")
-    response = navigation.value
-    assert response is not None
-    assert response.status < 400, f"{response.status}: {page.locator('main').inner_text()}"
-    return response.status
-
 
 def sign(page, base: str, name: str, email: str) -> None:
     page.goto(f"{base}/letters/appeal")
@@ -70,7 +46,7 @@ def test_sign_confirm_and_resend_over_https(live_tls_app, smtp, tls_page):
     assert base.startswith("https://")
 
     sign(page, base, "Memorial Deutschland", "first@memorial.example")
-    first = link_in(wait_for(lambda: mails_to(smtp, "first@memorial.example"))[0], base)
+    first = confirmation_link(wait_for(lambda: mails_to(smtp, "first@memorial.example"))[0], base)
     page.goto(first)
     submit(page, "form[action*='/confirm/']")
     assert status_of(app, "Memorial Deutschland") == CONFIRMED
@@ -79,7 +55,7 @@ def test_sign_confirm_and_resend_over_https(live_tls_app, smtp, tls_page):
 
     sign(page, base, "Campagne FREE120", "second@free120.example")
     [mail] = wait_for(lambda: mails_to(smtp, "second@free120.example"))
-    old_link = link_in(mail, base)
+    old_link = confirmation_link(mail, base)
     app.config["CONFIRM_MAX_AGE"] = 0  # links older than the current second have expired
     time.sleep(1.1)
     response = page.goto(old_link)
@@ -87,7 +63,7 @@ def test_sign_confirm_and_resend_over_https(live_tls_app, smtp, tls_page):
     submit(page, "form[action$='/resend']")
     assert page.url == f"{old_link}/resend"
     new_mails = wait_for(lambda: mails_to(smtp, "second@free120.example")[1:])
-    assert link_in(new_mails[0], base) != old_link
+    assert confirmation_link(new_mails[0], base) != old_link
     assert status_of(app, "Campagne FREE120") == PENDING
 
 

@@ -19,10 +19,10 @@ from urllib.parse import urlencode
 import pytest
 import sqlalchemy as sa
 
-from tests.e2e.conftest import wait_for
+from tests.e2e.conftest import confirmation_link, mails_to, submit, wait_for
 from tests.e2e.production import (SIGN_LIMIT, SLUG, WORKERS, Stack, flush_limits, pids_in,
                                   production_stack)
-from tests.e2e.test_https import link_in, mails_to, sign, submit
+from tests.e2e.test_https import sign
 from tests.helpers import sign_form
 
 pytestmark = pytest.mark.e2e
@@ -146,7 +146,7 @@ def test_sign_and_confirm_in_chromium_whatever_worker_answers(browser, stack):
             time.sleep(1.5)  # three passes of an in-process dispatcher, were one running
             assert not mails_to(stack.smtp, EMAIL), "a web worker sent mail"
         [mail] = wait_for(lambda: mails_to(stack.smtp, EMAIL))  # the mail worker's
-        link = link_in(mail, base)
+        link = confirmation_link(mail, base)
         page.goto(link)
         submit(page, "form[action*='/confirm/']")
         page.goto(f"{base}{LETTER}")

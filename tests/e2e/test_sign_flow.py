@@ -5,13 +5,9 @@ import time
 import pytest
 
 from petition import letters
-from tests.e2e.conftest import wait_for
+from tests.e2e.conftest import confirmation_link, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_only]
-
-
-def mail_text(received) -> str:
-    return received.message.get_body(preferencelist=("plain",)).get_content()
 
 
 def test_sign_confirm_and_appear_under_country(live_app, smtp, page):
@@ -39,10 +35,7 @@ def test_sign_confirm_and_appear_under_country(live_app, smtp, page):
     assert delivered_after < 10, f"mail took {delivered_after:.1f} s"
     [mail] = received
     assert mail.rcpt_tos == ["prensa@cgt.example"]
-    links = re.findall(rf"{re.escape(base)}/confirm/\S+", mail_text(mail))
-    assert len(set(links)) == 1
-
-    page.goto(links[0])
+    page.goto(confirmation_link(mail, base))
     assert "Confederación General del Trabajo" in page.content()
     page.click("form[action*='/confirm/'] button[type=submit]")
     page.wait_for_load_state()
