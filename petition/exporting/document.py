@@ -58,8 +58,8 @@ class PageSetup:
     right: float
 
 
-# A4 is the paper of every country the lists go to but North America; 2 cm all round leaves
-# room for the PDF's page numbers in the bottom margin and for a punch or staple at the left.
+# A4 is the paper nearly everywhere but North America, where the lists rarely go; 2 cm all
+# round leaves room for the PDF's page numbers in the bottom margin and for a punch hole.
 A4 = PageSetup(width=210, height=297, top=20, bottom=20, left=20, right=20)
 
 # A language alone leaves word processors to guess the region (Word guesses en-US) and pick
