@@ -32,11 +32,24 @@ translations: $(STAMP)
 	@test -f translations/fr/LC_MESSAGES/messages.mo || { echo "translations did not compile"; exit 1; }
 	@$(BIN)/python -m pytest -q --no-header -p no:cacheprovider tests/test_i18n.py -k catalogue
 
+# Where `make run` listens: `make run PORT=8080`, or `make run HOST=0.0.0.0` for other
+# machines too (the development server, over plain HTTP: only on a network you trust).
+HOST ?= 127.0.0.1
+PORT ?= 5000
+# Links in mails must lead back here. BASE_URL, when given, wins; otherwise HOST and PORT
+# make it, with 127.0.0.1 for the every-address hosts no browser can open.
+LINK_HOST = $(if $(filter 0.0.0.0 ::,$(HOST)),127.0.0.1,$(if $(findstring :,$(HOST)),[$(HOST)],$(HOST)))
+
 # The app on SQLite with mail printed to this terminal, at http://127.0.0.1:5000
 run: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo
-	MAIL_URL=$${MAIL_URL:-console://} $(BIN)/flask run --host 127.0.0.1 --port 5000
+	@case "$(HOST)" in 127.*|localhost|::1) ;; *) \
+	  echo "make run: the development server answers anyone who reaches $(HOST):$(PORT)," \
+	    "without TLS. Mail links use $${BASE_URL:-http://$(LINK_HOST):$(PORT)} (set BASE_URL)." >&2;; \
+	esac
+	MAIL_URL=$${MAIL_URL:-console://} BASE_URL=$${BASE_URL:-http://$(LINK_HOST):$(PORT)} \
+	  $(BIN)/flask run --host $(HOST) --port $(PORT)
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -11,6 +11,9 @@ from .models import Letter
 
 SLUG = "free-the-mathematician"
 
+# The three texts say the same thing, sentence by sentence (tests/test_letters_cli.py checks
+# they have as many paragraphs and bold phrases): a visitor switching language reads one letter.
+
 BODY_FR = """Nous, organisations et personnes signataires, demandons la **libération immédiate**
 du mathématicien emprisonné pour ses opinions.
 
@@ -22,8 +25,11 @@ of the mathematician jailed for his opinions.
 
 We urge governments to intervene and scientific institutions to join this appeal."""
 
-BODY_RU = """Мы, нижеподписавшиеся организации и люди, требуем **немедленного освобождения**
-математика, заключённого в тюрьму за свои убеждения."""
+BODY_RU = """Мы, нижеподписавшиеся организации и частные лица, требуем **немедленного освобождения**
+математика, заключённого в тюрьму за свои взгляды.
+
+Мы призываем правительства вмешаться, а научные учреждения — присоединиться к этому
+обращению."""
 
 
 def seed_demo() -> bool:

@@ -64,6 +64,19 @@ def test_seed_demo_only_when_empty(runner, app):
     assert letter("free-the-mathematician").labels_for("fr")["ES"] == "Etat espagnol"
 
 
+def test_demo_letter_says_the_same_in_each_language(runner, app):
+    runner.invoke(args=["seed-demo"])
+    texts = {text.lang: text for text in letter("free-the-mathematician").texts}
+    assert sorted(texts) == ["en", "fr", "ru"]
+    shapes = {
+        lang: ([paragraph.count(". ") + 1 for paragraph in text.body.split("\n\n")],
+               text.body.count("**"))
+        for lang, text in texts.items()
+    }
+    # As many paragraphs, sentences in each and bold phrases in every language.
+    assert shapes["en"] == shapes["fr"] == shapes["ru"] == ([1, 1], 2)
+
+
 def test_unknown_language_is_refused_with_a_clear_message(runner, app):
     result = runner.invoke(args=["letter", "create", "appeal", "--lang", "french", "--title", "T"])
     assert result.exit_code != 0 and letter() is None

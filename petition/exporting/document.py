@@ -5,15 +5,21 @@ and text, place and date, counts per group and in total, the time of the export 
 SHA-256 digest of the list. The digest is that of the press list in plain text (UTF-8, LF),
 so two copies of a submission in one language carry the same digest exactly when their
 lists are the same, and anyone can recompute it from `export --format txt --layout press`.
+
+The page (size, margins) and the language tag the printable formats (docx, odt, pdf) are
+written with are defined here once, so the three print the same way.
 """
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from dataclasses import dataclass
 from enum import Enum
 from functools import cached_property
 from typing import Iterator
 
+from babel import Locale
+from babel.core import get_global
 from babel.dates import format_datetime
 from babel.numbers import format_decimal
 from flask_babel import force_locale, get_translations, gettext
@@ -40,6 +46,56 @@ class Kind(Enum):
     META = "meta"  # total, export time, digest (submission)
 
 
+@dataclass(frozen=True)
+class PageSetup:
+    """Page size and margins in millimetres, portrait."""
+
+    width: float
+    height: float
+    top: float
+    bottom: float
+    left: float
+    right: float
+
+
+# A4 is the paper nearly everywhere but North America, where the lists rarely go; 2 cm all
+# round leaves room for the PDF's page numbers in the bottom margin and for a punch hole.
+A4 = PageSetup(width=210, height=297, top=20, bottom=20, left=20, right=20)
+
+# A language alone leaves word processors to guess the region (Word guesses en-US) and pick
+# spelling and hyphenation from it. The app's own languages get the region whose usage
+# the texts follow (the English strings spell "Organisations"); others Babel's likely one.
+_REGIONS = {"en": "GB", "fr": "FR", "ru": "RU"}
+
+
+@dataclass(frozen=True)
+class DocumentLanguage:
+    """The language a document declares, split as ODF wants it and joined as BCP 47."""
+
+    language: str  # "fr"
+    country: str | None  # "FR"
+    script: str | None = None  # "Latn" only when the locale names it (sr_Latn)
+
+    @property
+    def tag(self) -> str:
+        """BCP 47, as docx (w:lang), PDF (/Lang) and Dublin Core want it: "fr-FR"."""
+        return "-".join(part for part in (self.language, self.script, self.country) if part)
+
+
+def document_language(lang: str) -> DocumentLanguage:
+    """The language and region to declare for `lang` in Babel's spelling ("fr", "pt_BR")."""
+    locale = Locale.parse(lang)
+    country = locale.territory or _REGIONS.get(locale.language)
+    if country is None:
+        likely_subtags = get_global("likely_subtags")
+        likely = (locale.script and likely_subtags.get(f"{locale.language}_{locale.script}")
+                  or likely_subtags.get(locale.language))
+        country = Locale.parse(likely).territory if likely else None
+    if country and not country.isalpha():  # "001", the world: no country for ODF's fo:country
+        country = None
+    return DocumentLanguage(locale.language, country, locale.script)
+
+
 class Document:
     """Everything a format needs; the list is grouped on first use (csv and xlsx rows need not)."""
 
@@ -52,6 +108,8 @@ class Document:
         self.title = clean(text.title)
         self.body = text.body or ""  # Markdown, as the organiser wrote it
         self.exported_at: dt.datetime = utcnow()
+        self.page = A4  # docx, odt and pdf
+        self.language = document_language(lang)
 
     @property
     def is_submission(self) -> bool:

@@ -53,7 +53,7 @@ _PAGES = "{total-pages}"
 
 class _Pdf(FPDF):
     def footer(self) -> None:
-        self.set_y(-12)
+        self.set_y(-12)  # inside the bottom margin, under the text
         self.set_font("DejaVu", "", 8)
         self.cell(0, 5, f"{self.page_no()} / {_PAGES}", align="C")
 
@@ -144,14 +144,15 @@ def render(document: Document, out: BinaryIO) -> None:
             f"the PDF export needs {', '.join(missing)} in {font_dir} "
             "(Debian package fonts-dejavu-core, or set PDF_FONT_DIR)"
         )
-    pdf = _Pdf(format="A4")
+    page = document.page
+    pdf = _Pdf(orientation="portrait", unit="mm", format=(page.width, page.height))
     pdf.alias_nb_pages(_PAGES)
     for style, name in _FONT_FILES.items():
         pdf.add_font("DejaVu", style, str(font_dir / name))
-    pdf.set_margins(20, 18, 20)
-    pdf.set_auto_page_break(False, margin=18)
+    pdf.set_margins(page.left, page.top, page.right)
+    pdf.set_auto_page_break(False, margin=page.bottom)  # _Layout breaks pages itself
     pdf.set_title(document.title)
-    pdf.set_lang(document.lang)
+    pdf.set_lang(document.language.tag)
     pdf.set_creator("petition")
     pdf.set_creation_date(document.exported_at)
     pdf.add_page()

@@ -1,4 +1,4 @@
-"""Plain text: the press layout of ARCHITECTURE.md, UTF-8, LF line ends."""
+"""Plain text: the press layout (docs/architecture.md), UTF-8, LF line ends."""
 from __future__ import annotations
 
 from typing import BinaryIO
