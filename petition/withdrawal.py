@@ -5,19 +5,26 @@ Every mail to a signer carries a private link (tokens.withdraw_token: the signat
 public id, nothing else). Whoever lost it asks for a new one with the address: the mail goes
 to that address only, so the form tells a visitor nothing about who signed. Withdrawing
 deletes the signature itself, not a flag: a person at risk must not stay in the database.
+
+The form only queues the request (request_links: the address encrypted in an outbox row);
+the mail worker looks the address up (expand_requests). So answering takes the same work
+whether the address signed or not, and its timing tells nothing either.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from cryptography.fernet import InvalidToken
+from flask import current_app
+from sqlalchemy import delete, select
 
 from . import addresses, mail_cap, tokens
 from .admin import audit
 from .curation import remove_signatures
 from .extensions import db
-from .mail import messages
-from .models import CONFIRMED, PENDING, Signature
+from .mail import messages, outbox
+from .models import CONFIRMED, MAIL_QUEUED, PENDING, OutboxMail, Signature, utcnow
+from .mail.outbox import WITHDRAW_REQUEST
 
 # Who the audit log names for a withdrawal: never the signer's name, address or public id.
 ACTOR = "signer"
@@ -83,9 +90,47 @@ def withdraw(token: str) -> Withdrawn:
     return Withdrawn(letter.slug, lang, was_confirmed)
 
 
+def request_links(email: str) -> None:
+    """Queue a request for the withdrawal links of `email`, known or not: the same row and
+    commit either way. The mail worker answers it (expand_requests)."""
+    outbox.enqueue(kind=WITHDRAW_REQUEST, to=email)
+    db.session.commit()
+
+
+def expand_requests(limit: int = 50) -> int:
+    """Answer waiting withdrawal requests: each becomes a link mail per signature made with
+    its address (none for an unknown one), in the transaction that deletes it. Returns how
+    many requests were answered. Several workers may run this: a request is answered by
+    whoever deletes its row."""
+    ids = list(db.session.scalars(
+        select(OutboxMail.id).where(OutboxMail.kind == WITHDRAW_REQUEST,
+                                    OutboxMail.status == MAIL_QUEUED,
+                                    OutboxMail.next_attempt_at <= utcnow())
+        .order_by(OutboxMail.id).limit(limit)))
+    db.session.commit()
+    answered = 0
+    for request_id in ids:
+        sealed = db.session.scalar(select(OutboxMail.recipient_encrypted)
+                                   .where(OutboxMail.id == request_id))
+        taken = db.session.execute(delete(OutboxMail).where(
+            OutboxMail.id == request_id, OutboxMail.status == MAIL_QUEUED)
+            .execution_options(synchronize_session=False)).rowcount == 1
+        if not taken or sealed is None:
+            db.session.rollback()  # another worker answers it
+            continue
+        try:
+            send_links(addresses.decrypt(sealed))
+        except InvalidToken:  # EMAIL_KEY changed without `keys rotate`: nothing to answer
+            current_app.logger.warning("a withdrawal request could not be decrypted: dropped")
+        db.session.commit()
+        answered += 1
+    return answered
+
+
 def send_links(email: str) -> int:
     """Queue a withdrawal link to `email` for each signature made with it, on any letter,
-    within the per-address mail cap; return how many (the caller must not tell anyone).
+    within the per-address mail cap; return how many. The caller commits (and must not
+    tell anyone).
 
     `email` is canonical (email-validator's form); mail goes to it as given.
     """
@@ -103,7 +148,6 @@ def send_links(email: str) -> int:
         _, send_at = mail_cap.reserve(signature)
         messages.queue_withdraw_link(signature, email, send_at)
         queued += 1
-    db.session.commit()
     return queued
 
 
@@ -111,8 +155,11 @@ __all__ = [
     "InvalidWithdrawLink",
     "SignatureGone",
     "WithdrawalError",
+    "WITHDRAW_REQUEST",
     "Withdrawn",
+    "expand_requests",
     "find",
+    "request_links",
     "send_links",
     "withdraw",
 ]

@@ -1,10 +1,11 @@
 """Helpers shared by tests: read the confirmation link out of the outbox like a mailbox."""
 from __future__ import annotations
 
+import contextlib
 import re
 from html.parser import HTMLParser
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from petition import addresses
 from petition.extensions import db
@@ -76,3 +77,18 @@ def html_lang(page: str) -> str | None:
     parser.close()
     assert parser.seen, "no <html> element"
     return parser.lang
+
+
+@contextlib.contextmanager
+def statements():
+    """The SQL statements run inside the block, as sent to the database."""
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append(" ".join(statement.split()))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)

@@ -176,7 +176,11 @@ def test_already_signed_and_withdraw_link_mails_render_at_delivery(client, app):
     client.post("/letters/appeal/sign", data=sign_form(email=ADDRESS))  # again
     client.post("/withdraw", data={"email": ADDRESS})
     kinds = [mail.kind for mail in outbox_rows()]
-    assert kinds == ["confirm", "already_signed", "withdraw_link"]
+    assert kinds == ["confirm", "already_signed", "withdraw_request"]
+    from petition import withdrawal
+
+    assert withdrawal.expand_requests() == 1  # the mail worker's first step, done here
+    assert [mail.kind for mail in outbox_rows()] == ["confirm", "already_signed", "withdraw_link"]
     # The first was never delivered and its signature is confirmed: dropped. The cap may
     # hold the later ones back; make them due.
     db.session.execute(update(OutboxMail).values(next_attempt_at=utcnow()))
@@ -187,3 +191,20 @@ def test_already_signed_and_withdraw_link_mails_render_at_delivery(client, app):
     assert any("already signed" in s for s in subjects)
     assert any("withdraw" in s for s in subjects)
     assert all("/withdraw/" in body(r) for r in received)
+
+
+def test_a_withdrawal_request_is_answered_by_the_mail_worker(client, app):
+    """The form queues the address; a pass of the worker looks it up and delivers a link
+    to a known address, nothing to an unknown one, and leaves no request behind."""
+    make_letter()
+    client.post("/letters/appeal/sign", data=sign_form(email=ADDRESS))
+    client.post(f"/confirm/{confirm_token_from(mails_to(ADDRESS)[0])}")
+    db.session.execute(update(OutboxMail).values(status=MAIL_SENT, recipient_encrypted=None))
+    db.session.commit()
+    for email in (ADDRESS, "stranger@example.org"):
+        assert client.post("/withdraw", data={"email": email}).status_code == 200
+    report, received = deliver(app)
+    assert report.sent == 1
+    [mail] = received
+    assert mail.rcpt_tos == [ADDRESS] and "/withdraw/" in body(mail)
+    assert {row.kind for row in outbox_rows()} == {"confirm", "withdraw_link"}

@@ -2,31 +2,15 @@
 once, the country labels loaded only for a form that is shown, the sidestep check by index."""
 from __future__ import annotations
 
-import contextlib
 import re
 
-from sqlalchemy import event, select, text
+from sqlalchemy import select, text
 
 from petition import importing, moderation
 from petition.extensions import db
 from petition.models import CONFIRMED, INDIVIDUAL, MOD_HELD, MOD_NONE, CountryLabel, Signature
 from tests.factories import make_letter, make_signature
-from tests.helpers import confirm_token_from, mails_to, rendered, sign_form
-
-
-@contextlib.contextmanager
-def statements():
-    """The SQL statements run inside the block, as sent to the database."""
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        seen.append(" ".join(statement.split()))
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
+from tests.helpers import confirm_token_from, mails_to, rendered, sign_form, statements
 
 
 def _reads_of(table: str, seen: list[str]) -> list[str]:

@@ -51,10 +51,13 @@ def retry_delay(attempts: int) -> dt.timedelta:
 
 def _due(now: dt.datetime) -> ColumnElement[bool]:
     # A `sending` row whose lease has passed belongs to a worker that died mid-delivery.
-    return (OutboxMail.next_attempt_at <= now) & or_(
-        OutboxMail.status == MAIL_QUEUED,
-        (OutboxMail.status == MAIL_SENDING)
-        & or_(OutboxMail.locked_until.is_(None), OutboxMail.locked_until <= now),
+    # A withdrawal request is no mail: withdrawal.expand_requests() answers it.
+    return (
+        (OutboxMail.next_attempt_at <= now)
+        & (OutboxMail.kind != outbox.WITHDRAW_REQUEST)
+        & or_(OutboxMail.status == MAIL_QUEUED,
+              (OutboxMail.status == MAIL_SENDING)
+              & or_(OutboxMail.locked_until.is_(None), OutboxMail.locked_until <= now))
     )
 
 
@@ -232,6 +235,13 @@ def dispatch(limit: int | None = 50) -> DispatchReport:
     for name in SETTINGS:
         _setting(name)
     lease_seconds = _setting("MAIL_LEASE")
+    from .. import withdrawal  # here: withdrawal queues mail through this package
+
+    # Withdrawal requests first: the link mails they queue go out in this pass. In an app
+    # context of its own, hence a database session of its own: the caller's pending work
+    # is never committed by a pass.
+    with current_app.app_context():
+        withdrawal.expand_requests()
     now = utcnow()  # rows deferred during this pass are not due again within it
     report = DispatchReport()
     with Session(db.engine, expire_on_commit=False) as session, backend.open() as connection:

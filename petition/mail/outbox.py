@@ -18,6 +18,10 @@ from ..extensions import db
 from ..models import MAIL_FAILED, MAIL_QUEUED, MAIL_SENDING, OutboxMail, utcnow
 from .backends import MailRejected, build_message, short_error
 
+# An outbox row that is no mail: an address someone asked withdrawal links for, answered
+# by the mail worker (withdrawal.expand_requests), never claimed for sending.
+WITHDRAW_REQUEST = "withdraw_request"
+
 # Set on `g` by enqueue() so the in-process dispatcher is woken after the request.
 ENQUEUED_FLAG = "petition_mail_enqueued"
 
