@@ -5,6 +5,7 @@ Development gets working defaults; production refuses to start without its secre
 from __future__ import annotations
 
 import os
+from email.utils import formataddr
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -44,7 +45,10 @@ class Config:
     DATABASE_CONNECT_TIMEOUT = _int("DATABASE_CONNECT_TIMEOUT", 5)
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
     MAIL_URL = os.environ.get("MAIL_URL", "console://")
-    MAIL_FROM = os.environ.get("MAIL_FROM", "petition <noreply@localhost>")
+    # The sender's name is the site's (never "petition"): see SITE_NAME below.
+    MAIL_FROM = os.environ.get("MAIL_FROM") or formataddr(
+        (os.environ.get("SITE_NAME") or os.environ.get("ORGANISER_NAME") or "Open letters",
+         "noreply@localhost"))
     # Deliver due mail from a thread inside the web process, so the default set-up needs no
     # extra process; production may run `flask mail worker` instead and turn this off.
     MAIL_DISPATCH_IN_PROCESS = _bool("MAIL_DISPATCH_IN_PROCESS", True)
@@ -70,6 +74,12 @@ class Config:
     # Who runs the campaign and how to reach them: the privacy notice names them.
     ORGANISER_NAME = os.environ.get("ORGANISER_NAME", "")
     ORGANISER_CONTACT = os.environ.get("ORGANISER_CONTACT", "")
+    # The site's name in the header, the footer, the page titles and the mails; unset, the
+    # organiser's name, else "Open letters" in the reader's language.
+    SITE_NAME = os.environ.get("SITE_NAME", "")
+    # A logo for the header (SVG, PNG, WebP or JPEG), its alt text the site's name: a path,
+    # absolute or relative to instance/. Unset: instance/logo.svg (.png, .webp, .jpg) if there.
+    SITE_LOGO = os.environ.get("SITE_LOGO", "")
     # A new letter's default: days after it closes before its signers' email fingerprints
     # are erased (names, countries and counts stay). Each letter may set its own.
     FINGERPRINT_RETENTION_DAYS = _int("FINGERPRINT_RETENTION_DAYS", 90)

@@ -117,10 +117,11 @@ def _init_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     init_limiter(app)
 
-    from . import i18n, templating
+    from . import i18n, identity, templating
 
     i18n.init_app(app)
     templating.init_app(app)
+    identity.init_app(app)
 
     from .mail import dispatcher
 

@@ -1,6 +1,8 @@
 """Which language a request is served in: ?lang=, then the cookie, then Accept-Language."""
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import Flask, Response, current_app, g, request
 from flask_babel import refresh
 
@@ -53,5 +55,26 @@ def remember_choice(response: Response) -> Response:
     return response
 
 
+def show_languages_at(url: str) -> None:
+    """Send this page's language links to `url`: the page answers a POST, whose URL a GET
+    would not show again (the sign form with errors would be a 405)."""
+    g.language_links_to = url
+
+
+def language_url(code: str) -> str:
+    """This page in language `code`: its URL and query with lang= replaced.
+
+    After a POST, the page a view named with show_languages_at(), else the same path.
+    """
+    if request.method in ("GET", "HEAD"):
+        path = request.script_root + request.path
+        args = [(key, value) for key, value in request.args.items(multi=True) if key != "lang"]
+    else:
+        path, args = g.get("language_links_to") or (request.script_root + request.path), []
+    separator = "&" if "?" in path else "?"
+    return f"{path}{separator}{urlencode(args + [('lang', code)])}"
+
+
 def init_app(app: Flask) -> None:
     app.after_request(remember_choice)
+    app.jinja_env.globals["language_url"] = language_url

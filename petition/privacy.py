@@ -6,12 +6,12 @@ so changing one changes what the notice says.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 
 from flask import Flask
 from limits import parse_many
 
+from .identity import contact_is_email
 from .models import Letter
 
 _DAY, _HOUR = 86400, 3600
@@ -52,7 +52,7 @@ def facts(app: Flask, letter: Letter | None = None) -> PrivacyFacts:
     return PrivacyFacts(
         organiser_name=(config.get("ORGANISER_NAME") or "").strip(),
         organiser_contact=contact,
-        contact_is_email=bool(re.fullmatch(r"[^\s@]+@[^\s@]+", contact)),
+        contact_is_email=contact_is_email(contact),
         confirm_hours=max(1, config["CONFIRM_MAX_AGE"] // _HOUR),
         unconfirmed_days=_days(config["UNCONFIRMED_RETENTION"]),
         failed_mail_days=_days(failed),

@@ -5,10 +5,13 @@ import datetime as dt
 
 import nh3
 from babel.dates import format_date, format_time
+from babel.numbers import format_percent
 from flask import Flask
 from flask_babel import format_decimal, get_locale
 from markdown_it import MarkdownIt
 from markupsafe import Markup
+
+from . import form_errors
 
 # CommonMark with raw HTML off; nh3 then strips anything that still is not plain markup.
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
@@ -50,6 +53,19 @@ def utc_when(value: dt.datetime, lang: object = None) -> str:
             f"{format_time(when, format='short', tzinfo=dt.UTC, locale=locale)} UTC")
 
 
+def goal_percent(count: int, goal: int | None, lang: object = None) -> str:
+    """How far `count` is towards `goal`, to a tenth of a per cent under 10 %:
+    "0.4 %" reads better than "0 %" for a letter that has started; "" if not started."""
+    if not goal or count <= 0:
+        return ""
+    # Rounded down, in whole numbers: 999 of 1,000 is not "100 %".
+    per_mille = count * 1000 // goal
+    ratio = per_mille / 1000 if per_mille < 100 else (count * 100 // goal) / 100
+    if ratio == 0:
+        return ""
+    return format_percent(ratio, locale=str(lang or get_locale()), decimal_quantization=False)
+
+
 def bcp47(lang: object) -> str:
     """A stored locale code as HTML's lang attribute wants it: "pt_BR" → "pt-BR"."""
     return str(lang).replace("_", "-")
@@ -60,5 +76,10 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["utc_when"] = utc_when
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.globals["place_and_date"] = place_and_date
+    app.jinja_env.globals["goal_percent"] = goal_percent
+    app.jinja_env.globals["error_list"] = form_errors.error_list
+    app.jinja_env.globals["field_aria"] = form_errors.field_aria
+    app.jinja_env.filters["long_date"] = lambda value: format_date(value, format="long",
+                                                                   locale=str(get_locale()))
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.filters["number"] = format_decimal  # 70 000 in French, 70,000 in English

@@ -92,3 +92,17 @@ def statements():
         yield seen
     finally:
         event.remove(db.engine, "before_cursor_execute", record)
+
+
+def assert_valid_html(page: str) -> None:
+    """Parse `page` as a browser does, failing on any parse error (a <p> inside a <p>
+    leaves a stray </p>, an unclosed element, a duplicate attribute...)."""
+    import html5lib
+
+    parser = html5lib.HTMLParser(strict=True)
+    try:
+        parser.parse(page)
+    except html5lib.html5parser.ParseError as error:
+        line, column = parser.errors[-1][0] if parser.errors else ("?", "?")
+        context = page.splitlines()[line - 1] if isinstance(line, int) else ""
+        raise AssertionError(f"invalid HTML at {line}:{column}: {error}\n{context}") from None

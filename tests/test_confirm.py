@@ -1,10 +1,11 @@
 """The confirmation link: GET shows a button, only POST confirms."""
+import pytest
 from sqlalchemy import select
 
 from petition.extensions import db
-from petition.models import CONFIRMED, PENDING, Signature
+from petition.models import CONFIRMED, PENDING, LetterText, Signature
 from tests.factories import make_letter
-from tests.helpers import confirm_token_from, outbox, sign_form
+from tests.helpers import assert_valid_html, confirm_token_from, html_lang, outbox, sign_form
 
 
 def signed_token(client) -> str:
@@ -98,3 +99,42 @@ def test_confirm_page_speaks_the_signers_language_in_a_fresh_browser(app):
     fresh = app.test_client()  # no cookie: another browser, another device
     assert "Подтвердите" in fresh.get(f"/confirm/{token}").get_data(as_text=True)
     assert "Confirm your signature" in fresh.get(f"/confirm/{token}?lang=en").get_data(as_text=True)
+
+
+def test_thank_you_page_shows_the_listing_and_plain_share_links(client, app):
+    token = signed_token(client)
+    response = client.post(f"/confirm/{token}?lang=en")
+    page = response.get_data(as_text=True)
+    assert_valid_html(page)
+    assert "How you appear on the list" in page
+    assert "Listed as: BAG Russischsprachige Linke, under Germany" in page
+    # The letter's address to copy, by mail, and each network's own share address: links
+    # built here, no script of anyone's.
+    assert 'id="share-url" value="http://localhost/letters/appeal" readonly' in page
+    assert 'href="mailto:?subject=Lib%C3%A9rez%20le%20math%C3%A9maticien&amp;body=' in page
+    encoded = "http%3A%2F%2Flocalhost%2Fletters%2Fappeal"
+    for network in ("https://bsky.app/intent/compose?", "https://t.me/share/url?",
+                    "https://wa.me/?", "https://www.facebook.com/sharer/sharer.php?",
+                    "https://x.com/intent/post?", "https://vk.com/share.php?"):
+        start = page.index(f'href="{network}')
+        assert encoded in page[start:page.index('"', start + 6)], network
+    assert "<script" not in page and "<iframe" not in page
+
+
+@pytest.mark.parametrize("lang, subject", [("en", "Free%20the%20mathematician"),
+                                            ("fr", "Lib%C3%A9rez%20le%20math%C3%A9maticien")])
+def test_thank_you_share_text_is_in_the_signers_language(app, lang, subject):
+    letter = make_letter()
+    letter.texts.append(LetterText(lang="en", title="Free the mathematician", body="Free him."))
+    db.session.commit()
+    app.test_client().post(f"/letters/appeal/sign?lang={lang}", data=sign_form())
+    token = confirm_token_from(outbox()[0])
+    page = app.test_client().post(f"/confirm/{token}").get_data(as_text=True)  # no cookie
+    assert html_lang(page) == lang
+    assert f'href="mailto:?subject={subject}&amp;body=' in page
+
+
+def test_language_links_after_asking_a_new_link_lead_to_the_link_page(client, app):
+    token = signed_token(client)
+    page = client.post(f"/confirm/{token}/resend").get_data(as_text=True)
+    assert f'href="/confirm/{token}?lang=ru"' in page

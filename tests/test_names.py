@@ -107,7 +107,11 @@ def test_no_signer_type_is_chosen_for_the_signer(client, app):
     response = client.post("/letters/appeal/sign?lang=en", data=data)
     page = response.get_data(as_text=True)
     assert response.status_code == 400
-    assert page.count("Please choose organisation or individual.") == 1
+    # One message, by the buttons and linked from the summary above the form.
+    assert page.count("Please choose organisation or individual.") == 2
+    assert '<a href="#signer_type-0">I sign as: Please choose organisation or individual.</a>' \
+        in page
+    assert "Not a valid choice" not in page
     assert 'id="signer_type-error"' in page
     assert stored() == (0, 0)
     response = client.post("/letters/appeal/sign?lang=en", data=sign_form(signer_type="robot"))

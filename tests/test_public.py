@@ -1,24 +1,45 @@
 """Public pages: the letter, the sign form, validation, languages."""
+import datetime as dt
+
 import pytest
 from sqlalchemy import func, select
 
 from petition.extensions import db
 from petition.models import CONFIRMED, INDIVIDUAL, OutboxMail, Signature
 from tests.factories import make_letter, make_signature
-from tests.helpers import html_lang, sign_form
+from tests.helpers import assert_valid_html, html_lang, sign_form
 
 
 def count(model) -> int:
     return db.session.scalar(select(func.count(model.id)))
 
 
-def test_index_lists_open_letters(client, app):
-    letter = make_letter()
+def test_index_lists_open_letters_then_closed_ones(client, app):
+    letter = make_letter(goal=1000)
     make_signature(letter)
-    make_letter("closed-one", title="Fermée", status="closed")
-    page = client.get("/").get_data(as_text=True)
-    assert "Libérez le mathématicien" in page
-    assert "Fermée" not in page
+    closed = make_letter("closed-one", title="Fermée", status="closed",
+                         closed_at=dt.datetime(2026, 3, 14, 12))
+    for _ in range(2):
+        make_signature(closed)
+    make_letter("draft-one", title="Brouillon", status="draft")
+    page = client.get("/?lang=en").get_data(as_text=True)
+    assert_valid_html(page)
+    assert page.index("Libérez le mathématicien") < page.index("Closed letters") < page.index("Fermée")
+    assert "1 signature" in page and 'max="1000" value="1"' in page and "0.1% of the goal" in page
+    assert "Closed on March 14, 2026 with 2 signatures." in page
+    assert "Brouillon" not in page
+
+
+def test_index_counts_closed_past_their_deadline_and_hides_embargoed_counts(client, app):
+    past = make_letter("past", title="Passée", deadline=dt.date(2026, 1, 31))
+    make_signature(past)
+    embargoed = make_letter("hush", title="Secrète", embargo_until=dt.datetime(2099, 1, 1), goal=10)
+    make_signature(embargoed)
+    page = client.get("/?lang=en").get_data(as_text=True)
+    assert page.index("Closed letters") < page.index("Passée")
+    assert "Closed on January 31, 2026 with 1 signature." in page
+    hidden = page[page.index("Secrète"):page.index("Closed letters")]
+    assert "signature" not in hidden and "<progress" not in hidden
 
 
 def test_letter_page_shows_text_count_goal_and_form(client, app):
@@ -31,6 +52,36 @@ def test_letter_page_shows_text_count_goal_and_form(client, app):
     assert "Campagne #FREE120" in page and "Allemagne" in page
     assert "Not yet" not in page
     assert 'name="email"' in page and 'name="consent"' in page
+
+
+@pytest.mark.parametrize("signed, goal, value, words", [
+    (4, 1000, 'value="4"', "0.4% of the goal"),
+    (12, 10, 'value="10"', "Goal reached"),
+    (0, 10, 'value="0"', "Goal: 10"),
+])
+def test_progress_reads_well_near_zero_and_past_the_goal(client, app, signed, goal, value,
+                                                         words):
+    letter = make_letter(goal=goal)
+    for _ in range(signed):
+        make_signature(letter, commit=False)
+    db.session.commit()
+    page = client.get("/letters/appeal?lang=en").get_data(as_text=True)
+    assert f'max="{goal}" {value}' in page and words in page
+    assert '<label for="goal-progress">' in page  # the bar has a name
+
+
+def test_a_closed_letter_keeps_its_list_and_says_when_it_closed(client, app):
+    letter = make_letter(status="closed", closed_at=dt.datetime(2026, 3, 14, 12))
+    make_signature(letter, name="Campagne #FREE120")
+    page = client.get("/letters/appeal?lang=en").get_data(as_text=True)
+    assert_valid_html(page)
+    assert "This letter closed on March 14, 2026 and no longer takes signatures." in page
+    assert "Its signatories stay listed below." in page and "Campagne #FREE120" in page
+    assert 'name="email"' not in page and "Be the first" not in page
+    empty = make_letter("empty", status="closed")
+    page = client.get("/letters/empty?lang=en").get_data(as_text=True)
+    assert "No signature was published for this letter." in page
+    assert "Be the first" not in page and "stay listed" not in page
 
 
 def test_unknown_letter_is_404(client, app):
@@ -88,6 +139,61 @@ def test_invalid_input_is_400_with_a_message_and_stores_nothing(client, app, fie
     assert message in page
     assert 'class="field-error"' in page
     assert count(Signature) == 0 and count(OutboxMail) == 0
+    # A typed control character (not allowed in HTML) comes back as typed; browsers cope.
+    if not any(ord(c) < 32 and c not in "\t\r\n" for c in value):
+        assert_valid_html(page)
+
+
+def test_errors_are_summed_up_first_with_links_to_fields_that_point_back(client, app):
+    make_letter()
+    data = sign_form(signer_type="", name="", country="", email="nope")
+    data.pop("consent")
+    page = client.post("/letters/appeal/sign?lang=en", data=data).get_data(as_text=True)
+    assert_valid_html(page)
+    import html5lib
+
+    tree = html5lib.parse(page, namespaceHTMLElements=False)
+    summary = tree.find(".//div[@id='error-summary']")
+    assert summary is not None and summary.get("tabindex") == "-1"
+    assert "autofocus" in summary.attrib
+    form = tree.find(".//form")
+    assert list(form.iter())[list(form.iter()).index(summary)] is summary
+    first_field = next(e for e in form.iter() if e.tag in ("input", "select")
+                       and e.get("type") not in ("hidden",))
+    assert list(form.iter()).index(summary) < list(form.iter()).index(first_field)
+    targets = [a.get("href") for a in summary.iter("a")]
+    assert targets == ["#signer_type-0", "#name", "#country", "#email", "#consent"]
+    by_id = {element.get("id"): element for element in tree.iter() if element.get("id")}
+    for target in targets:
+        field = by_id[target[1:]]
+        assert field.get("aria-invalid") == "true", target
+        described = field.get("aria-describedby") or ""
+        if target == "#signer_type-0":  # the group's fieldset names the message
+            described = next(f for f in tree.iter("fieldset")
+                             if field in list(f.iter())).get("aria-describedby")
+        messages = [by_id[i] for i in described.split()]
+        assert any("field-error" in (m.get("class") or "") for m in messages), target
+    # A hint stays tied to its field, error or not.
+    assert by_id["email"].get("aria-describedby") == "email-hint email-error"
+    assert by_id["affiliation"].get("aria-describedby") == "affiliation-hint"
+
+
+def test_language_links_of_the_form_with_errors_lead_to_the_letter(client, app):
+    make_letter()
+    page = client.post("/letters/appeal/sign?lang=en", data=sign_form(name="")).get_data(
+        as_text=True)
+    assert 'href="/letters/appeal?lang=fr"' in page and "/sign?lang=" not in page
+    moved = client.get("/letters/appeal/sign?lang=fr")
+    assert moved.status_code == 303 and moved.headers["Location"] == "/letters/appeal?lang=fr"
+    french = client.get(moved.headers["Location"]).get_data(as_text=True)
+    assert html_lang(french) == "fr"
+    assert client.get("/letters/nope/sign").status_code == 404
+
+
+def test_language_links_keep_the_rest_of_the_query(client, app):
+    make_letter()
+    page = client.get("/letters/appeal?lang=en&x=1").get_data(as_text=True)
+    assert 'href="/letters/appeal?x=1&amp;lang=ru"' in page
 
 
 def test_email_is_normalised(client, app):
@@ -176,6 +282,19 @@ def test_rate_limit_on_signing(database_url, tmp_path, storage):
         ]
         assert codes == [303, 303, 303, 429, 429]
         assert count(Signature) == 3
+        # Refused, the form comes back with what was typed, still a 429.
+        refused = client.post("/letters/appeal/sign?lang=en", data=sign_form(
+            name="Typed Before The Limit", email="kept@example.org", country="ES"))
+        page = refused.get_data(as_text=True)
+        assert refused.status_code == 429
+        assert "Too many signatures were sent from your connection" in page
+        assert 'value="Typed Before The Limit"' in page and 'value="kept@example.org"' in page
+        assert '<option selected value="ES">' in page
+        assert 'id="error-summary"' in page and "autofocus" in page
+        assert_valid_html(page)
+        assert count(Signature) == 3
+        # Other limited pages keep the plain message.
+        assert client.get("/letters/appeal").status_code == 200
         db.session.remove()
         db.engine.dispose()
 

@@ -15,7 +15,8 @@ from petition.models import CLOSED, PENDING, Letter, OutboxMail, Signature, Sign
 from petition.account_models import AuditEvent
 from tests.export_helpers import exported
 from tests.factories import make_letter, make_signature
-from tests.helpers import confirm_token_from, html_lang, mails_to, outbox, rendered, sign_form, statements
+from tests.helpers import (assert_valid_html, confirm_token_from, html_lang, mails_to, outbox,
+                           rendered, sign_form, statements)
 
 WITHDRAW_RE = re.compile(r"http://localhost/withdraw/([A-Za-z0-9_.\-]+)")
 NAME = "Campagne #FREE120"
@@ -275,7 +276,11 @@ def test_form_refuses_a_non_address_and_ignores_bots(client, app):
     make_signature(letter, email="bot-target@example.org")
     bad = client.post("/withdraw?lang=en", data={"email": "not an address"})
     assert bad.status_code == 400
-    assert "This does not look like an email address." in bad.get_data(as_text=True)
+    page = bad.get_data(as_text=True)
+    assert "This does not look like an email address." in page
+    assert_valid_html(page)
+    assert '<a href="#email">Email: This does not look like an email address.</a>' in page
+    assert 'aria-invalid="true"' in page and 'aria-describedby="email-hint email-error"' in page
     bot = client.post("/withdraw", data={"email": "bot-target@example.org", "website": "x"})
     human = client.post("/withdraw", data={"email": "nobody@example.org"})
     assert bot.status_code == 200 and bot.get_data() == human.get_data()

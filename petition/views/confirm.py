@@ -1,10 +1,11 @@
 """The confirmation link: GET shows one button, only POST confirms (mail scanners GET)."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, render_template, url_for
+from flask_babel import gettext as _
 
-from .. import signing
-from ..i18n import prefer_content_language
+from .. import sharing, signing
+from ..i18n import prefer_content_language, show_languages_at
 from ..models import Signature
 from ..submissions import Submission, listing
 from .public import current_lang
@@ -49,11 +50,25 @@ def confirm(token: str):
         signature = signing.confirm(token)
     except signing.SigningError as error:
         return _problem(error, token)
-    return _render_for(signature, "confirm/done.html")
+    submission = Submission.of(signature)
+    prefer_content_language(submission.lang)  # before the share text is written
+    return _render_for(signature, "confirm/done.html", submission, **_share(signature))
+
+
+def _share(signature: Signature) -> dict:
+    """Links to pass the letter on, in the reader's language; the URL lets each reader
+    get their own."""
+    letter = signature.letter
+    url = sharing.letter_url(letter.slug)
+    title = letter.text_for(current_lang()).title
+    text = _("I signed this open letter: %(title)s", title=title)
+    return {"share_url": url, "share_links": sharing.share_links(url, text),
+            "share_mail": sharing.mailto(title, f"{text}\n\n{url}")}
 
 
 @bp.post("/confirm/<token>/resend")
 def resend(token: str):
+    show_languages_at(url_for("confirm.ask", token=token))  # this address takes POST only
     try:
         signing.resend_confirmation(token)
     except signing.SigningError as error:

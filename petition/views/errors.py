@@ -29,10 +29,7 @@ def init_app(app: Flask) -> None:
         message = _("What you sent is far larger than this form takes. Nothing was recorded.")
         return render_template("error.html", title=_("Too large"), message=message), 413
 
-    @app.errorhandler(429)
-    def too_many(error):
-        message = _("Too many attempts from your connection. Please wait a few minutes and try again.")
-        return render_template("error.html", title=_("Slow down"), message=message), 429
+    app.register_error_handler(429, too_many)
 
     @app.errorhandler(500)
     def server_error(error):
@@ -55,6 +52,12 @@ def init_app(app: Flask) -> None:
         response.headers["Retry-After"] = str(RETRY_AFTER)
         response.headers["Cache-Control"] = "no-store"
         return response
+
+
+def too_many(error):
+    """The generic 429 page (the sign form has its own: see views.public.rate_limited)."""
+    message = _("Too many attempts from your connection. Please wait a few minutes and try again.")
+    return render_template("error.html", title=_("Slow down"), message=message), 429
 
 
 def _roll_back() -> None:

@@ -1,18 +1,23 @@
 """Public pages: the list of letters, a letter with its signatories, and signing."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, make_response, redirect, render_template, url_for
+from flask import (Blueprint, abort, current_app, make_response, redirect, render_template,
+                   request, send_file, url_for)
 from flask_babel import get_locale, gettext as _
-from sqlalchemy import select
 
 from .. import counting, signing
 from ..exporting.grouping import ListEmbargoed, page_sections, total
-from ..extensions import db, limiter
+from ..extensions import limiter
 from ..forms import SignForm
+from ..front_page import closed_on, front_page
+from ..i18n import show_languages_at
+from ..identity import find_logo
+from ..letters import LetterNotFound, get_public_letter
 from ..privacy import facts as privacy_facts
-from ..models import OPEN, Letter
+from ..models import Letter
 from . import public_letter_or_404
 from .embargo import cache_headers
+from .errors import too_many
 
 bp = Blueprint("public", __name__)
 
@@ -26,8 +31,11 @@ def _sign_form(letter: Letter, lang: str, **kwargs) -> SignForm:
     return SignForm(signer_types=letter.signer_types, lang=lang, **kwargs)
 
 
-def _render_letter(letter: Letter, form: SignForm, status: int = 200):
+def _render_letter(letter: Letter, form: SignForm, status: int = 200,
+                   rate_limited: bool = False):
     lang = current_lang()
+    if request.method == "POST":  # the form again, with errors: GET shows it at the letter
+        show_languages_at(url_for("public.show", slug=letter.slug))
     form.label_countries(lang, letter.labels_for(lang))
     sections: list = []
     count: int | None = None
@@ -52,10 +60,12 @@ def _render_letter(letter: Letter, form: SignForm, status: int = 200):
             text=letter.text_for(lang),
             lang=lang,
             total=count,  # None: not shown (embargo)
+            closed_on=closed_on(letter),
             embargoed=embargoed,
             sections=sections,
             collapse_individuals=collapsed,
             form=form,
+            rate_limited=rate_limited,
         ),
         status,
     )
@@ -68,12 +78,7 @@ def _render_letter(letter: Letter, form: SignForm, status: int = 200):
 @bp.get("/")
 def index():
     lang = current_lang()
-    letters = db.session.scalars(
-        select(Letter).where(Letter.status == OPEN).order_by(Letter.created_at.desc())
-    ).all()
-    # An embargoed letter's count stays out unless its organisers chose to show it.
-    counts = counting.public_counts([letter.id for letter in letters if letter.count_public])
-    return render_template("index.html", letters=letters, counts=counts, lang=lang)
+    return render_template("index.html", page=front_page(lang), lang=lang)
 
 
 @bp.get("/letters/<slug>")
@@ -123,6 +128,31 @@ def sign(slug: str):
     return redirect(url_for("public.check_mail", slug=slug), code=303)
 
 
+@bp.get("/letters/<slug>/sign")
+def sign_page(slug: str):
+    """The form's address typed or reloaded, or a language link of an old page: the letter."""
+    public_letter_or_404(slug)
+    lang = request.args.get("lang")
+    return redirect(url_for("public.show", slug=slug, **({"lang": lang} if lang else {})),
+                    code=303)
+
+
+@bp.errorhandler(429)
+def rate_limited(error):
+    """Too many signatures from one connection: the form again with what was typed."""
+    slug = (request.view_args or {}).get("slug")
+    if request.endpoint != "public.sign" or not slug:
+        return too_many(error)
+    try:
+        letter = get_public_letter(slug)
+    except LetterNotFound:
+        return too_many(error)
+    if not letter.is_open:
+        return too_many(error)
+    return _render_letter(letter, _sign_form(letter, current_lang()), status=429,
+                          rate_limited=True)
+
+
 @bp.get("/letters/<slug>/check-your-mail")
 def check_mail(slug: str):
     letter = public_letter_or_404(slug)
@@ -143,3 +173,16 @@ def letter_privacy(slug: str):
     letter = public_letter_or_404(slug)
     return render_template("privacy.html", facts=privacy_facts(current_app, letter),
                            text=letter.text_for(current_lang()))
+
+
+@bp.get("/site-logo")
+def site_logo():
+    """The logo named by SITE_LOGO or found in instance/, with the type its name says."""
+    logo = find_logo(current_app)
+    if logo is None:
+        abort(404)
+    response = send_file(logo.path, mimetype=logo.mimetype, max_age=3600, conditional=True)
+    # An SVG opened on its own is a document of this site: no script, no form, no frame.
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox")
+    return response
