@@ -97,6 +97,12 @@ class Config:
     RATELIMIT_SWALLOW_ERRORS = True
     # Seconds to wait for Redis before counting in memory (a hung Redis would hold requests).
     RATELIMIT_REDIS_TIMEOUT = float(os.environ.get("RATELIMIT_REDIS_TIMEOUT", "1"))
+    # Where processes share the built press lists (a Redis URL), so one rebuilds a changed
+    # list for all. Unset: the rate limits' Redis if RATELIMIT_STORAGE_URI is one; "memory://"
+    # or "off": each process keeps its own. A Redis outage falls back to the latter.
+    CACHE_REDIS_URL = os.environ.get("CACHE_REDIS_URL") or None
+    # Seconds to wait for that Redis before going on without it.
+    CACHE_REDIS_TIMEOUT = float(os.environ.get("CACHE_REDIS_TIMEOUT", "0.5"))
     TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
     # How many processes serve requests, as the server was told (docs/deployment/
     # gunicorn.conf.py reads GUNICORN_WORKERS; gunicorn's own default is WEB_CONCURRENCY).

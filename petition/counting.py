@@ -17,7 +17,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from .extensions import db
 from .letters import bump_list_version
-from .models import ANONYMOUS, INDIVIDUAL, ORGANIZATION, Letter, LetterCount, Signature
+from .models import (ANONYMOUS, INDIVIDUAL, ORGANIZATION, Letter, LetterCount, Signature,
+                     new_list_token, utcnow)
 
 # What one public signature adds to its letter's counts: (country, signer type, listed).
 Entry = tuple[str, str, bool]
@@ -165,7 +166,8 @@ def rebuild(letter: Letter) -> list[Drift]:
     """
     db.session.commit()
     db.session.execute(update(Letter).where(Letter.id == letter.id)
-                       .values(list_version=Letter.list_version + 1)
+                       .values(list_version=Letter.list_version + 1,
+                               list_token=new_list_token(), list_changed_at=utcnow())
                        .execution_options(synchronize_session=False))
     kept, counted = table(letter.id), recount(letter.id)
     drifts = [Drift(letter.slug, kind, country, kept.get((kind, country), (0, 0)),

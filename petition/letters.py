@@ -43,6 +43,7 @@ from .models import (
     CountryLabel,
     Letter,
     LetterText,
+    new_list_token,
     utcnow,
 )
 
@@ -75,6 +76,10 @@ def bump_list_version(letter: Letter, organizations: bool = True) -> None:
     organizations=False only when the change touches no organisation (counting.changed).
     """
     letter.list_version = Letter.list_version + 1
+    # Two transactions that both bump leave the token of the last to commit: a state no
+    # reader saw before, which is all a cache key needs.
+    letter.list_token = new_list_token()
+    letter.list_changed_at = utcnow()
     if organizations:
         letter.organizations_version = Letter.organizations_version + 1
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import secrets
+import uuid
 from typing import Optional
 
 from sqlalchemy import (
@@ -32,6 +33,11 @@ from .extensions import db
 def utcnow() -> dt.datetime:
     """Naive UTC: SQLite keeps no zone, so every timestamp is UTC by convention."""
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def new_list_token() -> str:
+    """A letter's list token: random, so no two states of any list share one."""
+    return uuid.uuid4().hex
 
 
 def new_public_id() -> str:
@@ -101,6 +107,12 @@ class Letter(db.Model):
     # Bumped with list_version unless a change touches individuals only (counting.changed):
     # the page of a big letter keeps its organisations' names across such changes.
     organizations_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # A fresh random value with every list_version bump: what caches shared between processes
+    # (Redis) key the list on. Unlike the integer it never comes back, not after a restore or
+    # in another database, so a shared cache cannot hand out another state's list under it.
+    list_token: Mapped[Optional[str]] = mapped_column(String(32), default=new_list_token)
+    # When the public list last changed (the press list's Last-Modified); None: not since 0010.
+    list_changed_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
     # When the letter was last closed: retention counts from it (or from the deadline).
     closed_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
     # Days after closing before the signers' email fingerprints are erased (names, countries

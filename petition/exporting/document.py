@@ -151,13 +151,18 @@ def ngettext(singular: str, plural: str, n: int, **variables: str) -> str:
 
 def unlisted_line(group: Group, lang: str) -> str:
     """The localized line that counts a group's unlisted signatories."""
-    num = format_decimal(group.unlisted, locale=lang)
     with force_locale(lang):
-        if group.names:
-            return ngettext(
-                "and %(num)s other signatory", "and %(num)s other signatories", group.unlisted, num=num
-            )
-        return ngettext("%(num)s signatory", "%(num)s signatories", group.unlisted, num=num)
+        return _unlisted_line(group, lang)
+
+
+def _unlisted_line(group: Group, lang: str) -> str:
+    """unlisted_line() inside force_locale(lang)."""
+    num = format_decimal(group.unlisted, locale=lang)
+    if group.names:
+        return ngettext(
+            "and %(num)s other signatory", "and %(num)s other signatories", group.unlisted, num=num
+        )
+    return ngettext("%(num)s signatory", "%(num)s signatories", group.unlisted, num=num)
 
 
 def section_title(signer_type: str, lang: str) -> str:
@@ -179,6 +184,24 @@ def list_blocks(sections: list[Section], lang: str, counts: bool = False) -> Ite
                 yield Kind.NAME, name
             if group.unlisted:
                 yield Kind.NOTE, unlisted_line(group, lang)
+
+
+def press_chunks(sections: list[Section], lang: str) -> Iterator[tuple[str, str, list[str], str]]:
+    """list_blocks() without counts, a heading at a time: ("section", title, [], "") or
+    ("group", label, names, unlisted line or ""). For renderers that join a group's names in
+    one go rather than block by block (the press list of a big letter, on the public site)."""
+    both = len(sections) > 1
+    # Every note and title under one force_locale: entering it costs more than the line.
+    with force_locale(lang):
+        titles = {section.signer_type: section_title(section.signer_type, lang)
+                  for section in sections}
+        notes = {id(group): _unlisted_line(group, lang) for section in sections
+                 for group in section.groups if group.unlisted}
+    for section in sections:
+        if both:
+            yield "section", titles[section.signer_type], [], ""
+        for group in section.groups:
+            yield "group", group.label, group.names, notes.get(id(group), "")
 
 
 def text_lines(blocks: Iterator[tuple[Kind, str]]) -> Iterator[str]:

@@ -5,8 +5,8 @@ each, countries in the collation order of the language, then regions, then inter
 names inside a group in the same collation (by the key stored with each name; initials by
 the initials a reader sees). Individuals who chose not to be listed are counted, never named.
 
-The result is cached per process, letter and language, keyed on the letter's list_version,
-which every change to its public signatures or labels bumps in its own transaction: a cache
+The result is cached per process, letter and language, keyed on the letter's list_token,
+which every change to its public signatures or labels renews in its own transaction: a cache
 hit costs one primary-key read. Treat the result as read-only.
 
 The public page of a letter with more listed individuals than PUBLIC_NAMES_LIMIT shows them
@@ -15,6 +15,7 @@ and the individuals' counts kept in letter_count, without reading or sorting eve
 """
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -202,9 +203,11 @@ def _sections(groups_by_type: dict[str, list[Group]], lang: str) -> list[Section
     return sections
 
 
-def list_version(letter_id: int) -> int:
-    """The letter's list version as committed now (not as loaded earlier in the session)."""
-    return db.session.scalar(select(Letter.list_version).where(Letter.id == letter_id)) or 0
+def list_token(letter_id: int) -> str:
+    """The letter's list token as committed now (not as loaded earlier in the session)."""
+    row = db.session.execute(select(Letter.list_token, Letter.list_version)
+                             .where(Letter.id == letter_id)).one_or_none()
+    return _token(row) if row is not None else ""
 
 
 def _cache() -> OrderedDict:
@@ -219,21 +222,35 @@ class ListEmbargoed(Exception):
     """The list is under embargo: the public may not have it yet."""
 
 
-def _public_version(letter_id: int) -> int:
-    """The list version, or ListEmbargoed if the embargo as committed now still runs."""
-    return _public_versions(letter_id)[0]
+@dataclass(frozen=True)
+class ListState:
+    """What the public list is now, as committed: its token and when it last changed."""
+
+    token: str
+    organizations_version: int
+    changed_at: dt.datetime | None
+    # False for a letter whose token is NULL (a row written around the ORM): its token is
+    # then made of list_version, fine in one process, not unique enough to share.
+    shareable: bool = True
 
 
-def _public_versions(letter_id: int) -> tuple[int, int]:
-    """The list and organisations' versions; ListEmbargoed while the embargo runs."""
-    row = db.session.execute(select(Letter.list_version, Letter.organizations_version,
+def _token(row) -> str:
+    return row.list_token or f"version-{row.list_version or 0}"
+
+
+def public_state(letter_id: int) -> ListState:
+    """The list's state as committed now; ListEmbargoed while the embargo, as committed now
+    (not as loaded earlier), still runs. Read before any cache is asked, shared or not."""
+    row = db.session.execute(select(Letter.list_token, Letter.list_version,
+                                    Letter.organizations_version, Letter.list_changed_at,
                                     Letter.embargo_until)
                              .where(Letter.id == letter_id)).one_or_none()
     if row is None:
-        return 0, 0
+        return ListState("", 0, None, shareable=False)
     if row.embargo_until is not None and utcnow() < row.embargo_until:
         raise ListEmbargoed(letter_id)
-    return row.list_version or 0, row.organizations_version or 0
+    return ListState(_token(row), row.organizations_version or 0, row.list_changed_at,
+                     shareable=bool(row.list_token))
 
 
 def group_signatories(letter: Letter, lang: str, *, fresh: bool = True,
@@ -252,8 +269,14 @@ def group_signatories(letter: Letter, lang: str, *, fresh: bool = True,
     # the version it is filed under: a change committed in between bumps the version again
     # and the next reader rebuilds. Never the other way round, which could file old rows
     # under a new version for good.
-    stamp = _public_version(letter.id) if public else list_version(letter.id)
+    stamp = public_state(letter.id).token if public else list_token(letter.id)
     return _cached((letter.id, lang), stamp, fresh, lambda: _build(letter.id, lang))
+
+
+def build_public(letter_id: int, lang: str) -> list[Section]:
+    """The public list built afresh, cached nowhere; ListEmbargoed while the embargo runs."""
+    public_state(letter_id)
+    return _build(letter_id, lang)
 
 
 def page_sections(letter: Letter, lang: str, names_limit: int) -> tuple[list[Section], bool]:
@@ -266,7 +289,8 @@ def page_sections(letter: Letter, lang: str, names_limit: int) -> tuple[list[Sec
     result is returned meanwhile (fresh=False).
     """
     # Before the counts and rows: see group_signatories().
-    stamp, organizations_stamp = _public_versions(letter.id)
+    state = public_state(letter.id)
+    stamp, organizations_stamp = state.token, state.organizations_version
 
     def organizations() -> list[Group]:
         # Kept across changes that touch individuals only (organizations_version).
@@ -286,8 +310,8 @@ def page_sections(letter: Letter, lang: str, names_limit: int) -> tuple[list[Sec
     return _cached((letter.id, lang, "page"), stamp, False, build)
 
 
-def _cached(key: tuple, stamp: int, fresh: bool, build: Callable[[], T]) -> T:
-    """build() once per `stamp` (the list version) and key in this process.
+def _cached(key: tuple, stamp: object, fresh: bool, build: Callable[[], T]) -> T:
+    """build() once per `stamp` (the list token) and key in this process.
 
     Not fresh: while another thread builds, its previous result is returned instead.
     """

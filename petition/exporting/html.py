@@ -4,7 +4,7 @@ from __future__ import annotations
 from html import escape
 from typing import BinaryIO, Iterator
 
-from .document import Document, Kind, blocks
+from .document import Document, Kind, blocks, press_chunks
 
 MEDIA_TYPE = "text/html; charset=utf-8"
 _TAGS = {
@@ -35,13 +35,35 @@ def _body(document: Document) -> Iterator[str]:
         yield "</ul>"
 
 
-def render(document: Document, out: BinaryIO) -> None:
-    """Write `document` as an HTML page."""
+def _head(document: Document) -> str:
     lang = document.lang.replace("_", "-")  # BCP 47, as HTML wants: pt_BR → pt-BR
-    head = (
+    return (
         "<!DOCTYPE html>\n"
         f'<html lang="{escape(lang)}">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{escape(document.title)}</title>\n</head>\n<body>"
     )
-    parts = [head, *_body(document), "</body>\n</html>\n"]
+
+
+def render(document: Document, out: BinaryIO) -> None:
+    """Write `document` as an HTML page."""
+    if not document.is_submission:
+        out.write(press(document).encode("utf-8"))
+        return
+    parts = [_head(document), *_body(document), "</body>\n</html>\n"]
     out.write("\n".join(parts).encode("utf-8"))
+
+
+def press(document: Document) -> str:
+    """The page of the press layout, exactly as render() writes it through _body(), a
+    group's names escaped and tagged in one go (names are single lines: text.clean)."""
+    parts = [_head(document)]
+    for kind, heading, names, note in press_chunks(document.sections, document.lang):
+        tag = "h2" if kind == "section" else "h3"
+        parts.append(f"<{tag}>{escape(heading)}</{tag}>")
+        if names:
+            parts.append("<ul>\n<li>" + escape("\n".join(names)).replace("\n", "</li>\n<li>")
+                         + "</li>\n</ul>")
+        if note:
+            parts.append(f'<p class="unlisted">{escape(note)}</p>')
+    parts.append("</body>\n</html>\n")
+    return "\n".join(parts)

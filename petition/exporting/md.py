@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import BinaryIO, Iterator
 
 from . import text
-from .document import Document, Kind, blocks
+from .document import Document, Kind, blocks, press_chunks
 
 MEDIA_TYPE = "text/markdown; charset=utf-8"
 _PREFIX = {Kind.TITLE: "# ", Kind.SECTION: "## ", Kind.GROUP: "### "}
@@ -29,4 +29,21 @@ def lines(document: Document) -> Iterator[str]:
 
 def render(document: Document, out: BinaryIO) -> None:
     """Write `document` as Markdown."""
+    if not document.is_submission:
+        out.write(press(document).encode("utf-8"))
+        return
     out.write(("\n".join(lines(document)) + "\n").encode("utf-8"))
+
+
+def press(document: Document) -> str:
+    """The press layout, exactly as lines() writes it, a group's names escaped in one go
+    (names are single lines: text.clean made sure)."""
+    parts = []
+    for kind, heading, names, note in press_chunks(document.sections, document.lang):
+        parts.append(_PREFIX[Kind.SECTION if kind == "section" else Kind.GROUP]
+                     + text.markdown(heading))
+        if names:
+            parts.append("- " + text.markdown_lines("\n".join(names)).replace("\n", "\n- "))
+        if note:
+            parts.append(f"*{text.markdown(note)}*")
+    return "\n\n".join(parts) + "\n"

@@ -64,3 +64,13 @@ def markdown(text: str) -> str:
     """`text` (already cleaned) as Markdown that renders back to exactly `text`."""
     escaped = _MD_INLINE.sub(r"\\\1", text)
     return _MD_LINE_START.sub(lambda m: f"{m[1]}\\{m[2]}" if m[1] else f"\\{m[3]}", escaped)
+
+
+_MD_EACH_LINE_START = re.compile(_MD_LINE_START.pattern, re.MULTILINE)
+
+
+def markdown_lines(text: str) -> str:
+    """markdown() of each line of `text` (lines of cleaned text joined by LF), in one pass."""
+    escaped = _MD_INLINE.sub(r"\\\1", text)
+    return _MD_EACH_LINE_START.sub(lambda m: f"{m[1]}\\{m[2]}" if m[1] else f"\\{m[3]}",
+                                   escaped)

@@ -1,15 +1,12 @@
 """The public press list as a file: GET /letters/<slug>/signatories.<fmt>?lang=xx."""
 from __future__ import annotations
 
-import io
-
 from flask import Blueprint, Response, abort, make_response, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from ..exporting.document import PRESS
-from ..exporting.formats import PUBLIC_FORMATS, export, renderer
-from ..exporting.grouping import ListEmbargoed
+from ..exporting import press
+from ..exporting.formats import PUBLIC_FORMATS, renderer
 from ..i18n import normalize
 from ..models import Letter
 from ..templating import utc_when
@@ -21,22 +18,46 @@ bp = Blueprint("exports", __name__)
 
 @bp.get("/letters/<slug>/signatories.<fmt>")
 def signatories(slug: str, fmt: str) -> Response:
-    """The press list in txt, md or html; per-signature formats stay in the back office."""
+    """The press list in txt, md or html; per-signature formats stay in the back office.
+
+    Built once per state of the list and shared between workers (exporting.press); a client
+    or cache that has this state already gets a 304 for the price of one database read.
+    """
     if fmt not in PUBLIC_FORMATS:
         abort(404)
     letter = public_letter_or_404(slug)
     lang = normalize(request.args.get("lang")) or str(get_locale())
-    out = io.BytesIO()
+    gzipped = "gzip" in request.accept_encodings
     try:
-        export(letter, fmt, lang, PRESS, out, public=True)
-    except ListEmbargoed:
+        state = press.current_state(letter)  # the embargo as committed now, before any cache
+        if request.if_none_match.contains_weak(_etag(letter, state.token, lang, fmt, gzipped)):
+            response = Response(status=304)
+            token, changed_at = state.token, state.changed_at
+        else:
+            # Possibly the previous list, while another worker builds this state's.
+            built = press.press_file(letter, state, lang, fmt)
+            token, changed_at = built.token, built.changed_at
+            response = Response(built.gz if gzipped else built.body(),
+                                content_type=renderer(fmt).MEDIA_TYPE)
+            if gzipped:  # as kept: most clients take gzip, and the bytes need no work then
+                response.headers["Content-Encoding"] = "gzip"
+    except press.ListEmbargoed:
         return _embargoed(letter)
-    response = Response(out.getvalue(), content_type=renderer(fmt).MEDIA_TYPE)
+    response.set_etag(_etag(letter, token, lang, fmt, gzipped))
+    if changed_at is not None:
+        response.last_modified = changed_at
     response.headers["Content-Disposition"] = f'inline; filename="{letter.slug}-{lang}.{fmt}"'
     response.headers["Content-Language"] = lang
-    response.vary.add("Accept-Language")
-    response.vary.add("Cookie")
-    return response
+    response.vary.update(("Accept-Language", "Cookie", "Accept-Encoding"))
+    # A list the public may read: shared caches may keep it briefly, then ask again with the
+    # ETag (a 304 costs one database read). cache_headers never lets it outlive an embargo.
+    return cache_headers(response, letter)
+
+
+def _etag(letter: Letter, token: str, lang: str, fmt: str, gzipped: bool) -> str:
+    """The state's tag; the gzip encoding is another representation, so another tag."""
+    tag = press.etag(letter, token, lang, fmt)
+    return f"{tag}-gzip" if gzipped else tag
 
 
 def _embargoed(letter: Letter) -> Response:
