@@ -103,6 +103,9 @@ class Config:
     CACHE_REDIS_URL = os.environ.get("CACHE_REDIS_URL") or None
     # Seconds to wait for that Redis before going on without it.
     CACHE_REDIS_TIMEOUT = float(os.environ.get("CACHE_REDIS_TIMEOUT", "0.5"))
+    # Seconds a press list request waits for the rebuild of a changed list whose last build
+    # took longer (a big letter) before it gets the previous list; the rebuild goes on.
+    PRESS_BUILD_WAIT = float(os.environ.get("PRESS_BUILD_WAIT", "0.1"))
     TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
     # How many processes serve requests, as the server was told (docs/deployment/
     # gunicorn.conf.py reads GUNICORN_WORKERS; gunicorn's own default is WEB_CONCURRENCY).

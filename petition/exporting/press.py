@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import io
 
+from flask import current_app
+
+from ..extensions import db
 from ..models import Letter
 from . import grouping, press_cache
 from .document import PRESS, Document
@@ -25,18 +28,24 @@ def etag(letter: Letter, token: str, lang: str, fmt: str) -> str:
 
 
 def press_file(letter: Letter, state: ListState, lang: str, fmt: str) -> press_cache.Built:
-    """The press file of the list at `state` (or, while another worker builds that one, the
-    previous file this process has: Built.token says which)."""
+    """The press file of the list at `state` or, for a big list while its build runs past
+    PRESS_BUILD_WAIT, the previous one this process has: Built.token says which."""
     lang = check_lang(lang)
-    return press_cache.cache().get((letter.id, lang, fmt), state.token, state.changed_at,
-                                   state.shareable, lambda: _render(letter, lang, fmt))
+    letter_id = letter.id
+    return press_cache.cache().get(
+        (letter_id, lang, fmt), state.token, state.changed_at, state.shareable,
+        lambda: _render(letter_id, lang, fmt), current_app.config["PRESS_BUILD_WAIT"])
 
 
-def _render(letter: Letter, lang: str, fmt: str) -> bytes:
+def _render(letter_id: int, lang: str, fmt: str) -> bytes:
+    """The file's bytes; in a thread of its own, so the letter is read in its own session."""
+    letter = db.session.get(Letter, letter_id)
+    if letter is None:
+        raise ListEmbargoed(letter_id)  # gone meanwhile: nothing to publish
     document = Document(letter, lang, PRESS, public=True)
     # Built for this render only, not through the grouping cache: kept there, 100,000 names
     # would hold ~10 MB per language in every worker on top of the bytes.
-    document.sections = grouping.build_public(letter.id, lang)
+    document.sections = grouping.build_public(letter_id, lang)
     out = io.BytesIO()
     renderer(fmt).render(document, out)
     return out.getvalue()

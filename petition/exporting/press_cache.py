@@ -19,6 +19,7 @@ import datetime as dt
 import gzip
 import hashlib
 import logging
+import struct
 import threading
 import time
 import uuid
@@ -51,6 +52,7 @@ class Built:
     token: str
     changed_at: dt.datetime | None
     gz: bytes
+    seconds: float = 0.0  # what building it took, here or in the process that built it
 
     def body(self) -> bytes:
         return gzip.decompress(self.gz)
@@ -92,6 +94,21 @@ def redis_url(config: Any) -> str | None:
     return url if urlsplit(url).scheme in REDIS_SCHEMES else None
 
 
+def _unpack(token: str, changed_at: dt.datetime | None, packed: bytes) -> Built:
+    """A file as Redis keeps it: the seconds its build took, then the gzip bytes."""
+    (seconds,) = struct.unpack("!d", packed[:8])
+    return Built(token, changed_at, packed[8:], seconds)
+
+
+class _Job:
+    """One build in progress: the requests that want it wait on `done`."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.built: Built = None  # type: ignore[assignment]  # set before done
+        self.error: BaseException | None = None
+
+
 class PressCache:
     """The per-process store and the Redis client of one app."""
 
@@ -101,80 +118,100 @@ class PressCache:
         self._down_until = 0.0
         self._lock = threading.Lock()
         self._local: OrderedDict[tuple, Built] = OrderedDict()
-        self._building: dict[tuple, threading.Event] = {}
+        self._jobs: dict[tuple, _Job] = {}
 
     # --- the one entry point -------------------------------------------------------------
 
     def get(self, slot: tuple, token: str, changed_at: dt.datetime | None, shareable: bool,
-            build: Callable[[], bytes]) -> Built:
+            build: Callable[[], bytes], wait: float) -> Built:
         """The file of `slot` (letter id, language, format) at `token`: from this process,
-        from Redis, or build() (once per process and, with Redis, once for all).
+        from Redis, or built by build() in a thread of its own (once per process and, with
+        Redis, once for all processes).
 
-        While another thread or process builds it, a previous file of the slot kept here is
-        returned instead (as the page does): a burst right after a signature must not pay
-        for the rebuild in every request."""
+        A list whose last build here took longer than `wait` seconds (a big letter) is
+        waited for `wait` seconds at most: past that the previous file of the slot is
+        returned (Built.token says so) while the build goes on, as the page does. The first
+        visitors after a signature then do not each pay for the rebuild; the next ones get
+        the new list. Smaller lists are always waited for: they come back fresh."""
         with self._lock:
             kept = self._local.get(slot)
             if kept is not None and kept.token == token:
                 self._local.move_to_end(slot)
                 return kept
-            running = self._building.get(slot)
-            if running is None:
-                running = self._building[slot] = threading.Event()
-                mine = True
-            else:
-                mine = False
-        if not mine:
-            if kept is not None:
-                return kept
-            if running.wait(WAIT + LOCK_SECONDS):
-                return self.get(slot, token, changed_at, shareable, build)
-            return self._keep(slot, self._built(token, changed_at, build))
+            job = self._jobs.get((slot, token))
+            joined = job is not None
+            if job is None:
+                job = self._jobs[(slot, token)] = _Job()
+                threading.Thread(target=self._run, daemon=True, name="press-build",
+                                 args=(current_app._get_current_object(), job, slot, token,
+                                       changed_at, shareable, build)).start()
+        # The request that starts a big list's build waits `wait`; those that come while it
+        # runs take the previous file at once.
+        big = kept is not None and kept.seconds > wait
+        patience = (0.0 if joined else wait) if big else WAIT + LOCK_SECONDS
+        if not job.done.wait(patience) and kept is not None:
+            return kept
+        job.done.wait()  # nothing to show instead (a new worker): as long as it takes
+        if job.error is not None:
+            raise job.error  # ListEmbargoed included: never the previous list then
+        return job.built
+
+    def _run(self, app: Flask, job: "_Job", slot: tuple, token: str,
+             changed_at: dt.datetime | None, shareable: bool, build: Callable[[], bytes]) -> None:
         try:
-            return self._fetch_or_build(slot, token, changed_at, shareable, build, kept)
+            with app.app_context():
+                try:
+                    job.built = self._keep(slot, self._fetch_or_build(slot, token, changed_at,
+                                                                      shareable, build))
+                finally:
+                    from ..extensions import db
+
+                    db.session.remove()
+        except Exception as error:  # the waiting request reports it
+            logger.exception("press list: building %s failed", slot)
+            job.error = error
         finally:
             with self._lock:
-                self._building.pop(slot, None)
-            running.set()
+                self._jobs.pop((slot, token), None)
+            job.done.set()
 
     def _fetch_or_build(self, slot: tuple, token: str, changed_at: dt.datetime | None,
-                        shareable: bool, build: Callable[[], bytes], kept: Built | None) -> Built:
+                        shareable: bool, build: Callable[[], bytes]) -> Built:
         key = self._key(slot, token)
         client = self._redis() if shareable else None
-        owner = None
+        owner = False
         if client is not None:
-            gz = self._call(client.get, key)
-            if gz:
-                return self._keep(slot, Built(token, changed_at, gz))
-            owner = uuid.uuid4().hex
-            locked = self._call(client.set, key + ":lock", owner, nx=True, ex=LOCK_SECONDS)
-            if locked is None and self._alive():  # another process builds it
-                if kept is not None:
-                    return kept
-                gz = self._wait_for(client, key)
-                if gz:
-                    return self._keep(slot, Built(token, changed_at, gz))
+            packed = self._call(client.get, key)
+            if packed:
+                return _unpack(token, changed_at, packed)
+            owner = bool(self._call(client.set, key + ":lock", 1, nx=True, ex=LOCK_SECONDS))
+            if not owner and self._alive():  # another process builds it: take its bytes
+                packed = self._wait_for(client, key)
+                if packed:
+                    return _unpack(token, changed_at, packed)
         built = self._built(token, changed_at, build)
-        if client is not None and owner is not None and self._alive():
-            self._call(client.set, key, built.gz, ex=TTL)
+        if owner and self._alive():
+            self._call(client.set, key, struct.pack("!d", built.seconds) + built.gz, ex=TTL)
             self._call(client.delete, key + ":lock")
-        return self._keep(slot, built)
+        return built
 
     # --- helpers --------------------------------------------------------------------------
 
     @staticmethod
     def _built(token: str, changed_at: dt.datetime | None, build: Callable[[], bytes]) -> Built:
+        started = time.perf_counter()
         # Level 1: ~3x smaller for ~15 ms on 1.7 MB; level 6 costs ten times that.
         # mtime=0: the same list gives the same bytes in every process.
-        return Built(token, changed_at, gzip.compress(build(), compresslevel=1, mtime=0))
+        gz = gzip.compress(build(), compresslevel=1, mtime=0)
+        return Built(token, changed_at, gz, time.perf_counter() - started)
 
     def _wait_for(self, client, key: str) -> bytes | None:
         deadline = time.monotonic() + WAIT
         while time.monotonic() < deadline and self._alive():
             time.sleep(POLL)
-            gz = self._call(client.get, key)
-            if gz:
-                return gz
+            packed = self._call(client.get, key)
+            if packed:
+                return packed
         return None
 
     def _keep(self, slot: tuple, built: Built) -> Built:
