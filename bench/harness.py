@@ -210,6 +210,50 @@ def sample_rss(pids: list[int], every: float = 0.1) -> Iterator[dict[int, float]
         thread.join()
 
 
+def memory_rollup(pid: int) -> dict[str, float]:
+    """Rss, Pss and private (Private_Clean + Private_Dirty, about USS) of `pid` in MB, from
+    /proc/<pid>/smaps_rollup. RSS counts pages shared with the master and the other worker
+    in full; PSS a share of them; private only the worker's own."""
+    values: dict[str, float] = {}
+    with open(f"/proc/{pid}/smaps_rollup") as rollup:
+        for line in rollup:
+            name, _, rest = line.partition(":")
+            if name in ("Rss", "Pss", "Private_Clean", "Private_Dirty"):
+                values[name] = int(rest.split()[0]) / 1024
+    return {"rss": values["Rss"], "pss": values["Pss"],
+            "private": values["Private_Clean"] + values["Private_Dirty"]}
+
+
+@contextmanager
+def private_redis() -> Iterator[str | None]:
+    """A private, empty redis-server on loopback for the block (its URL), or None if there
+    is no redis-server: the shared press lists are then per process."""
+    import shutil
+
+    executable = shutil.which("redis-server")
+    if not executable:
+        yield None
+        return
+    port = free_port()
+    process = subprocess.Popen([executable, "--port", str(port), "--bind", "127.0.0.1",
+                                "--save", "", "--appendonly", "no", "--loglevel", "warning"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise SystemExit("redis-server did not start")
+                time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
 def load(spec: dict) -> dict:
     """Run bench/loadgen.py with `spec` in its own process; its JSON result."""
     done = subprocess.run([PYTHON, str(HERE / "loadgen.py")], input=json.dumps(spec),

@@ -19,27 +19,25 @@ import datetime as dt
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Callable, Iterator, TypeVar
+from typing import Callable, TypeVar
 
 from flask import current_app
 from sqlalchemy import select
 
 from .. import counting, countries
-from ..collation import cyrillic_first, is_cyrillic, sort_key, stored_key
+from ..collation import is_cyrillic, sort_key
 from ..extensions import db
 from ..models import (
     ANONYMOUS,
-    FULL,
     INDIVIDUAL,
     INITIALS,
     ORGANIZATION,
     CountryLabel,
     Letter,
-    Signature,
     initials,
     utcnow,
 )
+from .collect import collect
 from .text import clean
 
 _CACHE_SIZE = 32
@@ -91,74 +89,6 @@ def entry_order(line: str, key: bytes, by_script: bool) -> tuple[int, bytes, str
     return (0 if not by_script or is_cyrillic(line) else 1, key, line)
 
 
-@lru_cache(maxsize=50_000)
-def _initials_key(line: str) -> bytes:
-    # Only for rows written around the ORM, without a stored key.
-    return stored_key(line)
-
-
-_BATCH = 5000
-
-
-def public_rows(letter_id: int, signer_type: str | None = None) -> Iterator[tuple]:
-    """(signer_type, name, affiliation, country, display, key) of every public signature
-    (of one signer type if given), fetched a few thousand at a time: all 100,000 rows of a
-    big letter at once would add ~30 MB to the peak of a build (and so to a worker's RSS,
-    which Python rarely gives back)."""
-    table = Signature.__table__
-    query = select(
-        table.c.signer_type,
-        table.c.name,
-        table.c.affiliation,
-        table.c.country,
-        table.c.display,
-        table.c.collation_key,
-    ).where(
-        table.c.letter_id == letter_id,
-        Signature.is_public,
-    )
-    if signer_type is not None:
-        query = query.where(table.c.signer_type == signer_type)
-    result = db.session.connection().execute(query)
-    try:
-        # Plain tuples from the driver: Row objects would add ~2 µs a row, 0.2 s for 100k.
-        # Safe here: both drivers return these types (str, bytes) unconverted.
-        while rows := result.cursor.fetchmany(_BATCH):
-            yield from rows
-    finally:
-        result.close()
-
-
-def _collect(letter_id: int, lang: str,
-             signer_type: str | None = None) -> dict[tuple[str, str], tuple[list, list[int]]]:
-    """Sort entries and unlisted counters per (signer type, country)."""
-    by_script = cyrillic_first(lang)
-    buckets: dict[tuple[str, str], tuple[list, list[int]]] = {}
-    # The loop runs 100k times for a big petition: listed_name() is inlined on purpose.
-    for signer_type, name, affiliation, country, display, key in public_rows(letter_id,
-                                                                             signer_type):
-        bucket = buckets.get((signer_type, country))
-        if bucket is None:
-            bucket = buckets[(signer_type, country)] = ([], [0])
-        if signer_type == ORGANIZATION or display == FULL:
-            line = clean(name)
-            if affiliation and signer_type != ORGANIZATION:
-                affiliation = clean(affiliation)
-                line = f"{line}, {affiliation}" if affiliation else line
-            if key is None:  # a row written around the ORM (raw SQL): compute it now
-                key = stored_key(name)
-        elif display == INITIALS:
-            line = initials(clean(name))
-            if key is None:
-                key = _initials_key(line)
-        else:
-            bucket[1][0] += 1
-            continue
-        # entry_order(), inlined: this loop runs 100k times for a big petition.
-        bucket[0].append((0 if not by_script or is_cyrillic(line) else 1, key, line))
-    return buckets
-
-
 def _labels(letter_id: int, lang: str) -> dict[str, str]:
     # Read after the version, not from the letter loaded earlier: see group_signatories().
     rows = db.session.execute(select(CountryLabel.code, CountryLabel.label).where(
@@ -170,11 +100,8 @@ def _grouped(letter_id: int, lang: str, overrides: dict[str, str],
              signer_type: str | None = None) -> dict[str, list[Group]]:
     """Groups of named signatories (of one signer type if given), names in order."""
     groups_by_type: dict[str, list[Group]] = {}
-    for (kind, country), (entries, unlisted) in _collect(letter_id, lang, signer_type).items():
-        # Ties (same name) fall back on the whole line: "Name, affiliation".
-        entries.sort()
-        group = Group(country, _label(country, lang, overrides), [entry[-1] for entry in entries],
-                      unlisted[0])
+    for (kind, country), bucket in collect(letter_id, lang, signer_type).items():
+        group = Group(country, _label(country, lang, overrides), bucket.names(), bucket.unlisted)
         groups_by_type.setdefault(kind, []).append(group)
     return groups_by_type
 

@@ -22,7 +22,6 @@ import logging
 import struct
 import threading
 import time
-import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path

@@ -51,7 +51,7 @@ def _fetch(letter_id: int) -> list[tuple]:
     )
     result = db.session.connection().execute(query)
     try:
-        return result.cursor.fetchall()  # plain tuples: see grouping.public_rows
+        return result.cursor.fetchall()  # plain tuples: see collect._rows
     finally:
         result.close()
 
