@@ -15,6 +15,7 @@ Redis is an optimisation: any error, a timeout included, and this process goes o
 """
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
 import gzip
 import hashlib
@@ -93,6 +94,22 @@ def redis_url(config: Any) -> str | None:
     return url if urlsplit(url).scheme in REDIS_SCHEMES else None
 
 
+def _give_back_memory() -> None:
+    """Hand the build's freed heap back to the system (glibc keeps it otherwise): ~10 MB of
+    a worker's RSS after each build of a 100,000-name list. Elsewhere (musl, macOS) nothing."""
+    global _malloc_trim
+    if _malloc_trim is None:
+        try:
+            _malloc_trim = ctypes.CDLL("libc.so.6").malloc_trim
+        except (OSError, AttributeError):
+            _malloc_trim = False
+    if _malloc_trim:
+        _malloc_trim(0)
+
+
+_malloc_trim = None
+
+
 def _unpack(token: str, changed_at: dt.datetime | None, packed: bytes) -> Built:
     """A file as Redis keeps it: the seconds its build took, then the gzip bytes."""
     (seconds,) = struct.unpack("!d", packed[:8])
@@ -166,6 +183,7 @@ class PressCache:
                     from ..extensions import db
 
                     db.session.remove()
+                    _give_back_memory()
         except Exception as error:  # the waiting request reports it
             logger.exception("press list: building %s failed", slot)
             job.error = error
