@@ -9,6 +9,7 @@ or key for those not listed, and rows come a few thousand at a time (all at once
 """
 from __future__ import annotations
 
+import threading
 from typing import Iterator
 
 from sqlalchemy import case, literal, null, select
@@ -19,6 +20,9 @@ from ..models import FULL, INDIVIDUAL, INITIALS, ORGANIZATION, Signature, initia
 from .text import clean
 
 _BATCH = 5000
+# A build in a thread of its own (press_cache) sets `pause` here: called between batches,
+# it lets the requests its process serves meanwhile go first.
+between_batches = threading.local()
 # What a row makes: a name line (organisations and individuals shown in full), initials,
 # or a count only (individuals not listed).
 _ORGANIZATION, _FULL, _INITIALS, _UNLISTED = 0, 1, 2, 3
@@ -67,6 +71,8 @@ def _rows(letter_id: int, signer_type: str | None) -> Iterator[tuple]:
         # Safe here: both drivers return these types (int, str, bytes) unconverted.
         while rows := result.cursor.fetchmany(_BATCH):
             yield from rows
+            if (pause := getattr(between_batches, "pause", None)) is not None:
+                pause()
     finally:
         result.close()
 

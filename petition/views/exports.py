@@ -5,7 +5,7 @@ from flask import Blueprint, Response, abort, make_response, render_template, re
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from ..exporting import press
+from ..exporting import press, press_cache
 from ..exporting.formats import PUBLIC_FORMATS, renderer
 from ..i18n import normalize
 from ..models import Letter
@@ -14,6 +14,17 @@ from . import public_letter_or_404
 from .embargo import cache_headers
 
 bp = Blueprint("exports", __name__)
+
+
+@bp.before_app_request
+def _count_in() -> None:
+    # Every request of the process: a press list build running meanwhile lets them go first.
+    press_cache.count_request(+1)
+
+
+@bp.teardown_app_request
+def _count_out(error: BaseException | None = None) -> None:
+    press_cache.count_request(-1)
 
 
 @bp.get("/letters/<slug>/signatories.<fmt>")
