@@ -6,8 +6,8 @@ restored database for version 12 of the one it was built from. list_token is a f
 value (uuid4, hex) set in the transaction of every change to the public list, with the time
 of that change (the press list's Last-Modified). Each existing letter gets a token of its own.
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-01 06:00:00
 
 """
@@ -18,8 +18,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0010'
-down_revision = '0009'
+revision = '0011'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
