@@ -65,7 +65,11 @@ def _rows(letter_id: int, signer_type: str | None) -> Iterator[tuple]:
     ).where(table.c.letter_id == letter_id, Signature.is_public)
     if signer_type is not None:
         query = query.where(table.c.signer_type == signer_type)
-    result = db.session.connection().execute(query)
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        yield from _server_side(connection, query)
+        return
+    result = connection.execute(query)
     try:
         # Plain tuples from the driver: Row objects would add ~2 µs a row, 0.2 s for 100k.
         # Safe here: both drivers return these types (int, str, bytes) unconverted.
@@ -75,6 +79,24 @@ def _rows(letter_id: int, signer_type: str | None) -> Iterator[tuple]:
                 pause()
     finally:
         result.close()
+
+
+def _server_side(connection, query) -> Iterator[tuple]:
+    """The rows through a server-side cursor of the session's own connection (in its
+    transaction): a client cursor would hold all 100,000 rows in libpq's memory before the
+    first fetch, ~20 MB more at the build's peak. (SQLAlchemy's stream_results would do it,
+    but its buffer takes rows from under the plain cursor read here.)"""
+    compiled = query.compile(dialect=connection.dialect,
+                             compile_kwargs={"render_postcompile": True})
+    cursor = connection.connection.dbapi_connection.cursor(name="petition_press_rows")
+    try:
+        cursor.execute(str(compiled), compiled.params)
+        while rows := cursor.fetchmany(_BATCH):
+            yield from rows
+            if (pause := getattr(between_batches, "pause", None)) is not None:
+                pause()
+    finally:
+        cursor.close()
 
 
 def collect(letter_id: int, lang: str,
