@@ -10,6 +10,7 @@ from sqlalchemy import event, select
 from petition import addresses
 from petition.extensions import db
 from petition.mail import messages
+from petition.mail import outbox as outbox_rows
 from petition.models import OutboxMail
 
 LINK_RE = re.compile(r"http://localhost/confirm/([A-Za-z0-9_.\-]+)")
@@ -27,7 +28,7 @@ def mails_to(email: str) -> list[OutboxMail]:
     return [m for m in outbox() if m.recipient_encrypted and addresses.decrypt(m.recipient_encrypted) == email]
 
 
-def rendered(mail: OutboxMail) -> messages.Rendered:
+def rendered(mail: OutboxMail) -> outbox_rows.Content:
     """A waiting mail as the mail worker would send it now (signers' mail holds no body:
     it is rendered at delivery)."""
     return messages.preview(mail.id)

@@ -128,17 +128,11 @@ def _mark_dropped(session: Session, mail: OutboxMail, lease: dt.datetime, reason
 
 def _content(mail: OutboxMail, session: Session,
              signatures: dict[int, Signature]) -> outbox.Content:
-    """The mail's subject and bodies: as stored, else rendered now from its signature."""
-    stored = outbox.stored_content(mail)
-    if stored is not None:
-        return stored
-    if mail.kind not in messages.RENDERED_KINDS:
-        raise backends.MailRejected("nothing to send: no body")
-    rendered = messages.render(mail, session, signatures)
+    content = messages.content(mail, session, signatures)
     # End the read: a read transaction held while the mail server answers would stall
     # SQLite's checkpoints (storage.py), and nothing read is needed after rendering.
     session.commit()
-    return outbox.Content(rendered.subject, rendered.text, rendered.html)
+    return content
 
 
 def _mark_failed(session: Session, mail: OutboxMail, lease: dt.datetime,

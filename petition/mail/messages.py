@@ -11,7 +11,6 @@ link confirms is still exactly what the signer submitted with it: the row its no
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 from flask import current_app, render_template
 from flask_babel import force_locale, gettext as _
@@ -23,6 +22,7 @@ from ..extensions import db
 from ..models import PENDING, Letter, OutboxMail, Signature, SignatureVersion
 from ..submissions import Link, Submission, listing
 from . import outbox
+from .backends import MailRejected
 from .outbox import enqueue
 
 CONFIRM, ALREADY_SIGNED, WITHDRAW_LINK = "confirm", "already_signed", "withdraw_link"
@@ -32,13 +32,6 @@ RENDERED_KINDS = (CONFIRM, ALREADY_SIGNED, WITHDRAW_LINK)
 
 class Obsolete(Exception):
     """The mail has nothing true left to say: it is dropped, not sent."""
-
-
-@dataclass(frozen=True)
-class Rendered:
-    subject: str
-    text: str
-    html: str
 
 
 def confirm_url(link: Link) -> str:
@@ -93,7 +86,7 @@ def load_signatures(session: Session, mails: list[OutboxMail]) -> dict[int, Sign
     return {row.id: row for row in rows}
 
 
-def render(mail: OutboxMail, session: Session, signatures: dict[int, Signature]) -> Rendered:
+def render(mail: OutboxMail, session: Session, signatures: dict[int, Signature]) -> outbox.Content:
     """The mail as it reads now, in its language; Obsolete when sending it would say
     something untrue. `signatures` comes from load_signatures() for the mail's batch."""
     signature = signatures.get(mail.signature_id) if mail.signature_id is not None else None
@@ -104,7 +97,7 @@ def render(mail: OutboxMail, session: Session, signatures: dict[int, Signature])
         return _render_kind(mail, session, signature, lang)
 
 
-def _render_kind(mail: OutboxMail, session: Session, signature: Signature, lang: str) -> Rendered:
+def _render_kind(mail: OutboxMail, session: Session, signature: Signature, lang: str) -> outbox.Content:
     letter = signature.letter
     title = letter.text_for(lang).title
     letter_url = _letter_url(letter, lang)
@@ -129,17 +122,26 @@ def _render_kind(mail: OutboxMail, session: Session, signature: Signature, lang:
     raise ValueError(f"mail kind {mail.kind!r} carries its own body")
 
 
-def preview(mail_id: int) -> Rendered:
-    """A waiting mail as delivery would render it now, read in a session of its own as the
+def content(mail: OutboxMail, session: Session,
+            signatures: dict[int, Signature]) -> outbox.Content:
+    """The mail's subject and bodies: as stored (queued before revision 0010, or a kind
+    that carries its own), else rendered now from its signature."""
+    stored = outbox.stored_content(mail)
+    if stored is not None:
+        return stored
+    if mail.kind not in RENDERED_KINDS:
+        raise MailRejected("nothing to send: no body")
+    return render(mail, session, signatures)
+
+
+def preview(mail_id: int) -> outbox.Content:
+    """A waiting mail as delivery would make it now, read in a session of its own as the
     dispatcher does (tests and benchmarks read links this way). Obsolete as render()."""
     with Session(db.engine) as session:
         mail = session.get(OutboxMail, mail_id)
         if mail is None:
             raise Obsolete("no such mail")
-        stored = outbox.stored_content(mail)
-        if stored is not None:
-            return Rendered(stored.subject, stored.text, stored.html or "")
-        return render(mail, session, load_signatures(session, [mail]))
+        return content(mail, session, load_signatures(session, [mail]))
 
 
 def _link(session: Session, signature: Signature, nonce: str | None) -> Link:
@@ -158,7 +160,7 @@ def _link(session: Session, signature: Signature, nonce: str | None) -> Link:
     return Link(signature, version)
 
 
-def _render(template: str, lang: str, subject: str, **context) -> Rendered:
+def _render(template: str, lang: str, subject: str, **context) -> outbox.Content:
     text = render_template(f"email/{template}.txt", lang=lang, **context)
     html = render_template(f"email/{template}.html", lang=lang, **context)
-    return Rendered(subject=subject, text=text, html=html)
+    return outbox.Content(subject=subject, text=text, html=html)
