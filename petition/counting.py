@@ -8,12 +8,10 @@ one way to write them; `rebuild()` recounts from the rows and reports any drift.
 from __future__ import annotations
 
 from collections import defaultdict
-from functools import lru_cache
 from dataclasses import dataclass
 from typing import Iterable, Optional
 
-from sqlalchemy import bindparam, case, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import case, func, select, text, update
 
 from .extensions import db
 from .letters import bump_list_version
@@ -70,25 +68,21 @@ def changed(letter: Letter, removed: Iterable[Optional[Entry]] = (),
 
 def _add(letter_id: int, country: str, signer_type: str, listed: int, unlisted: int) -> None:
     """Add to a count row in SQL (an upsert), never read-modify-write: no update is lost."""
-    db.session.execute(_upsert(db.session.get_bind().dialect.name),
-                       {"letter_id": letter_id, "country": country, "signer_type": signer_type,
-                        "listed": listed, "unlisted": unlisted})
+    db.session.execute(_UPSERT, {"letter_id": letter_id, "country": country,
+                                 "signer_type": signer_type, "listed": listed,
+                                 "unlisted": unlisted})
 
 
-@lru_cache(maxsize=None)
-def _upsert(dialect: str):
-    """The upsert, built once per dialect: building it (with its ON CONFLICT clause) cost
-    more than running it, on every confirmation."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(LetterCount).values(
-        letter_id=bindparam("letter_id"), country=bindparam("country"),
-        signer_type=bindparam("signer_type"), listed=bindparam("listed"),
-        unlisted=bindparam("unlisted"))
-    return statement.on_conflict_do_update(
-        index_elements=[LetterCount.letter_id, LetterCount.country, LetterCount.signer_type],
-        set_={"listed": LetterCount.listed + statement.excluded.listed,
-              "unlisted": LetterCount.unlisted + statement.excluded.unlisted},
-    )
+# Written out, not built: SQLAlchemy does not cache a statement with an ON CONFLICT clause
+# and compiled this one again on every confirmation (a third of the upsert's time). The
+# same text is valid SQLite (3.24+) and PostgreSQL.
+_UPSERT = text(
+    "INSERT INTO letter_count (letter_id, country, signer_type, listed, unlisted)"
+    " VALUES (:letter_id, :country, :signer_type, :listed, :unlisted)"
+    " ON CONFLICT (letter_id, country, signer_type) DO UPDATE"
+    " SET listed = letter_count.listed + excluded.listed,"
+    " unlisted = letter_count.unlisted + excluded.unlisted"
+)
 
 
 # --- Reading -------------------------------------------------------------------------------

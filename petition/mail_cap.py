@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import current_app
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 
 from .extensions import db
 from .models import MAIL_QUEUED, OutboxMail, Signature, SignatureVersion, utcnow
@@ -61,8 +61,18 @@ def reserve(signature: Signature) -> tuple[dt.datetime, dt.datetime]:
     send_at = next_send_time(signature, now)
     if send_at > now:
         drop_waiting(signature.id, now)
-    signature.last_mailed_at = send_at  # unconfirmed rows are kept this long after it
+    # Unconfirmed rows are kept this long after it. Always later than created_at: that is
+    # how signing.confirm() tells a signature mailed again (it may have versions and a
+    # waiting mail to delete) from one mailed once.
+    signature.last_mailed_at = send_at
     return now, send_at
+
+
+# drop_waiting(versions_gone=True), built once: it runs on every confirmation.
+_DROP_WAITING = (OutboxMail.__table__.delete().where(
+    OutboxMail.__table__.c.signature_id == bindparam("signature_id"),
+    OutboxMail.__table__.c.status == MAIL_QUEUED, OutboxMail.__table__.c.attempts == 0,
+    OutboxMail.__table__.c.next_attempt_at > bindparam("now")))
 
 
 def drop_waiting(signature_id: int, now: dt.datetime, *, versions_gone: bool = False) -> None:
@@ -78,8 +88,7 @@ def drop_waiting(signature_id: int, now: dt.datetime, *, versions_gone: bool = F
         OutboxMail.attempts == 0, OutboxMail.next_attempt_at > now,
     )
     if versions_gone:
-        db.session.execute(delete(OutboxMail).where(*conditions)
-                           .execution_options(synchronize_session=False))
+        db.session.execute(_DROP_WAITING, {"signature_id": signature_id, "now": now})
         return
     ids = list(db.session.scalars(select(OutboxMail.id).where(*conditions)))
     if not ids:

@@ -12,8 +12,8 @@ import secrets
 from dataclasses import dataclass
 from enum import Enum
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError, InvalidRequestError
+from sqlalchemy import bindparam, delete, select
+from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -35,6 +35,7 @@ from .models import (
     new_nonce,
     utcnow,
 )
+from .statements import full_row, insert_unless_taken
 from .submissions import Link, Submission
 
 
@@ -105,17 +106,18 @@ def sign(letter: Letter | str, details: SignatureDetails) -> SignOutcome:
     if details.signer_type not in letter.signer_types:
         raise SignerTypeRefused(details.signer_type)
     hashes = addresses.email_hashes(details.email)
-    existing = _find(letter.id, hashes)
-    if existing is None:
-        try:
-            return _create(letter, details, hashes[0])
-        except IntegrityError:
-            # Another request for the same address won the insert: carry on as a duplicate.
-            db.session.rollback()
-            existing = _find(letter.id, hashes)
-            if existing is None:
-                raise
-    return _sign_again(letter, existing, details)
+    # One hash (most addresses): the unique key tells a duplicate as the insert runs. Two: a
+    # signature stored under the older hash escapes the key, so look it up first.
+    existing = _find(letter.id, hashes) if len(hashes) > 1 else None
+    for _attempt in range(2):
+        if existing is not None:
+            return _sign_again(letter, existing, details)
+        if _create(letter, details, hashes[0]):
+            return SignOutcome.CREATED
+        # The address's row exists (maybe committed by a concurrent request just now).
+        existing = _find(letter.id, hashes)
+    # Taken, then gone before it could be read (withdrawn and purged in between), twice.
+    raise RuntimeError("the address's signature changed under two attempts to sign")
 
 
 def _open_letter(letter: Letter | str) -> Letter:
@@ -137,24 +139,40 @@ def _find(letter_id: int, hashes: list[str]) -> int | None:
     return next((found[value] for value in hashes if value in found), None)
 
 
-def _create(letter: Letter, details: SignatureDetails, email_hash: str) -> SignOutcome:
+def _create(letter: Letter, details: SignatureDetails, email_hash: str) -> bool:
+    """Insert the pending signature and queue its confirmation; False, with nothing written,
+    if the letter has a signature under this hash already (the unique key).
+
+    Core statements, not the ORM: nothing else in the request touches the rows, and the
+    unit of work cost more than both inserts on every new signature.
+    """
     now = utcnow()
-    signature = Signature(
-        letter_id=letter.id,
-        status=PENDING,
-        email_hash=email_hash,
-        email_encrypted=addresses.encrypt(details.email),
-        link_issued_at=now,
-        last_mailed_at=now,
-        mail_window_start=now,
-        mail_window_count=1,
-        **details.submission().columns(),
-    )
-    db.session.add(signature)
-    db.session.flush()  # the unique key fires here
-    messages.queue_confirmation(Link(signature), details.email)
+    submission = details.submission()
+    row = full_row(Signature.__table__, {
+        "letter_id": letter.id,
+        "status": PENDING,
+        "email_hash": email_hash,
+        "email_encrypted": addresses.encrypt(details.email),
+        "link_issued_at": now,
+        # The same instant as created_at: "mailed once", until mail_cap.reserve() moves it.
+        # confirm() relies on it to skip looking for versions and waiting mail.
+        "last_mailed_at": now,
+        "mail_window_start": now,
+        "mail_window_count": 1,
+        "created_at": now,
+        "updated_at": now,
+        **_with_key(submission.columns()),
+    })
+    signature_id = db.session.scalar(_INSERT_SIGNATURE, row)
+    if signature_id is None:
+        return False
+    messages.queue_new_confirmation(signature_id, row["token_nonce"], submission.lang,
+                                    details.email)
     db.session.commit()
-    return SignOutcome.CREATED
+    return True
+
+
+_INSERT_SIGNATURE = insert_unless_taken(Signature.__table__, ("letter_id", "email_hash"))
 
 
 def _sign_again(letter: Letter, signature_id: int, details: SignatureDetails) -> SignOutcome:
@@ -208,14 +226,13 @@ def _link_for(signature: Signature, submission: Submission, now: dt.datetime,
     return Link(signature, version), True
 
 
-def _signature(condition) -> Signature | None:
-    """The signature read afresh with its letter and the letter's texts, in one query:
-    every page and mail about a link needs all three."""
-    return db.session.scalars(
-        select(Signature).where(condition)
-        .options(joinedload(Signature.letter).joinedload(Letter.texts))
-        .execution_options(populate_existing=True)
-    ).unique().first()
+# The signature a link names, read afresh with its letter and the letter's texts in one
+# query (every page and mail about a link needs all three). Built once: it is the read of
+# every confirmation, where building the statement and its cache key cost about as much as
+# running it.
+_BY_PUBLIC_ID = (select(Signature).where(Signature.public_id == bindparam("public_id"))
+                 .options(joinedload(Signature.letter).joinedload(Letter.texts))
+                 .execution_options(populate_existing=True))
 
 
 def find_link(token: str) -> Link:
@@ -224,7 +241,7 @@ def find_link(token: str) -> Link:
         public_id, nonce = tokens.read_confirm_token(token)
     except tokens.BadSignature:
         raise InvalidLink()
-    signature = _signature(Signature.public_id == public_id)
+    signature = db.session.scalars(_BY_PUBLIC_ID, {"public_id": public_id}).unique().first()
     if signature is None:
         raise InvalidLink()
     if signature.status == CONFIRMED:
@@ -265,30 +282,44 @@ def confirm(token: str) -> Signature:
         "email_encrypted": None,
         **_with_key(submission.columns()),
     }
-    result = db.session.execute(
-        update(Signature)
-        # Still pending and not reopened since the link was read: one confirmation wins.
-        .where(Signature.id == signature.id, Signature.status == PENDING,
-               Signature.token_nonce == signature.token_nonce)
-        .values(**confirmed)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
+    written = db.session.execute(_CONFIRM, {"_id": signature.id, "_nonce": signature.token_nonce,
+                                            **confirmed}).first()
+    if written is None:
         db.session.rollback()
         return _confirmed_meanwhile(signature)
-    # Every other version goes, and with them the mail still waiting for the cap: links to
-    # them are no longer of use.
-    db.session.execute(delete(SignatureVersion).where(SignatureVersion.signature_id == signature.id)
-                       .execution_options(synchronize_session=False))
-    mail_cap.drop_waiting(signature.id, now, versions_gone=True)
+    if written.last_mailed_at != written.created_at:
+        # Mailed again since it was made (a re-submission, a resend): every other version
+        # goes, and with them the mail still waiting for the cap, as links to them are no
+        # longer of use. A signature mailed once has neither (_create()), and most are:
+        # two statements saved. Read from the row as updated, under its lock, so a
+        # re-submission committed since the link was read is seen.
+        db.session.execute(_DELETE_VERSIONS, {"signature_id": signature.id})
+        mail_cap.drop_waiting(signature.id, now, versions_gone=True)
     if not held:
         counting.changed(letter, added=[counting.entry_of(submission.values())])
     # The page shows what was just written: the row in memory is made to say it, and kept
     # through the commit (which would expire it) rather than read again.
     for name, value in confirmed.items():
         set_committed_value(signature, name, value)
+    # The page names the country with the letter's labels: loaded now, in this transaction.
+    # Loaded after the commit, they took a connection of their own (its ping, BEGIN and
+    # ROLLBACK: four round trips on PostgreSQL instead of one).
+    letter.labels
     _commit_keeping_loaded_rows()
     return signature
+
+
+# The confirmation's writes, built once (Core: the in-memory row is set by hand after).
+# The UPDATE's SET clause is the columns given when it runs (`confirmed` above), and only
+# matches a row still pending and not reopened since the link was read: one confirmation
+# wins. updated_at is set by its onupdate default, as the ORM would.
+_CONFIRM = (Signature.__table__.update()
+            .where(Signature.__table__.c.id == bindparam("_id"),
+                   Signature.__table__.c.status == PENDING,
+                   Signature.__table__.c.token_nonce == bindparam("_nonce"))
+            .returning(Signature.__table__.c.last_mailed_at, Signature.__table__.c.created_at))
+_DELETE_VERSIONS = (SignatureVersion.__table__.delete()
+                    .where(SignatureVersion.__table__.c.signature_id == bindparam("signature_id")))
 
 
 def _commit_keeping_loaded_rows() -> None:

@@ -55,6 +55,12 @@ def queue_confirmation(link: Link, email: str, not_before: dt.datetime | None = 
                    link_nonce=link.nonce, lang=link.lang, not_before=not_before)
 
 
+def queue_new_confirmation(signature_id: int, nonce: str, lang: str, email: str) -> None:
+    """queue_confirmation() for a signature inserted without the ORM (signing._create)."""
+    outbox.insert(kind=CONFIRM, to=email, signature_id=signature_id, link_nonce=nonce,
+                  lang=lang)
+
+
 def queue_already_signed(signature: Signature, email: str, lang: str,
                          not_before: dt.datetime | None = None) -> OutboxMail:
     return enqueue(kind=ALREADY_SIGNED, to=email, signature_id=signature.id, lang=lang,
