@@ -260,6 +260,14 @@ class Signature(db.Model):
     name_fold: Mapped[Optional[str]] = mapped_column(Text)
 
     letter: Mapped[Letter] = relationship()
+    # The letter's own names for this signature's country, in each language: what a page
+    # about the signature says it is listed under. Read with it (signing's link read), so
+    # the page needs no query of its own; never written through.
+    country_labels: Mapped[list["CountryLabel"]] = relationship(
+        primaryjoin="and_(foreign(CountryLabel.letter_id) == Signature.letter_id, "
+                    "foreign(CountryLabel.code) == Signature.country)",
+        viewonly=True,
+    )
 
     # One definition of "counted and listed", in Python and in SQL alike.
     @hybrid_property

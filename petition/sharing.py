@@ -5,6 +5,7 @@ A visitor's browser contacts a network only if they follow its link.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import quote, urlencode
 
 from flask import current_app
@@ -26,13 +27,15 @@ def mailto(subject: str, body: str) -> str:
     return f"mailto:?subject={quote(subject, safe='')}&body={quote(body, safe='')}"
 
 
-def share_links(url: str, text: str) -> list[ShareLink]:
-    """Each network's own "share this" address, as documented by the network.
+@lru_cache(maxsize=256)
+def share_links(url: str, text: str) -> tuple[ShareLink, ...]:
+    """Each network's own "share this" address, as documented by the network (kept: the
+    same few letters and languages, on every confirmation).
 
     No Mastodon: it has no single address (each server has its own); the copied link does.
     """
     both = f"{text} {url}"
-    return [
+    return (
         ShareLink("Bluesky", "https://bsky.app/intent/compose?" + urlencode({"text": both})),
         ShareLink("Telegram", "https://t.me/share/url?" + urlencode({"url": url, "text": text})),
         ShareLink("WhatsApp", "https://wa.me/?" + urlencode({"text": both})),
@@ -41,4 +44,4 @@ def share_links(url: str, text: str) -> list[ShareLink]:
         ShareLink("LinkedIn",
                   "https://www.linkedin.com/sharing/share-offsite/?" + urlencode({"url": url})),
         ShareLink("VK", "https://vk.com/share.php?" + urlencode({"url": url, "title": text})),
-    ]
+    )

@@ -35,6 +35,7 @@ from .models import (
     new_nonce,
     utcnow,
 )
+from .round_trips import committed_together
 from .statements import full_row, insert_unless_taken
 from .submissions import Link, Submission
 
@@ -166,9 +167,9 @@ def _create(letter: Letter, details: SignatureDetails, email_hash: str) -> bool:
     signature_id = db.session.scalar(_INSERT_SIGNATURE, row)
     if signature_id is None:
         return False
-    messages.queue_new_confirmation(signature_id, row["token_nonce"], submission.lang,
-                                    details.email)
-    db.session.commit()
+    with committed_together():  # the mail and the commit: one round trip on PostgreSQL
+        messages.queue_new_confirmation(signature_id, row["token_nonce"], submission.lang,
+                                        details.email)
     return True
 
 
@@ -226,12 +227,13 @@ def _link_for(signature: Signature, submission: Submission, now: dt.datetime,
     return Link(signature, version), True
 
 
-# The signature a link names, read afresh with its letter and the letter's texts in one
-# query (every page and mail about a link needs all three). Built once: it is the read of
+# The signature a link names, read afresh with its letter, the letter's texts and its
+# labels for the signature's country in one query (every page about a link needs them). Built once: it is the read of
 # every confirmation, where building the statement and its cache key cost about as much as
 # running it.
 _BY_PUBLIC_ID = (select(Signature).where(Signature.public_id == bindparam("public_id"))
-                 .options(joinedload(Signature.letter).joinedload(Letter.texts))
+                 .options(joinedload(Signature.letter).joinedload(Letter.texts),
+                          joinedload(Signature.country_labels))
                  .execution_options(populate_existing=True))
 
 
@@ -287,25 +289,25 @@ def confirm(token: str) -> Signature:
     if written is None:
         db.session.rollback()
         return _confirmed_meanwhile(signature)
-    if written.last_mailed_at != written.created_at:
-        # Mailed again since it was made (a re-submission, a resend): every other version
-        # goes, and with them the mail still waiting for the cap, as links to them are no
-        # longer of use. A signature mailed once has neither (_create()), and most are:
-        # two statements saved. Read from the row as updated, under its lock, so a
-        # re-submission committed since the link was read is seen.
-        db.session.execute(_DELETE_VERSIONS, {"signature_id": signature.id})
-        mail_cap.drop_waiting(signature.id, now, versions_gone=True)
-    if not held:
-        counting.changed(letter, added=[counting.entry_of(submission.values())])
-    # The page shows what was just written: the row in memory is made to say it, and kept
-    # through the commit (which would expire it) rather than read again.
-    for name, value in confirmed.items():
-        set_committed_value(signature, name, value)
-    # The page names the country with the letter's labels: loaded now, in this transaction.
-    # Loaded after the commit, they took a connection of their own (its ping, BEGIN and
-    # ROLLBACK: four round trips on PostgreSQL instead of one).
-    letter.labels
-    _commit_keeping_loaded_rows()
+    # The rest is writes nobody reads the answer of, and the commit: one round trip on
+    # PostgreSQL. The page shows what was just written: the row in memory is made to say
+    # it, and kept through the commit (which would expire it) rather than read again.
+    with committed_together(keep_loaded_rows=True):
+        if written.last_mailed_at != written.created_at:
+            # Mailed again since it was made (a re-submission, a resend): every other
+            # version goes, and with them the mail still waiting for the cap, as links to
+            # them are no longer of use. A signature mailed once has neither (_create()),
+            # and most are: two statements saved. Read from the row as updated, under its
+            # lock, so a re-submission committed since the link was read is seen.
+            db.session.execute(_DELETE_VERSIONS, {"signature_id": signature.id})
+            mail_cap.drop_waiting(signature.id, now, versions_gone=True)
+        if not held:
+            counting.changed(letter, added=[counting.entry_of(submission.values())])
+        labels_for = signature.country
+        for name, value in confirmed.items():
+            set_committed_value(signature, name, value)
+        if signature.country != labels_for:  # a re-submission moved it: read them again
+            db.session.expire(signature, ["country_labels"])
     return signature
 
 
@@ -320,15 +322,6 @@ _CONFIRM = (Signature.__table__.update()
             .returning(Signature.__table__.c.last_mailed_at, Signature.__table__.c.created_at))
 _DELETE_VERSIONS = (SignatureVersion.__table__.delete()
                     .where(SignatureVersion.__table__.c.signature_id == bindparam("signature_id")))
-
-
-def _commit_keeping_loaded_rows() -> None:
-    session = db.session()
-    session.expire_on_commit = False
-    try:
-        session.commit()
-    finally:
-        session.expire_on_commit = True
 
 
 def _with_key(columns: dict[str, object]) -> dict[str, object]:

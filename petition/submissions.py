@@ -69,10 +69,13 @@ class Listing:
     country: str
 
 
-def listing(submission: Submission, letter: Letter, lang: str) -> Listing:
+def listing(submission: Submission, letter: Letter, lang: str,
+            labels: dict[str, str] | None = None) -> Listing:
+    """`labels`: the letter's labels in `lang` if the caller has them (else read here)."""
     line = listed_name(submission.signer_type, submission.name, submission.affiliation,
                        submission.display)
-    country = countries.display_name(submission.country, lang, letter.labels_for(lang))
+    labels = letter.labels_for(lang) if labels is None else labels
+    country = countries.display_name(submission.country, lang, labels)
     return Listing(submission.signer_type, line, country)
 
 

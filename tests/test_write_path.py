@@ -102,7 +102,7 @@ def test_a_form_shown_again_names_countries_with_the_letters_labels(client, app)
     assert '<option value="ES">Etat espagnol</option>' in shown
 
 
-def test_confirming_takes_four_statements_and_no_lazy_load(client, app):
+def test_confirming_takes_three_statements_and_no_lazy_load(client, app):
     _labelled_letter()
     client.post("/letters/appeal/sign?lang=fr", data=sign_form(country="ES"))
     token = confirm_token_from(mails_to("contact@free120.example")[0])
@@ -111,14 +111,24 @@ def test_confirming_takes_four_statements_and_no_lazy_load(client, app):
         page = client.post(f"/confirm/{token}?lang=fr")
     assert page.status_code == 200
     assert "Etat espagnol" in page.get_data(as_text=True)
-    # Read (signature, letter and texts joined), update, the list version, the labels (in
-    # the same transaction); the page shows the rows read before the commit, not read
+    # Read (the signature, its letter, the texts and the labels for its country joined),
+    # update, the list version; the page shows the rows read before the commit, not read
     # again. Mailed once: no version, no waiting mail to look for.
-    assert len(_ours(seen)) == 4, seen
+    assert len(_ours(seen)) == 3, seen
     assert not [sql for sql in seen if sql.startswith("DELETE")]
+    assert not _reads_of("country_label", seen)
     assert not _reads_of("letter", seen) and not _reads_of("letter_text", seen)
     db.session.expire_all()
     assert db.session.scalar(select(Signature.status)) == CONFIRMED
+
+
+def test_a_re_submission_in_another_country_is_confirmed_with_that_countrys_label(client, app):
+    _labelled_letter()
+    client.post("/letters/appeal/sign?lang=fr", data=sign_form(country="DE"))
+    client.post("/letters/appeal/sign?lang=fr", data=sign_form(country="ES"))
+    version_link = confirm_token_from(mails_to("contact@free120.example")[-1])
+    page = client.post(f"/confirm/{version_link}?lang=fr").get_data(as_text=True)
+    assert "Etat espagnol" in page
 
 
 def test_confirming_a_signature_mailed_again_deletes_its_versions_and_waiting_mail(

@@ -59,7 +59,9 @@ def insert(*, kind: str, to: str, signature_id: int, link_nonce: str | None, lan
     _wake_dispatcher()
 
 
-_INSERT = OutboxMail.__table__.insert()
+# inline(): no RETURNING of the new id (nobody needs it), so the insert can be sent with
+# others without waiting for an answer (round_trips.committed_together).
+_INSERT = OutboxMail.__table__.insert().inline()
 
 
 def _row(kind: str, to: str, subject: str, text: str | None, html: str | None,

@@ -21,8 +21,18 @@ def _render_for(signature: Signature, template: str, submission: Submission | No
     lang = current_lang()
     letter = signature.letter
     return render_template(template, signature=signature, letter=letter,
-                           text=letter.text_for(lang), listing=listing(submission, letter, lang),
+                           text=letter.text_for(lang),
+                           listing=listing(submission, letter, lang,
+                                           _labels(signature, submission, lang)),
                            **context)
+
+
+def _labels(signature: Signature, submission: Submission, lang: str) -> dict[str, str] | None:
+    """The letter's labels for the submission's country, read with the signature; None
+    (listing() reads them all) when a re-submission named another country."""
+    if submission.country != signature.country:
+        return None
+    return {label.code: label.label for label in signature.country_labels if label.lang == lang}
 
 
 def _problem(error: signing.SigningError, token: str):
