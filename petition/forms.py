@@ -132,20 +132,20 @@ class SignForm(TextForm):
     website = StringField(_l("Leave this field empty"), validators=[Optional(), Length(max=200)])
 
     def __init__(self, *args, signer_types: tuple[str, ...] = (ORGANIZATION, INDIVIDUAL),
-                 lang: str = "en", overrides: dict[str, str] | None = None, **kwargs) -> None:
+                 **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.signer_type.choices = [c for c in self.signer_type.choices if c[0] in signer_types]
         if len(signer_types) == 1:
             self.signer_type.default = signer_types[0]
             if not self.signer_type.data or self.signer_type.data not in signer_types:
                 self.signer_type.data = signer_types[0]
-        self.label_countries(lang, overrides)
 
     def label_countries(self, lang: str, overrides: dict[str, str] | None) -> None:
-        """Name the country choices in `lang`, with the letter's own labels.
+        """Name the country choices in `lang`, with the letter's own labels: call it before
+        the form is shown.
 
         Only a form that is shown needs them (validation checks codes): a POST that
-        succeeds need not load the letter's labels.
+        succeeds builds no list of some 250 names, nor loads the letter's labels.
         """
         self.country.choices = [("", _l("Choose…"))] + countries.country_choices(lang, overrides)
 

@@ -49,14 +49,16 @@ from .models import (
 
 def get_letter(slug: str, *, with_texts: bool = False) -> Letter:
     """The letter; `with_texts` loads its texts in the same query (a page or mail needs one)."""
-    query = select(Letter).where(Letter.slug == slug)
-    if with_texts:
-        # Joined: a letter has a handful of texts, and each lazy load is a round trip.
-        query = query.options(joinedload(Letter.texts))
-    letter = db.session.scalars(query).unique().first()
+    letter = db.session.scalars(_BY_SLUG[with_texts], {"slug": slug}).unique().first()
     if letter is None:
         raise LetterNotFound("no letter with slug %(slug)r", slug=slug)
     return letter
+
+
+# Built once: every public page and every signature reads a letter by its slug. Joined
+# texts: a letter has a handful, and each lazy load is a round trip.
+_BY_SLUG = {False: select(Letter).where(Letter.slug == bindparam("slug"))}
+_BY_SLUG[True] = _BY_SLUG[False].options(joinedload(Letter.texts))
 
 
 def get_public_letter(slug: str, *, with_texts: bool = True) -> Letter:

@@ -26,9 +26,9 @@ def current_lang() -> str:
     return str(get_locale())
 
 
-def _sign_form(letter: Letter, lang: str, **kwargs) -> SignForm:
-    # Countries named without the letter's labels: _render_letter() adds them if shown.
-    return SignForm(signer_types=letter.signer_types, lang=lang, **kwargs)
+def _sign_form(letter: Letter, **kwargs) -> SignForm:
+    # No country names yet: _render_letter() adds them, with the letter's labels, if shown.
+    return SignForm(signer_types=letter.signer_types, **kwargs)
 
 
 def _render_letter(letter: Letter, form: SignForm, status: int = 200,
@@ -84,7 +84,7 @@ def index():
 @bp.get("/letters/<slug>")
 def show(slug: str):
     letter = public_letter_or_404(slug)
-    return _render_letter(letter, _sign_form(letter, current_lang(), formdata=None))
+    return _render_letter(letter, _sign_form(letter, formdata=None))
 
 
 def _sign_limit() -> str:
@@ -98,7 +98,7 @@ def sign(slug: str):
     # pages shown on refusal load them.
     letter = public_letter_or_404(slug, with_texts=False)
     lang = current_lang()
-    form = _sign_form(letter, lang)
+    form = _sign_form(letter)
     if not letter.is_open:
         return render_template("letters/closed.html", letter=letter,
                                text=letter.text_for(lang)), 409
@@ -149,7 +149,7 @@ def rate_limited(error):
         return too_many(error)
     if not letter.is_open:
         return too_many(error)
-    return _render_letter(letter, _sign_form(letter, current_lang()), status=429,
+    return _render_letter(letter, _sign_form(letter), status=429,
                           rate_limited=True)
 
 
