@@ -29,6 +29,7 @@ from .models import (
     PENDING,
     WITHDRAWN,
     Letter,
+    LetterText,
     Signature,
     SignatureVersion,
     derived_columns,
@@ -232,7 +233,8 @@ def _link_for(signature: Signature, submission: Submission, now: dt.datetime,
 # every confirmation, where building the statement and its cache key cost about as much as
 # running it.
 _BY_PUBLIC_ID = (select(Signature).where(Signature.public_id == bindparam("public_id"))
-                 .options(joinedload(Signature.letter).joinedload(Letter.texts),
+                 .options(joinedload(Signature.letter).joinedload(Letter.texts)
+                          .defer(LetterText.body),  # pages about a link show the title
                           joinedload(Signature.country_labels))
                  .execution_options(populate_existing=True))
 
