@@ -37,7 +37,11 @@ def committed_together(*, keep_loaded_rows: bool = False) -> Iterator[None]:
         try:
             with pipeline():
                 yield
-                driver.commit()  # sent after the writes; every answer read here
+                # Queued as a statement, not driver.commit(): that one waits for its answer,
+                # then leaving the pipeline sends a Sync and waits again. This way the
+                # writes and the COMMIT are answered together, at the one Sync that ends
+                # the block, and the server says the transaction is over.
+                driver.execute("COMMIT")
         except psycopg.Error as error:
             # Raised by psycopg itself, outside any SQLAlchemy call that would translate it.
             raise DBAPIError.instance(None, None, error, psycopg.Error) from error
@@ -49,3 +53,4 @@ def committed_together(*, keep_loaded_rows: bool = False) -> Iterator[None]:
         session.commit()
     finally:
         session.expire_on_commit = True
+

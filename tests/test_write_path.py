@@ -3,13 +3,16 @@ once, the country labels loaded only for a form that is shown, the sidestep chec
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 
-from sqlalchemy import func, select, text
+import pytest
+from sqlalchemy import event, func, select, text
+from sqlalchemy.exc import DBAPIError
 
-from petition import addresses, importing, moderation
+from petition import addresses, counting, importing, moderation, signing
 from petition.extensions import db
-from petition.models import (CONFIRMED, INDIVIDUAL, MOD_HELD, MOD_NONE, CountryLabel, Signature,
-                             SignatureVersion)
+from petition.models import (CONFIRMED, INDIVIDUAL, MOD_HELD, MOD_NONE, PENDING, CountryLabel,
+                             Letter, Signature, SignatureVersion)
 from tests.factories import make_letter, make_signature
 from tests.helpers import confirm_token_from, mails_to, rendered, sign_form, statements
 
@@ -210,3 +213,71 @@ def test_the_migration_folds_existing_organisations(app, runner):
     assert rows == {"Campagne #FREE120": "campagnefree120", "Anne Martin": None}
     letter = db.session.merge(letter)
     assert moderation.must_hold(letter, INDIVIDUAL, "campagne free-120")
+
+
+@contextmanager
+def _round_trips_traced(trace):
+    """Round trips, from libpq's own trace of every connection opened in the block: each
+    is a run of messages we send followed by the server's answers."""
+    db.session.close()
+    db.engine.dispose()  # new connections, traced from the start
+    files = []
+
+    def on_connect(dbapi_connection, record):
+        files.append(open(trace, "a"))
+        dbapi_connection.pgconn.trace(files[-1].fileno())
+
+    event.listen(db.engine, "connect", on_connect)
+    counted: list[int] = []
+    try:
+        yield counted
+    finally:
+        event.remove(db.engine, "connect", on_connect)
+        db.session.close()
+        db.engine.dispose()
+        for file in files:
+            file.close()
+        senders = [line.split("\t")[1] for line in trace.read_text().splitlines()
+                   if line.count("\t") >= 2 and line.split("\t")[1] in ("F", "B")]
+        counted.append(sum(1 for sent, answer in zip(senders, senders[1:])
+                           if (sent, answer) == ("F", "B")))
+
+
+@pytest.mark.postgresql_only
+def test_signing_and_confirming_take_four_round_trips_on_postgresql(client, app, tmp_path):
+    """One more than the bare one-insert endpoint (BEGIN, the insert, COMMIT): psycopg's
+    BEGIN, a read, the statement the rest depends on, the rest with the COMMIT
+    (round_trips.committed_together). On a new connection: no ping of the pool."""
+    make_letter()
+    _warm(client)
+    with _round_trips_traced(tmp_path / "sign.trace") as sign_trips:
+        assert client.post("/letters/appeal/sign", data=sign_form()).status_code == 303
+    token = confirm_token_from(mails_to("contact@free120.example")[0])
+    with _round_trips_traced(tmp_path / "confirm.trace") as confirm_trips:
+        assert client.post(f"/confirm/{token}").status_code == 200
+    # BEGIN; the letter; the signature; the outbox row + COMMIT
+    assert sign_trips == [4]
+    # BEGIN; the link's read; the UPDATE; the list version, the count + COMMIT
+    assert confirm_trips == [4]
+    assert db.session.scalar(select(func.count()).select_from(Signature)
+                             .where(Signature.status == CONFIRMED)) == 1
+
+
+def test_a_write_that_fails_with_the_commit_leaves_nothing_written(client, app, monkeypatch):
+    """A statement sent with the COMMIT (round_trips.committed_together) fails: the error is
+    SQLAlchemy's, the confirmation is not committed, the next request works."""
+    make_letter()
+    client.post("/letters/appeal/sign", data=sign_form())
+    token = confirm_token_from(mails_to("contact@free120.example")[0])
+    db.session.close()
+    monkeypatch.setattr(counting, "_UPSERT", text("INSERT INTO no_such_table VALUES (1)"))
+    with pytest.raises(DBAPIError):
+        with app.test_request_context():
+            signing.confirm(token)
+    db.session.remove()
+    assert db.session.scalar(select(Signature.status)) == PENDING
+    assert db.session.scalar(select(Letter.list_version)) == 0  # the bump went back too
+    monkeypatch.undo()
+    assert client.post(f"/confirm/{token}").status_code == 200
+    db.session.expire_all()
+    assert db.session.scalar(select(Signature.status)) == CONFIRMED
