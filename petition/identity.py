@@ -6,6 +6,8 @@ the mails and the privacy notice always say the same thing.
 from __future__ import annotations
 
 import re
+import time
+from functools import lru_cache
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,13 +40,18 @@ class Logo:
 
 
 def find_logo(app: Flask) -> Logo | None:
-    """SITE_LOGO (absolute, or relative to instance/), else instance/logo.*; None if none.
+    """SITE_LOGO (absolute, or relative to instance/), else instance/logo.*; None if none."""
+    return logo_at(app.instance_path, app.config.get("SITE_LOGO") or "")
+
+
+def logo_at(instance_path: str, configured: str) -> Logo | None:
+    """find_logo() of these settings.
 
     A file of another type than LOGO_TYPES is ignored: served as an image it could be
     anything the server was pointed at.
     """
-    configured = (app.config.get("SITE_LOGO") or "").strip()
-    instance = Path(app.instance_path)
+    configured = configured.strip()
+    instance = Path(instance_path)
     candidates = [instance / configured] if configured else [instance / n for n in LOGO_NAMES]
     for path in candidates:
         mimetype = LOGO_TYPES.get(path.suffix.lower())
@@ -88,7 +95,19 @@ class SiteIdentity:
 
     @property
     def has_logo(self) -> bool:
-        return find_logo(current_app) is not None
+        return _has_logo(current_app.instance_path, current_app.config.get("SITE_LOGO") or "",
+                         int(time.monotonic() // LOGO_LOOKUP_SECONDS))
+
+
+# Whether a logo exists is looked up on disk once every this many seconds per setting, not
+# on every page (five file lookups when there is none): a logo put in instance/ shows
+# within that time.
+LOGO_LOOKUP_SECONDS = 10
+
+
+@lru_cache(maxsize=16)
+def _has_logo(instance_path: str, configured: str, period: int) -> bool:
+    return logo_at(instance_path, configured) is not None
 
 
 def init_app(app: Flask) -> None:
