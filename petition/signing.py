@@ -229,9 +229,9 @@ def _link_for(signature: Signature, submission: Submission, now: dt.datetime,
 
 
 # The signature a link names, read afresh with its letter, the letter's texts and its
-# labels for the signature's country in one query (every page about a link needs them). Built once: it is the read of
-# every confirmation, where building the statement and its cache key cost about as much as
-# running it.
+# labels for the signature's country in one query (every page about a link needs them).
+# Built once: it is the read of every confirmation, where building the statement and its
+# cache key cost about as much as running it.
 _BY_PUBLIC_ID = (select(Signature).where(Signature.public_id == bindparam("public_id"))
                  .options(joinedload(Signature.letter).joinedload(Letter.texts)
                           .defer(LetterText.body),  # pages about a link show the title
