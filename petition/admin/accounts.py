@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hmac
 import time
+from functools import cache
 
 import pyotp
 from argon2 import PasswordHasher
@@ -23,9 +24,17 @@ MIN_PASSWORD_LENGTH = 12
 
 # argon2-cffi's defaults are argon2id with RFC 9106's low-memory parameters.
 _hasher = PasswordHasher()
-# Verified against when the account is unknown, so both paths cost one argon2 computation
-# and the time taken does not tell whether an address has an account.
-_DUMMY_HASH = _hasher.hash("not a password of anyone")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against when the account is unknown, so both paths cost one argon2
+    computation and the time taken does not tell whether an address has an account.
+
+    Made at the first login attempt, not at import: every worker and every `flask` command
+    paid an argon2 computation (~0.13 s) it mostly never needed.
+    """
+    return _hasher.hash("not a password of anyone")
 
 
 class AccountError(Exception):
@@ -130,9 +139,10 @@ def withdraw_letter(email: str, slug: str, actor: str = "cli") -> Account:
 
 def verify_login(email: str, password: str, totp: str | None) -> Account | None:
     """The account if every given factor is right, else None: one answer for every failure."""
+    dummy = _dummy_hash()  # before the lookup: a process's first attempt costs the same either way
     account = get_account(email)
     try:
-        ok = _hasher.verify(account.password_hash if account else _DUMMY_HASH, password)
+        ok = _hasher.verify(account.password_hash if account else dummy, password)
     except (VerificationError, InvalidHashError):
         ok = False
     if not ok or account is None or not account.active:
