@@ -258,10 +258,10 @@ def test_a_dry_run_writes_no_audit_event(app, tmp_path):
 
 
 def test_an_upload_too_many_rows(app, tmp_path, monkeypatch):
-    from petition import importing
+    from petition import import_files, importing
 
     _letter()
-    monkeypatch.setattr(importing, "MAX_ROWS", 3)
+    monkeypatch.setattr(import_files, "MAX_ROWS", 3)
     report = importing.import_file("appeal", FRENCH_CSV.encode(), "big.csv", dry_run=True)
     assert report.problems == ["big.csv: more than 3 rows; split the file"]
 
