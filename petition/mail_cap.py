@@ -68,11 +68,14 @@ def reserve(signature: Signature) -> tuple[dt.datetime, dt.datetime]:
     return now, send_at
 
 
-# drop_waiting(versions_gone=True), built once: it runs on every confirmation.
-_DROP_WAITING = (OutboxMail.__table__.delete().where(
-    OutboxMail.__table__.c.signature_id == bindparam("signature_id"),
-    OutboxMail.__table__.c.status == MAIL_QUEUED, OutboxMail.__table__.c.attempts == 0,
-    OutboxMail.__table__.c.next_attempt_at > bindparam("now")))
+# The mail still waiting for the cap, built once (it is looked for on confirmations).
+# attempts == 0 tells a mail waiting for its first try from one retrying after a failure,
+# which already counted and must not be lost.
+_WAITING = (OutboxMail.signature_id == bindparam("signature_id"),
+            OutboxMail.status == MAIL_QUEUED, OutboxMail.attempts == 0,
+            OutboxMail.next_attempt_at > bindparam("now"))
+_DROP_WAITING = delete(OutboxMail).where(*_WAITING).execution_options(synchronize_session=False)
+_WAITING_IDS = select(OutboxMail.id).where(*_WAITING)
 
 
 def drop_waiting(signature_id: int, now: dt.datetime, *, versions_gone: bool = False) -> None:
@@ -81,16 +84,11 @@ def drop_waiting(signature_id: int, now: dt.datetime, *, versions_gone: bool = F
     `versions_gone`: the caller has deleted all the signature's versions already (confirm),
     so the mail goes in one statement, without reading which versions it carried.
     """
-    # attempts == 0 tells a mail waiting for its first try from one retrying after a failure,
-    # which already counted and must not be lost.
-    conditions = (
-        OutboxMail.signature_id == signature_id, OutboxMail.status == MAIL_QUEUED,
-        OutboxMail.attempts == 0, OutboxMail.next_attempt_at > now,
-    )
+    params = {"signature_id": signature_id, "now": now}
     if versions_gone:
-        db.session.execute(_DROP_WAITING, {"signature_id": signature_id, "now": now})
+        db.session.execute(_DROP_WAITING, params)
         return
-    ids = list(db.session.scalars(select(OutboxMail.id).where(*conditions)))
+    ids = list(db.session.scalars(_WAITING_IDS, params))
     if not ids:
         return
     db.session.execute(delete(SignatureVersion).where(SignatureVersion.mail_id.in_(ids))

@@ -260,9 +260,8 @@ class Signature(db.Model):
     name_fold: Mapped[Optional[str]] = mapped_column(Text)
 
     letter: Mapped[Letter] = relationship()
-    # The letter's own names for this signature's country, in each language: what a page
-    # about the signature says it is listed under. Read with it (signing's link read), so
-    # the page needs no query of its own; never written through.
+    # The letter's own names for this signature's country, in each language, read with the
+    # signature by signing's link read: a page about it needs no query of its own.
     country_labels: Mapped[list["CountryLabel"]] = relationship(
         primaryjoin="and_(foreign(CountryLabel.letter_id) == Signature.letter_id, "
                     "foreign(CountryLabel.code) == Signature.country)",

@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from enum import Enum
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -201,7 +201,7 @@ def _sign_again(letter: Letter, signature_id: int, details: SignatureDetails) ->
 
 def _reopen(signature: Signature, submission: Submission) -> None:
     """A withdrawn signature signed again: a fresh start, no earlier link works."""
-    db.session.execute(delete(SignatureVersion).where(SignatureVersion.signature_id == signature.id))
+    db.session.execute(_DELETE_VERSIONS, {"signature_id": signature.id})
     for name, value in submission.columns().items():
         setattr(signature, name, value)
     signature.status = PENDING

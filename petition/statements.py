@@ -7,6 +7,7 @@ more than running them. The text here is valid SQLite (3.35 or later) and Postgr
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from sqlalchemy import Table, bindparam, text
 from sqlalchemy.sql.elements import TextClause
@@ -41,8 +42,9 @@ def full_row(table: Table, values: dict[str, object]) -> dict[str, object]:
     return row
 
 
-def _columns(table: Table) -> list:
-    columns = [column for column in table.columns if not column.primary_key]
+@cache  # per table: full_row() runs on every signature
+def _columns(table: Table) -> tuple:
+    columns = tuple(column for column in table.columns if not column.primary_key)
     for column in columns:
         # A plain name needs no quoting; a column with only a server default would be sent
         # NULL by full_row(): neither is written out here.
@@ -51,6 +53,6 @@ def _columns(table: Table) -> list:
     return columns
 
 
-def _typed(statement: TextClause, columns: list) -> TextClause:
+def _typed(statement: TextClause, columns: tuple) -> TextClause:
     """Each value converted by its column's type, as SQLAlchemy's own statements do."""
     return statement.bindparams(*(bindparam(column.key, type_=column.type) for column in columns))
