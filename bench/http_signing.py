@@ -157,14 +157,20 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=1.0)
     parser.add_argument("--duration", type=float, default=4.0)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--databases", nargs="+", choices=("sqlite", "postgresql"),
+                        default=["sqlite", "postgresql"])
     args = parser.parse_args()
     print(f"signing and confirming through HTTP; {machine()}")
     folder = OUT / "http_signing"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     summary = Summary()
-    measure("sqlite", f"sqlite:///{folder / 'sign.sqlite'}", args.clients, args.warmup,
-            args.duration, args.rounds, folder, summary)
+    if "sqlite" in args.databases:
+        measure("sqlite", f"sqlite:///{folder / 'sign.sqlite'}", args.clients, args.warmup,
+                args.duration, args.rounds, folder, summary)
+    if "postgresql" not in args.databases:
+        summary.print("signing through HTTP")
+        return
     with pg_database("petition_bench_http") as url:
         if url is None:
             print("\nPostgreSQL: unreachable at 127.0.0.1:5432, skipped")

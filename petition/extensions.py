@@ -52,8 +52,15 @@ def init_db(app: Flask) -> None:
         connect_args = dict(options.get("connect_args") or {})
         connect_args.setdefault("connect_timeout", app.config["DATABASE_CONNECT_TIMEOUT"])
         options["connect_args"] = connect_args
+    # With psycopg the pool's ping is the transaction's BEGIN: one round trip, not two.
+    begin_as_ping = url.get_driver_name() == "psycopg" and options.pop("pool_pre_ping", False)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
+    if begin_as_ping:
+        from .round_trips import begin_on_checkout
+
+        with app.app_context():
+            begin_on_checkout(db.engine)
 
 
 def init_limiter(app: Flask) -> None:

@@ -6,8 +6,9 @@ import re
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, func, select, text
+from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import NullPool
 
 from petition import addresses, counting, importing, moderation, signing
 from petition.extensions import db
@@ -215,45 +216,75 @@ def test_the_migration_folds_existing_organisations(app, runner):
     assert moderation.must_hold(letter, INDIVIDUAL, "campagne free-120")
 
 
-@contextmanager
-def _round_trips_traced(trace):
-    """Round trips, from libpq's own trace of every connection opened in the block: each
-    is a run of messages we send followed by the server's answers."""
+@pytest.fixture
+def traced(tmp_path):
+    """libpq's own trace of every connection made from now on, to one file."""
     db.session.close()
-    db.engine.dispose()  # new connections, traced from the start
-    files = []
+    db.engine.dispose()
+    trace = tmp_path / "libpq.trace"
+    file = open(trace, "a")
+
+    connections = []
 
     def on_connect(dbapi_connection, record):
-        files.append(open(trace, "a"))
-        dbapi_connection.pgconn.trace(files[-1].fileno())
+        dbapi_connection.pgconn.trace(file.fileno())
+        connections.append(dbapi_connection)
+
+    def flush() -> None:
+        """libpq writes the trace through a buffer: untracing flushes it."""
+        for connection in connections:
+            if not connection.closed:
+                connection.pgconn.untrace()
+                connection.pgconn.trace(file.fileno())
 
     event.listen(db.engine, "connect", on_connect)
+    yield trace, flush
+    event.remove(db.engine, "connect", on_connect)
+    db.session.close()
+    db.engine.dispose()
+    file.close()
+
+
+@contextmanager
+def _round_trips_traced(traced, *, new_connections: bool):
+    """Round trips in the block, from the trace: each is a run of messages we send followed
+    by the server's answers. `new_connections`: the pool starts empty; else the block takes
+    the connection an earlier request gave back (the pool's ping included)."""
+    trace, flush = traced
+    db.session.close()
+    if new_connections:
+        db.engine.dispose()
+    flush()
+    start = trace.stat().st_size
     counted: list[int] = []
     try:
         yield counted
     finally:
-        event.remove(db.engine, "connect", on_connect)
         db.session.close()
-        db.engine.dispose()
-        for file in files:
-            file.close()
-        senders = [line.split("\t")[1] for line in trace.read_text().splitlines()
+        flush()
+        with open(trace) as file:
+            file.seek(start)
+            lines = file.read().splitlines()
+        senders = [line.split("\t")[1] for line in lines
                    if line.count("\t") >= 2 and line.split("\t")[1] in ("F", "B")]
         counted.append(sum(1 for sent, answer in zip(senders, senders[1:])
                            if (sent, answer) == ("F", "B")))
 
 
 @pytest.mark.postgresql_only
-def test_signing_and_confirming_take_four_round_trips_on_postgresql(client, app, tmp_path):
-    """One more than the bare one-insert endpoint (BEGIN, the insert, COMMIT): psycopg's
-    BEGIN, a read, the statement the rest depends on, the rest with the COMMIT
-    (round_trips.committed_together). On a new connection: no ping of the pool."""
+@pytest.mark.parametrize("new_connections", [True, False], ids=["new", "pooled"])
+def test_signing_and_confirming_take_four_round_trips_on_postgresql(client, app, traced,
+                                                                    new_connections):
+    """As many as the bare one-insert endpoint with the pool's ping (SELECT 1, BEGIN, the
+    insert, COMMIT): the BEGIN that is the ping (round_trips.begin_on_checkout), a read,
+    the statement the rest depends on, the rest with the COMMIT
+    (round_trips.committed_together). The same on a connection just made."""
     make_letter()
     _warm(client)
-    with _round_trips_traced(tmp_path / "sign.trace") as sign_trips:
+    with _round_trips_traced(traced, new_connections=new_connections) as sign_trips:
         assert client.post("/letters/appeal/sign", data=sign_form()).status_code == 303
     token = confirm_token_from(mails_to("contact@free120.example")[0])
-    with _round_trips_traced(tmp_path / "confirm.trace") as confirm_trips:
+    with _round_trips_traced(traced, new_connections=new_connections) as confirm_trips:
         assert client.post(f"/confirm/{token}").status_code == 200
     # BEGIN; the letter; the signature; the outbox row + COMMIT
     assert sign_trips == [4]
@@ -281,3 +312,22 @@ def test_a_write_that_fails_with_the_commit_leaves_nothing_written(client, app, 
     assert client.post(f"/confirm/{token}").status_code == 200
     db.session.expire_all()
     assert db.session.scalar(select(Signature.status)) == CONFIRMED
+
+
+@pytest.mark.postgresql_only
+def test_a_pooled_connection_the_server_dropped_is_replaced_at_checkout(client, app):
+    """The BEGIN sent at checkout is the pool's ping (SQLAlchemy's own is off): a connection
+    the server closed while it sat in the pool fails it, and the request gets a new one."""
+    make_letter()
+    assert db.engine.pool._pre_ping is False
+    assert client.get("/letters/appeal").status_code == 200
+    db.session.close()
+    dropped = db.session.scalar(text("SELECT pg_backend_pid()"))
+    db.session.close()  # back to the pool
+    other = create_engine(db.engine.url, poolclass=NullPool)
+    with other.connect() as connection:
+        assert connection.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": dropped})
+    other.dispose()
+    assert client.post("/letters/appeal/sign", data=sign_form()).status_code == 303
+    assert db.session.scalar(text("SELECT pg_backend_pid()")) != dropped
+    assert db.session.scalar(select(func.count()).select_from(Signature)) == 1
