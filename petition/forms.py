@@ -72,6 +72,12 @@ class TextForm(FlaskForm):
 
 
 class SignForm(TextForm):
+    class Meta:
+        # CSRFProtect checks the token of every POST before the view runs (the template
+        # writes it with csrf_token()); a form-level field only made a new token on each
+        # signature, a twentieth of its cost.
+        csrf = False
+
     # No choice made for the signer: an individual who overlooked it would otherwise be
     # published in full as an organisation.
     signer_type = RadioField(

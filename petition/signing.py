@@ -284,8 +284,11 @@ def confirm(token: str) -> Signature:
         "moderation": MOD_HELD if held else MOD_NONE,
         # Mail no longer needs the address: keep only the keyed hash for duplicates.
         "email_encrypted": None,
-        **_with_key(submission.columns()),
     }
+    if link.version is not None:
+        # A later submission's details replace the first's. The first is on the row
+        # already, with its sort key (computing the key is a tenth of a confirmation).
+        confirmed.update(_with_key(submission.columns()))
     written = db.session.execute(_CONFIRM, {"_id": signature.id, "_nonce": signature.token_nonce,
                                             **confirmed}).first()
     if written is None:

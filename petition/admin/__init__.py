@@ -156,7 +156,10 @@ def init_app(app: Flask) -> None:
     labels.init_app(app)
 
     app.session_interface = AdminSessionInterface()
-    login_manager.init_app(app)
+    # Flask-Login's own context processor loads the user for every page rendered, public
+    # ones included; the proxy loads it only where a template asks (the back office's).
+    login_manager.init_app(app, add_context_processor=False)
+    app.context_processor(lambda: {"current_user": current_user})
     # Our own checks (version, expiry) replace Flask-Login's IP/agent heuristics, which
     # would also write into the public session.
     login_manager.session_protection = None
