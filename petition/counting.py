@@ -9,14 +9,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import cache
 from typing import Iterable, Optional
 
-from sqlalchemy import case, func, select, text, update
+from sqlalchemy import Integer, String, bindparam, case, func, select, text, update
+from sqlalchemy.sql.elements import TextClause
 
 from .extensions import db
 from .letters import bump_list_version
 from .models import (ANONYMOUS, INDIVIDUAL, ORGANIZATION, Letter, LetterCount, Signature,
                      new_list_token, utcnow)
+from .round_trips import Together, written_here
 
 # What one public signature adds to its letter's counts: (country, signer type, listed).
 Entry = tuple[str, str, bool]
@@ -64,6 +67,34 @@ def changed(letter: Letter, removed: Iterable[Optional[Entry]] = (),
     db.session.flush()
     for (country, signer_type), (listed, unlisted) in sorted(deltas.items()):
         _add(letter.id, country, signer_type, listed, unlisted)
+
+
+def confirmed_here(together: Together, letter: Letter, signature_id: int, added: Entry) -> None:
+    """changed(letter, added=[added]) for the signature this transaction has just confirmed,
+    sent with the commit before the confirmation is answered: the count moves only if the
+    row was confirmed here, which the server checks (round_trips.written_here)."""
+    country, signer_type, listed = added
+    # The letter's row first, as changed() does (the lock order).
+    bump_list_version(letter, organizations=signer_type != INDIVIDUAL, together=together)
+    together.execute(_upsert_if_written_here(together.dialect),
+                     {"letter_id": letter.id, "country": country, "signer_type": signer_type,
+                      "listed": int(listed), "unlisted": int(not listed),
+                      "signature_id": signature_id})
+
+
+@cache
+def _upsert_if_written_here(dialect: str) -> TextClause:
+    return text(
+        "INSERT INTO letter_count (letter_id, country, signer_type, listed, unlisted)"
+        " SELECT :letter_id, :country, :signer_type, :listed, :unlisted FROM signature"
+        f" WHERE signature.id = :signature_id AND {written_here(dialect)}"
+        " ON CONFLICT (letter_id, country, signer_type) DO UPDATE"
+        " SET listed = letter_count.listed + excluded.listed,"
+        " unlisted = letter_count.unlisted + excluded.unlisted"
+    ).bindparams(bindparam("letter_id", type_=Integer()), bindparam("country", type_=String()),
+                 bindparam("signer_type", type_=String()), bindparam("listed", type_=Integer()),
+                 bindparam("unlisted", type_=Integer()),
+                 bindparam("signature_id", type_=Integer()))
 
 
 def _add(letter_id: int, country: str, signer_type: str, listed: int, unlisted: int) -> None:

@@ -15,6 +15,7 @@ from . import countries
 from .admin import audit
 from .extensions import db
 from .letter_errors import LetterError, LetterNotFound
+from .round_trips import Together
 # Re-exported: callers parse and check a letter's values through this module.
 from .letter_values import (  # noqa: F401 (GOAL_MAX, parse_*: used as letters.X)
     GOAL_MAX,
@@ -69,7 +70,8 @@ def get_public_letter(slug: str, *, with_texts: bool = True) -> Letter:
     return letter
 
 
-def bump_list_version(letter: Letter, organizations: bool = True) -> None:
+def bump_list_version(letter: Letter, organizations: bool = True,
+                      together: Together | None = None) -> None:
     """Mark the letter's public list as changed, in the caller's transaction.
 
     Call it in the same transaction as any change to what the public sees of a letter
@@ -77,13 +79,16 @@ def bump_list_version(letter: Letter, organizations: bool = True) -> None:
     An SQL increment, not a read-modify-write, so concurrent changes never lose a bump.
     organizations=False only when the change touches no organisation (counting.changed).
 
-    One UPDATE sent now (it takes the letter's row lock, which counting.changed() relies
-    on), built once: it runs on every confirmation, where the ORM's flush of the same
-    change cost more than the statement. The letter in memory forgets the four columns
-    and reads them again if asked.
+    One UPDATE sent now, or with the commit of `together` (it takes the letter's row lock,
+    which counting relies on), built once: it runs on every confirmation, where the ORM's
+    flush of the same change cost more than the statement. The letter in memory forgets
+    the four columns and reads them again if asked.
     """
-    db.session.execute(_BUMP[organizations], {"letter_id": letter.id, "token": new_list_token(),
-                                              "now": utcnow()})
+    params = {"letter_id": letter.id, "token": new_list_token(), "now": utcnow()}
+    if together is None:
+        db.session.execute(_BUMP[organizations], params)
+    else:
+        together.execute(_BUMP[organizations], params)
     db.session.expire(letter, _BUMPED)
 
 

@@ -74,7 +74,7 @@ def reserve(signature: Signature) -> tuple[dt.datetime, dt.datetime]:
 _WAITING = (OutboxMail.signature_id == bindparam("signature_id"),
             OutboxMail.status == MAIL_QUEUED, OutboxMail.attempts == 0,
             OutboxMail.next_attempt_at > bindparam("now"))
-_DROP_WAITING = delete(OutboxMail).where(*_WAITING).execution_options(synchronize_session=False)
+DROP_WAITING = delete(OutboxMail).where(*_WAITING).execution_options(synchronize_session=False)
 _WAITING_IDS = select(OutboxMail.id).where(*_WAITING)
 
 
@@ -86,7 +86,7 @@ def drop_waiting(signature_id: int, now: dt.datetime, *, versions_gone: bool = F
     """
     params = {"signature_id": signature_id, "now": now}
     if versions_gone:
-        db.session.execute(_DROP_WAITING, params)
+        db.session.execute(DROP_WAITING, params)
         return
     ids = list(db.session.scalars(_WAITING_IDS, params))
     if not ids:

@@ -14,9 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
+from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Compiled, Dialect, Engine
+from sqlalchemy.sql import Executable
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InvalidatePoolError
 
 from .extensions import db
@@ -67,20 +70,101 @@ def begin_on_checkout(engine: Engine) -> None:
 
 try:
     from psycopg.pq import TransactionStatus
+    from psycopg.rows import namedtuple_row
 
     _IDLE, _INTRANS = TransactionStatus.IDLE, TransactionStatus.INTRANS
 except ImportError:  # psycopg is only needed with PostgreSQL
-    _IDLE = _INTRANS = None
+    _IDLE = _INTRANS = namedtuple_row = None
+
+
+class Answer:
+    """The row a statement sent with others returns (the first; None if it returned none).
+
+    On SQLite it is known at once; on PostgreSQL once the block has been answered, after
+    it. `may()` says whether what follows in the block still needs to be sent.
+    """
+
+    def __init__(self, *, row: Any = None, cursor: Any = None) -> None:
+        self._row, self._cursor = row, cursor
+
+    @property
+    def known(self) -> bool:
+        return self._cursor is None
+
+    @property
+    def row(self) -> Any:
+        if self._cursor is not None:
+            self._row, self._cursor = self._cursor.fetchone(), None
+        return self._row
+
+    def may(self) -> bool:
+        """Whether the statement may have returned a row: always, while the answer is not
+        known (statements sent after it then check in SQL instead)."""
+        return not self.known or self._row is not None
+
+
+class Together:
+    """The block of committed_together(): statements sent with its COMMIT.
+
+    On PostgreSQL they go through psycopg's own cursor, not SQLAlchemy's: SQLAlchemy reads
+    a result as soon as a statement is sent, and in a pipeline there is none yet (its
+    execution also cost more than the statement). So each is built once, with every value
+    bound (no Python-side default is filled in here), and compiled once per dialect.
+    """
+
+    def __init__(self, driver: Any = None) -> None:
+        self._driver = driver  # psycopg's connection in pipeline mode; None on SQLite
+
+    @property
+    def dialect(self) -> str:
+        return db.session.get_bind().dialect.name
+
+    def execute(self, statement: Executable, params: dict[str, Any]) -> None:
+        """Send a write whose answer nothing reads."""
+        if self._driver is None:
+            db.session.execute(statement, params)
+        else:
+            self._send(statement, params)
+
+    def returning(self, statement: Executable, params: dict[str, Any]) -> Answer:
+        """Send `statement` and keep its answer for after the block. What follows it in the
+        block and depends on it must say so in SQL: on PostgreSQL it runs whatever the
+        answer (see written_here())."""
+        if self._driver is None:
+            return Answer(row=db.session.execute(statement, params).first())
+        return Answer(cursor=self._send(statement, params))
+
+    def _send(self, statement: Executable, params: dict[str, Any]) -> Any:
+        compiled = _compiled(statement, db.session.get_bind().dialect, tuple(params))
+        cursor = self._driver.cursor(row_factory=namedtuple_row)
+        cursor.execute(compiled.string, compiled.construct_params(params))
+        return cursor
+
+
+def written_here(dialect: str) -> str:
+    """SQL that holds for the signature row this transaction has written, for statements
+    sent before the write's answer is known (Together.returning). On PostgreSQL the row's
+    xmin is the transaction's own id (no savepoint here). On SQLite the answer is known
+    before anything follows it, and the caller sends nothing unless the row was written."""
+    return "signature.xmin = pg_current_xact_id()::xid" if dialect == "postgresql" else "1 = 1"
+
+
+@cache
+def _compiled(statement: Executable, dialect: Dialect, keys: tuple[str, ...]) -> Compiled:
+    """An INSERT or UPDATE without values() sets the columns named in `keys`, as when
+    SQLAlchemy runs it with those parameters."""
+    return statement.compile(dialect=dialect, column_keys=list(keys))
 
 
 @contextmanager
-def committed_together(*, keep_loaded_rows: bool = False) -> Iterator[None]:
+def committed_together(*, keep_loaded_rows: bool = False) -> Iterator[Together]:
     """Run the block's writes, then commit the session; on PostgreSQL, one round trip.
 
     Only for statements whose outcome is not looked at in the block: on PostgreSQL a
     statement's rowcount is -1 and RETURNING rows are not seen there (psycopg has no answer
-    yet when SQLAlchemy asks). An error is raised as SQLAlchemy raises it (a lost server is
-    an OperationalError, as anywhere else), and nothing is committed.
+    yet when SQLAlchemy asks); Together.returning() keeps one for after the block. An
+    error is raised as SQLAlchemy raises it (a lost server is an OperationalError, as
+    anywhere else), and nothing is committed.
     `keep_loaded_rows`: the commit does not expire what the session holds (a page is
     rendered from it after).
     """
@@ -88,13 +172,13 @@ def committed_together(*, keep_loaded_rows: bool = False) -> Iterator[None]:
     driver = session.connection().connection.driver_connection
     pipeline = getattr(driver, "pipeline", None)  # psycopg 3; sqlite3 has none
     if pipeline is None:
-        yield
+        yield Together()
     else:
         import psycopg  # only with PostgreSQL
 
         try:
             with pipeline():
-                yield
+                yield Together(driver)
                 # Queued as a statement, not driver.commit(): that one waits for its answer,
                 # then leaving the pipeline sends a Sync and waits again. This way the
                 # writes and the COMMIT are answered together, at the one Sync that ends
@@ -111,4 +195,3 @@ def committed_together(*, keep_loaded_rows: bool = False) -> Iterator[None]:
         session.commit()
     finally:
         session.expire_on_commit = True
-

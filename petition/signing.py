@@ -11,9 +11,10 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass
 from enum import Enum
+from functools import cache
 
-from sqlalchemy import bindparam, select
-from sqlalchemy.exc import InvalidRequestError
+from sqlalchemy import bindparam, select, text
+from sqlalchemy.sql import Executable
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -36,7 +37,7 @@ from .models import (
     new_nonce,
     utcnow,
 )
-from .round_trips import committed_together
+from .round_trips import committed_together, written_here
 from .statements import full_row, insert_unless_taken
 from .submissions import Link, Submission
 
@@ -142,8 +143,8 @@ def _find(letter_id: int, hashes: list[str]) -> int | None:
 
 
 def _create(letter: Letter, details: SignatureDetails, email_hash: str) -> bool:
-    """Insert the pending signature and queue its confirmation; False, with nothing written,
-    if the letter has a signature under this hash already (the unique key).
+    """Insert the pending signature and queue its confirmation, and commit; False, with
+    nothing written, if the letter has a signature under this hash already (the unique key).
 
     Core statements, not the ORM: nothing else in the request touches the rows, and the
     unit of work cost more than both inserts on every new signature.
@@ -165,13 +166,16 @@ def _create(letter: Letter, details: SignatureDetails, email_hash: str) -> bool:
         "updated_at": now,
         **_with_key(submission.columns()),
     })
-    signature_id = db.session.scalar(_INSERT_SIGNATURE, row)
-    if signature_id is None:
-        return False
-    with committed_together():  # the mail and the commit: one round trip on PostgreSQL
-        messages.queue_new_confirmation(signature_id, row["token_nonce"], submission.lang,
-                                        details.email)
-    return True
+    # The signature, its mail and the commit: one round trip on PostgreSQL. The mail's
+    # INSERT finds the signature by its new random nonce, so it adds nothing if the key
+    # turned the signature down; on SQLite that is known at once, and it is not sent.
+    # The letter is kept through the commit: a duplicate goes on with it (_sign_again).
+    with committed_together(keep_loaded_rows=True) as together:
+        created = together.returning(_INSERT_SIGNATURE, row)
+        if created.may():
+            messages.queue_new_confirmation(together, letter.id, email_hash,
+                                            row["token_nonce"], submission.lang, details.email)
+    return created.row is not None
 
 
 _INSERT_SIGNATURE = insert_unless_taken(Signature.__table__, ("letter_id", "email_hash"))
@@ -271,7 +275,19 @@ def find_link(token: str) -> Link:
 
 def confirm(token: str) -> Signature:
     """Confirm exactly the submission behind `token`. Safe against double clicks and races."""
-    link = find_link(token)
+    for _attempt in range(2):
+        signature = _confirm(find_link(token))
+        if signature is not None:
+            return signature
+    # Mailed again twice between reading the link and confirming it (a person re-submitting
+    # as they click): nothing was written; the same link works when clicked again.
+    raise InvalidLink()
+
+
+def _confirm(link: Link) -> Signature | None:
+    """Confirm the link as read; None, with nothing written, if its row changed since:
+    confirmed, withdrawn or reopened (the next read of the link says which), or mailed
+    again (read it again and retry)."""
     signature, submission = link.signature, link.submission
     letter = signature.letter
     if not letter.is_open:
@@ -289,44 +305,67 @@ def confirm(token: str) -> Signature:
         # A later submission's details replace the first's. The first is on the row
         # already, with its sort key (computing the key is a tenth of a confirmation).
         confirmed.update(_with_key(submission.columns()))
-    written = db.session.execute(_CONFIRM, {"_id": signature.id, "_nonce": signature.token_nonce,
-                                            **confirmed}).first()
-    if written is None:
-        db.session.rollback()
-        return _confirmed_meanwhile(signature)
-    # The rest is writes nobody reads the answer of, and the commit: one round trip on
-    # PostgreSQL. The page shows what was just written: the row in memory is made to say
-    # it, and kept through the commit (which would expire it) rather than read again.
-    with committed_together(keep_loaded_rows=True):
-        if written.last_mailed_at != written.created_at:
-            # Mailed again since it was made (a re-submission, a resend): every other
-            # version goes, and with them the mail still waiting for the cap, as links to
-            # them are no longer of use. A signature mailed once has neither (_create()),
-            # and most are: two statements saved. Read from the row as updated, under its
-            # lock, so a re-submission committed since the link was read is seen.
-            db.session.execute(_DELETE_VERSIONS, {"signature_id": signature.id})
-            mail_cap.drop_waiting(signature.id, now, versions_gone=True)
-        if not held:
-            counting.changed(letter, added=[counting.entry_of(submission.values())])
-        labels_for = signature.country
-        for name, value in confirmed.items():
-            set_committed_value(signature, name, value)
-        if signature.country != labels_for:  # a re-submission moved it: read them again
-            db.session.expire(signature, ["country_labels"])
+    # Mailed again since it was made (a re-submission, a resend)? Then every other version
+    # goes, and with them the mail still waiting for the cap, as links to them are no
+    # longer of use. A signature mailed once has neither (_create() sets both instants
+    # alike, mail_cap.reserve() moves last_mailed_at on), and most are: two statements
+    # saved. As read with the link: the UPDATE of a row mailed once only matches if it
+    # still is.
+    mailed_again = signature.last_mailed_at != signature.created_at
+    # The UPDATE, what follows it and the commit: one round trip on PostgreSQL. What
+    # follows depends on the UPDATE having confirmed the row: on PostgreSQL it is sent
+    # before the answer and the server checks that itself (round_trips.written_here); on
+    # SQLite the answer is known at once and nothing is sent unless the row was confirmed.
+    # The page shows what was just written: the row in memory is made to say it, and kept
+    # through the commit (which would expire it) rather than read again.
+    with committed_together(keep_loaded_rows=True) as together:
+        written = together.returning(_CONFIRM[mailed_again], {
+            "_id": signature.id, "_nonce": signature.token_nonce, "updated_at": now,
+            **confirmed})
+        if mailed_again and written.may():
+            for statement in _deletes_if_confirmed_here(together.dialect):
+                together.execute(statement, {"signature_id": signature.id, "now": now})
+        if not held and written.may():
+            counting.confirmed_here(together, letter, signature.id,
+                                    counting.entry_of(submission.values()))
+    if written.row is None:
+        return None
+    labels_for = signature.country
+    for name, value in confirmed.items():
+        set_committed_value(signature, name, value)
+    if signature.country != labels_for:  # a re-submission moved it: read them again
+        db.session.expire(signature, ["country_labels"])
     return signature
 
 
-# The confirmation's writes, built once (Core: the in-memory row is set by hand after).
-# The UPDATE's SET clause is the columns given when it runs (`confirmed` above), and only
-# matches a row still pending and not reopened since the link was read: one confirmation
-# wins. updated_at is set by its onupdate default, as the ORM would.
-_CONFIRM = (Signature.__table__.update()
-            .where(Signature.__table__.c.id == bindparam("_id"),
-                   Signature.__table__.c.status == PENDING,
-                   Signature.__table__.c.token_nonce == bindparam("_nonce"))
-            .returning(Signature.__table__.c.last_mailed_at, Signature.__table__.c.created_at))
+def _confirm_statement(mailed_again: bool) -> Executable:
+    """The confirmation's UPDATE (Core; the in-memory row is set by hand after), built
+    once: it sets the columns it is given (_confirm(): `confirmed` and updated_at, which
+    its onupdate default would set) and only matches a row still pending, not reopened
+    since the link was read (its nonce), and, if it was mailed once, still mailed once."""
+    table = Signature.__table__
+    statement = table.update().where(table.c.id == bindparam("_id"),
+                                     table.c.status == PENDING,
+                                     table.c.token_nonce == bindparam("_nonce"))
+    if not mailed_again:
+        statement = statement.where(table.c.last_mailed_at == table.c.created_at)
+    return statement.returning(table.c.id)
+
+
+_CONFIRM = {mailed_again: _confirm_statement(mailed_again) for mailed_again in (False, True)}
 _DELETE_VERSIONS = (SignatureVersion.__table__.delete()
                     .where(SignatureVersion.__table__.c.signature_id == bindparam("signature_id")))
+
+
+@cache
+def _deletes_if_confirmed_here(dialect: str) -> tuple[Executable, Executable]:
+    """The versions and the waiting mail of a signature mailed again, each deleted only if
+    this transaction has confirmed it (they are sent before the UPDATE's answer)."""
+    table = Signature.__table__
+    confirmed_here = select(table.c.id).where(table.c.id == bindparam("signature_id"),
+                                              text(written_here(dialect))).exists()
+    return (_DELETE_VERSIONS.where(confirmed_here),
+            mail_cap.DROP_WAITING.where(confirmed_here))
 
 
 def _with_key(columns: dict[str, object]) -> dict[str, object]:
@@ -334,16 +373,6 @@ def _with_key(columns: dict[str, object]) -> dict[str, object]:
     name): an UPDATE statement skips the model's listener."""
     return {**columns, **derived_columns(columns["signer_type"], columns["name"],
                                          columns["display"])}
-
-
-def _confirmed_meanwhile(signature: Signature) -> Signature:
-    try:
-        db.session.refresh(signature)
-    except InvalidRequestError:  # the row is gone: withdrawn or purged since the link was read
-        raise InvalidLink() from None
-    if signature.status == CONFIRMED:
-        raise AlreadyConfirmed(signature)
-    raise InvalidLink()
 
 
 def _expired_link(token: str) -> Link | None:

@@ -307,13 +307,27 @@ def test_form_is_rate_limited_per_client(database_url, tmp_path):
         db.engine.dispose()
 
 
-def test_a_withdrawal_racing_a_confirmation_gives_an_invalid_link(app):
-    """Withdrawn between reading the link and the UPDATE: the confirm refuses, no 500."""
-    from petition import signing
+def test_a_withdrawal_racing_a_confirmation_gives_an_invalid_link(app, monkeypatch):
+    """Withdrawn between reading the link and the UPDATE: the UPDATE matches nothing, the
+    link read again finds no row, and the confirmation refuses, with nothing written."""
+    from petition import counting, signing
 
     letter = make_letter()
     signature = make_signature(letter, status=PENDING)
-    with db.engine.begin() as other:  # another request withdraws it meanwhile
-        other.execute(delete(Signature).where(Signature.id == signature.id))
+    signature.link_issued_at = utcnow()
+    letter_id, token = letter.id, tokens.confirm_token(signature.public_id, signature.token_nonce)
+    db.session.commit()
+    read = signing.find_link
+
+    def read_then_withdrawn(token):
+        link = read(token)
+        with db.engine.begin() as other:  # another request withdraws it meanwhile
+            other.execute(delete(Signature).where(Signature.id == link.signature.id))
+        return link
+
+    monkeypatch.setattr(signing, "find_link", read_then_withdrawn)
     with pytest.raises(signing.InvalidLink):
-        signing._confirmed_meanwhile(signature)
+        signing.confirm(token)
+    db.session.rollback()
+    assert counting.public_total(letter_id) == 0
+    assert db.session.scalar(select(func.count()).select_from(Signature)) == 0

@@ -76,8 +76,11 @@ def test_a_duplicate_reads_the_letter_once(client, app):
     assert len(_reads_of("letter", seen)) == 1
     # Also: the insert the unique key turned down, the lookup, the lock, the row under it,
     # its counters, its versions, the new version; the outbox row (no labels: the mail is
-    # rendered at delivery).
-    assert len(_ours(seen)) == 9, seen
+    # rendered at delivery). On PostgreSQL the new signature's mail is sent with its insert,
+    # before the answer, and finds no row with its nonce: it adds nothing.
+    turned_down_mail = 1 if db.engine.dialect.name == "postgresql" else 0
+    assert len(_ours(seen)) == 9 + turned_down_mail, seen
+    assert len(mails_to("contact@free120.example")) == 2
     assert len(mails_to("contact@free120.example")) == 2
 
 
@@ -151,6 +154,38 @@ def test_confirming_a_signature_mailed_again_deletes_its_versions_and_waiting_ma
     assert len([sql for sql in seen if sql.startswith("DELETE")]) == 2, seen
     assert db.session.scalar(select(func.count()).select_from(SignatureVersion)) == 0
     assert [mail.id for mail in mails_to("contact@free120.example")] == [first_id]
+
+
+def test_a_signature_mailed_again_as_its_link_is_confirmed_is_read_again_and_confirmed(
+        client, app, monkeypatch):
+    """A re-submission lands between the link's read (mailed once: no deletes planned) and
+    the UPDATE: that UPDATE matches nothing, the link is read again, and the confirmation
+    deletes the new version and the mail waiting for the cap."""
+    app.config["MAIL_PER_ADDRESS_PER_HOUR"] = 1
+    letter_id = make_letter().id
+    client.post("/letters/appeal/sign", data=sign_form())
+    [first] = mails_to("contact@free120.example")
+    first_id, token = first.id, confirm_token_from(first)
+    db.session.close()
+    read = signing.find_link
+    reads = []
+
+    def read_then_someone_signs_again(token):
+        link = read(token)
+        if not reads:  # another request, committed before this one's UPDATE
+            assert client.post("/letters/appeal/sign",
+                               data=sign_form(name="Other Name")).status_code == 303
+        reads.append(link.signature.last_mailed_at != link.signature.created_at)
+        return link
+
+    monkeypatch.setattr(signing, "find_link", read_then_someone_signs_again)
+    assert client.post(f"/confirm/{token}").status_code == 200
+    assert reads == [False, True]  # mailed once as first read, mailed again as read again
+    db.session.expire_all()
+    assert db.session.scalar(select(Signature.status)) == CONFIRMED
+    assert db.session.scalar(select(func.count()).select_from(SignatureVersion)) == 0
+    assert [mail.id for mail in mails_to("contact@free120.example")] == [first_id]
+    assert counting.public_total(letter_id) == 1
 
 
 def test_an_organisations_fold_is_stored_and_kept_up_to_date(client, app):
@@ -273,12 +308,13 @@ def _round_trips_traced(traced, *, new_connections: bool):
 
 @pytest.mark.postgresql_only
 @pytest.mark.parametrize("new_connections", [True, False], ids=["new", "pooled"])
-def test_signing_and_confirming_take_four_round_trips_on_postgresql(client, app, traced,
-                                                                    new_connections):
-    """As many as the bare one-insert endpoint with the pool's ping (SELECT 1, BEGIN, the
-    insert, COMMIT): the BEGIN that is the ping (round_trips.begin_on_checkout), a read,
-    the statement the rest depends on, the rest with the COMMIT
-    (round_trips.committed_together). The same on a connection just made."""
+def test_signing_and_confirming_take_three_round_trips_on_postgresql(client, app, traced,
+                                                                     new_connections):
+    """One fewer than the bare one-insert endpoint with the pool's ping (SELECT 1, BEGIN,
+    the insert, COMMIT): the BEGIN that is the ping (round_trips.begin_on_checkout), a
+    read, then the writes and the COMMIT (round_trips.committed_together), those that
+    depend on the first write's answer checking it in SQL. The same on a connection just
+    made."""
     make_letter()
     _warm(client)
     with _round_trips_traced(traced, new_connections=new_connections) as sign_trips:
@@ -286,10 +322,10 @@ def test_signing_and_confirming_take_four_round_trips_on_postgresql(client, app,
     token = confirm_token_from(mails_to("contact@free120.example")[0])
     with _round_trips_traced(traced, new_connections=new_connections) as confirm_trips:
         assert client.post(f"/confirm/{token}").status_code == 200
-    # BEGIN; the letter; the signature; the outbox row + COMMIT
-    assert sign_trips == [4]
-    # BEGIN; the link's read; the UPDATE; the list version, the count + COMMIT
-    assert confirm_trips == [4]
+    # BEGIN; the letter; the signature, the outbox row + COMMIT
+    assert sign_trips == [3]
+    # BEGIN; the link's read; the UPDATE, the list version, the count + COMMIT
+    assert confirm_trips == [3]
     assert db.session.scalar(select(func.count()).select_from(Signature)
                              .where(Signature.status == CONFIRMED)) == 1
 
@@ -301,7 +337,8 @@ def test_a_write_that_fails_with_the_commit_leaves_nothing_written(client, app, 
     client.post("/letters/appeal/sign", data=sign_form())
     token = confirm_token_from(mails_to("contact@free120.example")[0])
     db.session.close()
-    monkeypatch.setattr(counting, "_UPSERT", text("INSERT INTO no_such_table VALUES (1)"))
+    monkeypatch.setattr(counting, "_upsert_if_written_here",
+                        lambda dialect: text("INSERT INTO no_such_table VALUES (1)"))
     with pytest.raises(DBAPIError):
         with app.test_request_context():
             signing.confirm(token)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 from .. import tokens
 from ..extensions import db
 from ..models import PENDING, Letter, OutboxMail, Signature, SignatureVersion
+from ..round_trips import Together
 from ..submissions import Link, Submission, listing
 from . import outbox
 from .backends import MailRejected
@@ -55,10 +56,12 @@ def queue_confirmation(link: Link, email: str, not_before: dt.datetime | None = 
                    link_nonce=link.nonce, lang=link.lang, not_before=not_before)
 
 
-def queue_new_confirmation(signature_id: int, nonce: str, lang: str, email: str) -> None:
-    """queue_confirmation() for a signature inserted without the ORM (signing._create)."""
-    outbox.insert(kind=CONFIRM, to=email, signature_id=signature_id, link_nonce=nonce,
-                  lang=lang)
+def queue_new_confirmation(together: Together, letter_id: int, email_hash: str, nonce: str,
+                           lang: str, email: str) -> None:
+    """queue_confirmation() for a signature inserted without the ORM in this transaction,
+    found by its letter, address hash and nonce, sent with the commit (signing._create)."""
+    outbox.insert_for_new_signature(together, kind=CONFIRM, to=email, letter_id=letter_id,
+                                    email_hash=email_hash, link_nonce=nonce, lang=lang)
 
 
 def queue_already_signed(signature: Signature, email: str, lang: str,

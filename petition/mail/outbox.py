@@ -11,11 +11,12 @@ from email.message import EmailMessage
 
 from cryptography.fernet import InvalidToken
 from flask import current_app, g, has_app_context
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from ..addresses import decrypt, encrypt, keyed_hash
 from ..extensions import db
-from ..models import MAIL_FAILED, MAIL_QUEUED, MAIL_SENDING, OutboxMail, utcnow
+from ..models import MAIL_FAILED, MAIL_QUEUED, MAIL_SENDING, OutboxMail, Signature, utcnow
+from ..round_trips import Together
 from .backends import MailRejected, build_message, short_error
 
 # An outbox row that is no mail: an address someone asked withdrawal links for, answered
@@ -51,17 +52,34 @@ def enqueue(
     return mail
 
 
-def insert(*, kind: str, to: str, signature_id: int, link_nonce: str | None, lang: str) -> None:
-    """enqueue() as one INSERT sent now, for a mail nobody touches again in the request:
-    the confirmation of a new signature, where the ORM's flush cost more than the insert."""
-    db.session.execute(_INSERT, _row(kind, to, "", None, None, signature_id, link_nonce,
-                                     lang, None))
+def insert_for_new_signature(together: Together, *, kind: str, to: str, letter_id: int,
+                             email_hash: str, link_nonce: str, lang: str) -> None:
+    """enqueue() as one INSERT sent with the commit, for the signature of `letter_id` and
+    `email_hash` whose link nonce is `link_nonce`: the one this transaction has just
+    inserted, if it has (the address may have signed before: that row's nonce is another
+    random value, and the INSERT adds nothing). So it can be sent before the signature's
+    insert is answered. For the confirmation of a new signature, where the ORM's flush
+    cost more than the insert."""
+    row = _row(kind, to, "", None, None, None, link_nonce, lang, None)
+    del row["signature_id"]
+    together.execute(_INSERT_FOR_NEW_SIGNATURE, {**row, "created_at": row["next_attempt_at"],
+                                                 "letter_id": letter_id, "email_hash": email_hash})
     _wake_dispatcher()
 
 
-# inline(): no RETURNING of the new id (nobody needs it), so the insert can be sent with
-# others without waiting for an answer (round_trips.committed_together).
-_INSERT = OutboxMail.__table__.insert().inline()
+def _insert_for_new_signature():
+    outbox, signature = OutboxMail.__table__, Signature.__table__
+    names = ["kind", "recipient_encrypted", "subject", "body_text", "body_html", "link_nonce",
+             "lang", "status", "attempts", "next_attempt_at", "created_at"]
+    values = [bindparam(name, type_=outbox.c[name].type) for name in names]
+    found = select(*values, signature.c.id).where(
+        signature.c.letter_id == bindparam("letter_id"),
+        signature.c.email_hash == bindparam("email_hash"),
+        signature.c.token_nonce == bindparam("link_nonce"))
+    return outbox.insert().from_select(names + ["signature_id"], found)
+
+
+_INSERT_FOR_NEW_SIGNATURE = _insert_for_new_signature()
 
 
 def _row(kind: str, to: str, subject: str, text: str | None, html: str | None,
