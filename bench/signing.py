@@ -14,14 +14,14 @@ import uuid
 from pathlib import Path
 
 import sqlalchemy as sa
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from flask_migrate import upgrade  # noqa: E402
 
-from petition import create_app, letters, migrations, tokens  # noqa: E402
+from petition import create_app, letters, migrations, round_trips, tokens  # noqa: E402
 from petition.extensions import db  # noqa: E402
 from petition.models import Signature  # noqa: E402
 
@@ -59,14 +59,8 @@ def measure(url: str, folder: str) -> list[tuple[str, float, float]]:
         upgrade()
         letters.create_letter("bench-sign", lang="fr", title="Bench")
         engine = db.engine
-    statements = [0]
-
-    def count(*args) -> None:
-        statements[0] += 1
-
     client = app.test_client()
     client.post("/letters/bench-sign/sign", data=_form(-1))  # first use stores the address key
-    event.listen(engine, "before_cursor_execute", count)
     runs = [("new signatures", lambda n: client.post("/letters/bench-sign/sign", data=_form(n))),
             # The same addresses again, with the same details.
             ("duplicates", lambda n: client.post("/letters/bench-sign/sign", data=_form(n)))]
@@ -75,12 +69,11 @@ def measure(url: str, folder: str) -> list[tuple[str, float, float]]:
         if request is None:
             links = _tokens(app)[1:]
             request = lambda n: client.post(f"/confirm/{links[n]}")  # noqa: E731
-        statements[0] = 0
-        started = time.perf_counter()
-        for number in range(COUNT):
-            assert request(number).status_code in (200, 303)
-        figures.append((what, COUNT / (time.perf_counter() - started), statements[0] / COUNT))
-    event.remove(engine, "before_cursor_execute", count)
+        with round_trips.statements_sent(engine) as seen:
+            started = time.perf_counter()
+            for number in range(COUNT):
+                assert request(number).status_code in (200, 303)
+            figures.append((what, COUNT / (time.perf_counter() - started), len(seen) / COUNT))
     with app.app_context():
         db.engine.dispose()
     return figures

@@ -136,9 +136,33 @@ class Together:
 
     def _send(self, statement: Executable, params: dict[str, Any]) -> Any:
         compiled = _compiled(statement, db.session.get_bind().dialect, tuple(params))
+        for seen in _watchers:
+            seen.append(" ".join(compiled.string.split()))
         cursor = self._driver.cursor(row_factory=namedtuple_row)
         cursor.execute(compiled.string, compiled.construct_params(params))
         return cursor
+
+
+# The lists statements_sent() fills: SQLAlchemy's events do not see what Together sends.
+_watchers: list[list[str]] = []
+
+
+@contextmanager
+def statements_sent(engine: Engine) -> Iterator[list[str]]:
+    """Every SQL statement the block sends through `engine`, as sent (whitespace folded),
+    Together's included: what tests and benchmarks count."""
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:
+        seen.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", record)
+    _watchers.append(seen)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+        _watchers.remove(seen)
 
 
 def written_here(dialect: str) -> str:

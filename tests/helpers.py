@@ -5,7 +5,7 @@ import contextlib
 import re
 from html.parser import HTMLParser
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from petition import addresses, round_trips
 from petition.extensions import db
@@ -83,27 +83,8 @@ def html_lang(page: str) -> str | None:
 @contextlib.contextmanager
 def statements():
     """The SQL statements run inside the block, as sent to the database."""
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        seen.append(" ".join(statement.split()))
-
-    # What a pipeline sends on PostgreSQL goes through psycopg's own cursor
-    # (round_trips.Together), which SQLAlchemy's events do not see.
-    send = round_trips.Together._send
-
-    def send_and_record(together, statement, params):
-        compiled = round_trips._compiled(statement, db.engine.dialect, tuple(params))
-        seen.append(" ".join(compiled.string.split()))
-        return send(together, statement, params)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    round_trips.Together._send = send_and_record
-    try:
+    with round_trips.statements_sent(db.engine) as seen:
         yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-        round_trips.Together._send = send
 
 
 def assert_valid_html(page: str) -> None:
