@@ -49,7 +49,8 @@ def durability(kind: str) -> str:
         return ("SQLite file, journal_mode=WAL, busy_timeout=10000, secure_delete=ON, "
                 f"foreign_keys=ON, synchronous left at its default ({name}) in both")
     return ("PostgreSQL 127.0.0.1:5432, server defaults (synchronous_commit, fsync as "
-            "configured there), pool_pre_ping, psycopg 3")
+            "configured there), psycopg 3, pool_pre_ping in both (petition sends the ping as "
+            "the transaction's BEGIN: round_trips.begin_on_checkout)")
 
 
 def pg_settings() -> str:

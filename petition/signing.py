@@ -11,10 +11,8 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass
 from enum import Enum
-from functools import cache
 
-from sqlalchemy import bindparam, select, text
-from sqlalchemy.sql import Executable
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -37,7 +35,8 @@ from .models import (
     new_nonce,
     utcnow,
 )
-from .round_trips import committed_together, written_here
+from . import statements
+from .round_trips import committed_together
 from .statements import full_row, insert_unless_taken
 from .submissions import Link, Submission
 
@@ -205,7 +204,7 @@ def _sign_again(letter: Letter, signature_id: int, details: SignatureDetails) ->
 
 def _reopen(signature: Signature, submission: Submission) -> None:
     """A withdrawn signature signed again: a fresh start, no earlier link works."""
-    db.session.execute(_DELETE_VERSIONS, {"signature_id": signature.id})
+    db.session.execute(statements.DELETE_VERSIONS, {"signature_id": signature.id})
     for name, value in submission.columns().items():
         setattr(signature, name, value)
     signature.status = PENDING
@@ -319,11 +318,11 @@ def _confirm(link: Link) -> Signature | None:
     # The page shows what was just written: the row in memory is made to say it, and kept
     # through the commit (which would expire it) rather than read again.
     with committed_together(keep_loaded_rows=True) as together:
-        written = together.returning(_CONFIRM[mailed_again], {
+        written = together.returning(statements.CONFIRM[mailed_again], {
             "_id": signature.id, "_nonce": signature.token_nonce, "updated_at": now,
             **confirmed})
         if mailed_again and written.may():
-            for statement in _deletes_if_confirmed_here(together.dialect):
+            for statement in statements.deletes_if_confirmed_here(together.dialect):
                 together.execute(statement, {"signature_id": signature.id, "now": now})
         if not held and written.may():
             counting.confirmed_here(together, letter, signature.id,
@@ -336,36 +335,6 @@ def _confirm(link: Link) -> Signature | None:
     if signature.country != labels_for:  # a re-submission moved it: read them again
         db.session.expire(signature, ["country_labels"])
     return signature
-
-
-def _confirm_statement(mailed_again: bool) -> Executable:
-    """The confirmation's UPDATE (Core; the in-memory row is set by hand after), built
-    once: it sets the columns it is given (_confirm(): `confirmed` and updated_at, which
-    its onupdate default would set) and only matches a row still pending, not reopened
-    since the link was read (its nonce), and, if it was mailed once, still mailed once."""
-    table = Signature.__table__
-    statement = table.update().where(table.c.id == bindparam("_id"),
-                                     table.c.status == PENDING,
-                                     table.c.token_nonce == bindparam("_nonce"))
-    if not mailed_again:
-        statement = statement.where(table.c.last_mailed_at == table.c.created_at)
-    return statement.returning(table.c.id)
-
-
-_CONFIRM = {mailed_again: _confirm_statement(mailed_again) for mailed_again in (False, True)}
-_DELETE_VERSIONS = (SignatureVersion.__table__.delete()
-                    .where(SignatureVersion.__table__.c.signature_id == bindparam("signature_id")))
-
-
-@cache
-def _deletes_if_confirmed_here(dialect: str) -> tuple[Executable, Executable]:
-    """The versions and the waiting mail of a signature mailed again, each deleted only if
-    this transaction has confirmed it (they are sent before the UPDATE's answer)."""
-    table = Signature.__table__
-    confirmed_here = select(table.c.id).where(table.c.id == bindparam("signature_id"),
-                                              text(written_here(dialect))).exists()
-    return (_DELETE_VERSIONS.where(confirmed_here),
-            mail_cap.DROP_WAITING.where(confirmed_here))
 
 
 def _with_key(columns: dict[str, object]) -> dict[str, object]:

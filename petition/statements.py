@@ -3,15 +3,21 @@
 SQLAlchemy caches the compiled form of most statements, but not of its ON CONFLICT
 constructs: those were compiled anew on every signature and every confirmation, and cost
 more than running them. The text here is valid SQLite (3.35 or later) and PostgreSQL alike.
+Also a confirmation's writes (signing.confirm), built once.
 """
 from __future__ import annotations
 
 import re
 from functools import cache
 
-from sqlalchemy import Table, bindparam, text
+from sqlalchemy import Table, bindparam, select, text
+from sqlalchemy.sql import Executable
 from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.sql.selectable import TextualSelect
+
+from .mail_cap import DROP_WAITING
+from .models import PENDING, Signature, SignatureVersion
+from .round_trips import written_here
 
 _PLAIN_NAME = re.compile(r"[a-z_][a-z0-9_]*")
 
@@ -56,3 +62,34 @@ def _columns(table: Table) -> tuple:
 def _typed(statement: TextClause, columns: tuple) -> TextClause:
     """Each value converted by its column's type, as SQLAlchemy's own statements do."""
     return statement.bindparams(*(bindparam(column.key, type_=column.type) for column in columns))
+
+
+# --- A confirmation's writes ----------------------------------------------------------------
+
+def _confirm_statement(mailed_again: bool) -> Executable:
+    """The confirmation's UPDATE (Core; the in-memory row is set by hand after): it sets the
+    columns it is given (signing._confirm(): the confirmed values and updated_at, which its
+    onupdate default would set) and only matches a row still pending, not reopened since
+    the link was read (its nonce), and, if it was mailed once, still mailed once."""
+    table = Signature.__table__
+    statement = table.update().where(table.c.id == bindparam("_id"),
+                                     table.c.status == PENDING,
+                                     table.c.token_nonce == bindparam("_nonce"))
+    if not mailed_again:
+        statement = statement.where(table.c.last_mailed_at == table.c.created_at)
+    return statement.returning(table.c.id)
+
+
+CONFIRM = {mailed_again: _confirm_statement(mailed_again) for mailed_again in (False, True)}
+DELETE_VERSIONS = (SignatureVersion.__table__.delete()
+                   .where(SignatureVersion.__table__.c.signature_id == bindparam("signature_id")))
+
+
+@cache
+def deletes_if_confirmed_here(dialect: str) -> tuple[Executable, Executable]:
+    """The versions and the waiting mail of a signature mailed again, each deleted only if
+    this transaction has confirmed it (they are sent before the UPDATE's answer)."""
+    table = Signature.__table__
+    confirmed_here = select(table.c.id).where(table.c.id == bindparam("signature_id"),
+                                              text(written_here(dialect))).exists()
+    return DELETE_VERSIONS.where(confirmed_here), DROP_WAITING.where(confirmed_here)
