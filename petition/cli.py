@@ -133,10 +133,13 @@ def _parse_date(value: str) -> dt.date:
 @click.option("--lang", required=True, help="Language of this text, e.g. en or pt_BR.")
 @click.option("--title", required=True)
 @click.option("--text-file", type=click.Path(exists=True, dir_okay=False))
-def translate_command(slug, lang, title, text_file) -> None:
+@click.option("--place", help="The place as this language names it (Париж); an empty value "
+                              "shows the letter's own. Not given: left as it is.")
+def translate_command(slug, lang, title, text_file, place) -> None:
     """Add or replace the letter's text in a language."""
     try:
-        text = letters.translate_letter(slug, lang=lang, title=title, body=_read_text(text_file))
+        text = letters.translate_letter(slug, lang=lang, title=title, body=_read_text(text_file),
+                                        place=place)
     except letters.LetterError as error:
         _fail(error)
     click.echo(f"Saved the {text.lang} text of {slug}.")  # the stored form: "pt-br" → pt_BR

@@ -46,7 +46,8 @@ def seed_demo() -> bool:
         date=dt.date(2026, 5, 21),
     )
     translate_letter(SLUG, lang="en", title="Free the jailed mathematician", body=BODY_EN)
-    translate_letter(SLUG, lang="ru", title="Свободу заключённому математику", body=BODY_RU)
+    translate_letter(SLUG, lang="ru", title="Свободу заключённому математику", body=BODY_RU,
+                     place="Париж")
     set_label(SLUG, lang="fr", code="ES", label="Etat espagnol")
     set_label(SLUG, lang="fr", code="international", label="Organisation internationale")
     return True

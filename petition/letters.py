@@ -256,27 +256,33 @@ def update_letter(
     return letter
 
 
-def save_texts(slug: str, texts: list[tuple[str, str, str]], actor: str = "cli") -> list[str]:
-    """Add or replace the letter's texts, given as (lang, title, body): all or none.
+def save_texts(slug: str, texts: list[tuple], actor: str = "cli") -> list[str]:
+    """Add or replace the letter's texts, given as (lang, title, body) or (lang, title, body,
+    place): all or none. The place is where the letter was written as this language names
+    it ("" or None for the letter's own; a 3-tuple leaves it as it is).
 
     Returns the languages whose text changed; an unchanged text is not written again.
     """
-    checked: dict[str, tuple[str, str]] = {}
-    for lang, title, body in texts:
+    checked: dict[str, tuple[str, str, Any]] = {}
+    for lang, title, body, *place in texts:
         lang = check_language(lang)
         check_title(title)
         if lang in checked:
             raise LetterError("two texts in %(lang)s: give each language once", lang=lang)
-        checked[lang] = (title.strip(), clean_body(body))
+        checked[lang] = (title.strip(), clean_body(body),
+                         clean_place(place[0]) if place else UNCHANGED)
     letter = get_letter(slug)
     changed = []
-    for lang, (title, body) in checked.items():
+    for lang, (title, body, place) in checked.items():
         text = next((text for text in letter.texts if text.lang == lang), None)
         if text is None:
-            letter.texts.append(LetterText(lang=lang, title=title, body=body))
+            letter.texts.append(LetterText(lang=lang, title=title, body=body,
+                                           place=None if place is UNCHANGED else place))
             detail = f"lang={lang} added"
-        elif (text.title, text.body) != (title, body):
+        elif (text.title, text.body) != (title, body) or place not in (UNCHANGED, text.place):
             text.title, text.body = title, body
+            if place is not UNCHANGED:
+                text.place = place
             detail = f"lang={lang} changed"
         else:
             continue
@@ -289,9 +295,11 @@ def save_texts(slug: str, texts: list[tuple[str, str, str]], actor: str = "cli")
 
 
 def translate_letter(slug: str, *, lang: str, title: str, body: str = "",
-                     actor: str = "cli") -> LetterText:
-    """Add or replace the text of a letter in one language."""
-    save_texts(slug, [(lang, title, body)], actor=actor)
+                     place: str | None = None, actor: str = "cli") -> LetterText:
+    """Add or replace the text of a letter in one language; `place` None leaves the text's
+    place as it is ("" removes it: the letter's own is shown)."""
+    text = (lang, title, body) if place is None else (lang, title, body, place)
+    save_texts(slug, [text], actor=actor)
     lang = check_language(lang)
     return next(text for text in get_letter(slug).texts if text.lang == lang)
 

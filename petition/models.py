@@ -104,19 +104,16 @@ class Letter(db.Model):
     # Bumped in the same transaction as any change to what the public list shows (confirmed
     # signatures, moderation, labels, texts): every cache of the list is keyed on it.
     list_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    # Bumped with list_version unless a change touches individuals only (counting.changed):
-    # the page of a big letter keeps its organisations' names across such changes.
+    # Bumped with list_version unless a change touches individuals only (counting.changed).
     organizations_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    # A fresh random value with every list_version bump: what caches shared between processes
-    # (Redis) key the list on. Unlike the integer it never comes back, not after a restore or
-    # in another database, so a shared cache cannot hand out another state's list under it.
+    # A fresh random value with every list_version bump, what shared caches (Redis) key the
+    # list on: unlike the integer it never comes back (a restore, another database).
     list_token: Mapped[Optional[str]] = mapped_column(String(32), default=new_list_token)
     # When the public list last changed (the press list's Last-Modified); None: not since 0010.
     list_changed_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
     # When the letter was last closed: retention counts from it (or from the deadline).
     closed_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
-    # Days after closing before the signers' email fingerprints are erased (names, countries
-    # and counts stay); see housekeeping.
+    # Days after closing before the signers' email fingerprints go (see housekeeping).
     fingerprint_retention_days: Mapped[int] = mapped_column(Integer, default=90,
                                                             server_default="90")
     fingerprints_erased_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
@@ -188,8 +185,13 @@ class LetterText(db.Model):
     lang: Mapped[str] = mapped_column(String(8))
     title: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text, default="")  # Markdown, rendered safely
+    place: Mapped[Optional[str]] = mapped_column(String(200))  # "Париж"; none: the letter's
 
     letter: Mapped[Letter] = relationship(back_populates="texts")
+
+    @property
+    def dateline_place(self) -> str | None:  # what the dateline says in this language
+        return self.place or self.letter.place
 
 
 class CountryLabel(db.Model):

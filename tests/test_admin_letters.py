@@ -6,6 +6,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
+from petition import letters
 from petition.extensions import db
 from petition.models import DRAFT, INDIVIDUAL, CountryLabel, Letter, Signature, utcnow
 from petition.account_models import AuditEvent
@@ -144,6 +145,26 @@ def test_texts_side_by_side_in_several_languages(app):
     assert fresh().text_for("fr").title == "Libérez-le !"
     assert [e.detail for e in events("letter.text")] == ["lang=en added", "lang=fr changed"]
     assert all(e.actor == ORG and e.letter_slug == "appeal" for e in events("letter.text"))
+
+
+def test_a_text_gets_its_own_place(app):
+    make_letter("appeal", lang="fr", title="Libérez-le", body="Texte")
+    letters.update_letter("appeal", place="Paris")
+    client = logged_in(app)
+    page = client.get("/admin/letters/appeal/edit").get_data(as_text=True)
+    assert 'name="place-fr"' in page and 'placeholder="Paris"' in page
+    assert client.post("/admin/letters/appeal/texts", data={
+        "title-fr": "Libérez-le", "body-fr": "Texte", "place-fr": "",
+        "new_lang": "ru", "new_title": "Свободу", "new_body": "", "new_place": "Париж",
+    }).status_code == 303
+    assert fresh().text_for("ru").place == "Париж" and fresh().text_for("fr").place is None
+    assert client.post("/admin/letters/appeal/texts", data={
+        "title-fr": "Libérez-le", "body-fr": "Texte", "place-fr": "",
+        "title-ru": "Свободу", "body-ru": "", "place-ru": "Москва"}).status_code == 303
+    assert fresh().text_for("ru").place == "Москва"
+    assert [e.detail for e in events("letter.text")] == ["lang=ru added", "lang=ru changed"]
+    page = client.get("/admin/letters/appeal/edit").get_data(as_text=True)
+    assert 'value="Москва"' in page
 
 
 def test_labels_are_added_changed_and_removed(app):

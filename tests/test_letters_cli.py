@@ -46,6 +46,36 @@ def test_create_translate_label_close_open(runner, app, tmp_path):
     assert letter().status == "open"
 
 
+def test_each_text_names_the_place_in_its_language(runner, app, client):
+    """"Paris, 21 mai 2026" in French, "Париж, 21 мая 2026" in Russian: on the page and in
+    the submission's files; a text without a place of its own shows the letter's."""
+    import json
+
+    from tests.export_helpers import exported
+
+    assert runner.invoke(args=["letter", "create", "appeal", "--lang", "fr", "--title", "Libérez-le",
+                               "--place", "Paris", "--date", "2026-05-21"]).exit_code == 0
+    result = runner.invoke(args=["letter", "translate", "appeal", "--lang", "ru", "--title",
+                                 "Свободу", "--place", " Париж "])
+    assert result.exit_code == 0, result.output
+    date = dt.date(2026, 5, 21)
+    russian, french = place_and_date("Париж", date, "ru"), place_and_date("Paris", date, "fr")
+    assert russian.startswith("Париж, 21 мая") and french == "Paris, le 21 mai 2026"
+    assert russian in client.get("/letters/appeal?lang=ru").get_data(as_text=True)
+    assert french in client.get("/letters/appeal?lang=fr").get_data(as_text=True)
+    assert russian in client.get("/?lang=ru").get_data(as_text=True)
+    assert russian in exported(letter(), "txt", lang="ru", layout="submission").decode()
+    assert french in exported(letter(), "txt", lang="fr", layout="submission").decode()
+    assert json.loads(exported(letter(), "json", lang="ru", layout="submission"))["place"] == "Париж"
+    # Translated again without --place: the place stays; with an empty one it goes.
+    runner.invoke(args=["letter", "translate", "appeal", "--lang", "ru", "--title", "Свободу!"])
+    assert letter().text_for("ru").place == "Париж"
+    runner.invoke(args=["letter", "translate", "appeal", "--lang", "ru", "--title", "Свободу!",
+                        "--place", ""])
+    assert letter().text_for("ru").place is None
+    assert place_and_date("Paris", date, "ru") in client.get("/letters/appeal?lang=ru").get_data(as_text=True)
+
+
 def test_bad_input_gets_clear_messages(runner, app):
     result = runner.invoke(args=["letter", "create", "Bad Slug", "--lang", "fr", "--title", "T"])
     assert result.exit_code != 0 and "slug" in result.output

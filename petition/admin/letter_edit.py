@@ -141,8 +141,10 @@ def letter_texts(slug: str):
     letter: Letter = g.letter
     form = request.form
     texts = [(lang, form.get(f"title-{lang}", ""), form.get(f"body-{lang}", ""))
+             + ((form[f"place-{lang}"],) if f"place-{lang}" in form else ())
              for lang in letter.languages if f"title-{lang}" in form]
-    new = (form.get("new_lang", ""), form.get("new_title", ""), form.get("new_body", ""))
+    new = (form.get("new_lang", ""), form.get("new_title", ""), form.get("new_body", ""),
+           form.get("new_place", ""))
     if any(value.strip() for value in new):
         texts.append(new)
     try:

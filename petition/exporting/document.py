@@ -107,6 +107,7 @@ class Document:
         text = letter.text_for(lang)
         self.title = clean(text.title)
         self.body = text.body or ""  # Markdown, as the organiser wrote it
+        self.place = text.dateline_place  # as the text's language names it
         self.exported_at: dt.datetime = utcnow()
         self.page = A4  # docx, odt and pdf
         self.language = document_language(lang)
@@ -263,7 +264,7 @@ def blocks(document: Document) -> Iterator[tuple[Kind, str]]:
     yield Kind.TITLE, document.title
     for paragraph in body_paragraphs(document.body):
         yield Kind.PARAGRAPH, paragraph
-    where = clean(place_and_date(document.letter.place, document.letter.date, document.lang))
+    where = clean(place_and_date(document.place, document.letter.date, document.lang))
     if where:
         yield Kind.PARAGRAPH, where
     if len(document.sections) < 2:  # otherwise "Organisations" and "Individuals" say it

@@ -42,7 +42,7 @@ def data(document: Document) -> dict:
         letter = document.letter
         result.update(
             text=body_paragraphs(document.body),
-            place=letter.place,
+            place=document.place,
             date=letter.date.isoformat() if letter.date else None,
             exported_at=document.exported_at.replace(tzinfo=dt.UTC).isoformat(timespec="seconds"),
             sha256=document.digest,
