@@ -95,6 +95,16 @@ def _rows(letter_id: int, count: int, rng: random.Random) -> list[dict]:
     return rows
 
 
+def migrate(path: Path) -> None:
+    """Bring a database built by an earlier version up to the current schema (kept between
+    runs: building it again takes longer than any migration)."""
+    app = create_app(config(path))
+    migrations.bind(app)
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
 def build(path: Path, count: int = 100_000, seed: int = 2026, url: str | None = None) -> float:
     """Create the database at `path` (or at `url`, an empty PostgreSQL database); return the
     seconds spent inserting."""
