@@ -84,11 +84,8 @@ def bump_list_version(letter: Letter, organizations: bool = True,
     flush of the same change cost more than the statement. The letter in memory forgets
     the four columns and reads them again if asked.
     """
-    params = {"letter_id": letter.id, "token": new_list_token(), "now": utcnow()}
-    if together is None:
-        db.session.execute(_BUMP[organizations], params)
-    else:
-        together.execute(_BUMP[organizations], params)
+    (together or Together()).execute(_BUMP[organizations], {
+        "letter_id": letter.id, "token": new_list_token(), "now": utcnow()})
     db.session.expire(letter, _BUMPED)
 
 

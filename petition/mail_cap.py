@@ -68,7 +68,7 @@ def reserve(signature: Signature) -> tuple[dt.datetime, dt.datetime]:
     return now, send_at
 
 
-# The mail still waiting for the cap, built once (it is looked for on confirmations).
+# The mail still waiting for the cap, built once.
 # attempts == 0 tells a mail waiting for its first try from one retrying after a failure,
 # which already counted and must not be lost.
 _WAITING = (OutboxMail.signature_id == bindparam("signature_id"),
@@ -78,16 +78,10 @@ DROP_WAITING = delete(OutboxMail).where(*_WAITING).execution_options(synchronize
 _WAITING_IDS = select(OutboxMail.id).where(*_WAITING)
 
 
-def drop_waiting(signature_id: int, now: dt.datetime, *, versions_gone: bool = False) -> None:
+def drop_waiting(signature_id: int, now: dt.datetime) -> None:
     """Delete the mail still waiting for the cap, and the versions only it carried a link to.
-
-    `versions_gone`: the caller has deleted all the signature's versions already (confirm),
-    so the mail goes in one statement, without reading which versions it carried.
-    """
+    (A confirmation deletes every version, and the mail with DROP_WAITING: statements.py.)"""
     params = {"signature_id": signature_id, "now": now}
-    if versions_gone:
-        db.session.execute(DROP_WAITING, params)
-        return
     ids = list(db.session.scalars(_WAITING_IDS, params))
     if not ids:
         return

@@ -5,10 +5,11 @@ Every request that touches the database paid two round trips before its first st
 the pool's ping (SQLAlchemy's `pool_pre_ping`: `SELECT 1` in autocommit) and psycopg's
 BEGIN. `begin_on_checkout()` makes them one: the BEGIN is the ping.
 
-A confirmation ends with writes whose answers nothing waits for (the letter's list version,
-its count) and the commit. Sent one by one, each waits for the server; psycopg's pipeline
-mode sends them all with the COMMIT and reads every answer once. SQLite has no round trips:
-there the block runs as it reads, then the session commits.
+A request's writes and its commit, sent one by one, each wait for the server; psycopg's
+pipeline mode (`committed_together()`) sends them all with the COMMIT and reads every answer
+once, the write the others depend on included (`Together.returning()`: they check in SQL
+that it happened, `written_here()`). SQLite has no round trips: there the block runs as it
+reads, then the session commits.
 """
 from __future__ import annotations
 
@@ -113,7 +114,9 @@ class Together:
     """
 
     def __init__(self, driver: Any = None) -> None:
-        self._driver = driver  # psycopg's connection in pipeline mode; None on SQLite
+        # psycopg's connection in pipeline mode; None on SQLite, or outside a block (the
+        # session runs each statement as it comes).
+        self._driver = driver
 
     @property
     def dialect(self) -> str:
