@@ -11,7 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Config, ConfigurationError, config_from_env
 
-from . import deployment, logging_setup
+from petition import deployment, logging_setup
 
 __all__ = ["ConfigurationError", "create_app"]
 
@@ -57,7 +57,7 @@ def _load_secrets(app: Flask) -> None:
 
 
 def _instance_secret(app: Flask, name: str, make) -> str:
-    from .addresses import generate_key
+    from petition.addresses import generate_key
 
     path = Path(app.instance_path) / name.lower()
     if path.exists():
@@ -108,28 +108,28 @@ def _harden(app: Flask) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
-    from .extensions import babel, csrf, init_db, init_limiter
-    from .i18n import select_locale
+    from petition.extensions import babel, csrf, init_db, init_limiter
+    from petition.i18n import select_locale
 
     init_db(app)
-    from . import account_models  # noqa: F401  (its tables join the metadata)
+    from petition import account_models  # noqa: F401  (its tables join the metadata)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     init_limiter(app)
 
-    from . import i18n, identity, templating
+    from petition import i18n, identity, templating
 
     i18n.init_app(app)
     templating.init_app(app)
     identity.init_app(app)
 
-    from .mail import dispatcher
+    from petition.mail import dispatcher
 
     dispatcher.init_app(app)
 
 
 def _register_blueprints(app: Flask) -> None:
-    from .views import api, confirm, errors, exports, health, public, withdraw
+    from petition.views import api, confirm, errors, exports, health, public, withdraw
 
     app.register_blueprint(public.bp)
     app.register_blueprint(confirm.bp)
@@ -139,16 +139,16 @@ def _register_blueprints(app: Flask) -> None:
     health.init_app(app)
     errors.init_app(app)
 
-    from . import admin
+    from petition import admin
 
     admin.init_app(app)
 
 
 def _register_cli(app: Flask) -> None:
-    from . import cli
+    from petition import cli
 
     cli.init_app(app)
 
-    from .admin.cli import admin_cli
+    from petition.admin.cli import admin_cli
 
     app.cli.add_command(admin_cli)

@@ -11,8 +11,8 @@ from typing import Optional
 from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .extensions import db
-from .models import Letter, utcnow
+from petition.extensions import db
+from petition.models import Letter, utcnow
 
 
 # Back-office roles: admin sees and manages everything; organiser and press see the letters

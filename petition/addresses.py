@@ -22,9 +22,9 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from .extensions import db
-from .models import utcnow
-from .account_models import KeyMaterial
+from petition.extensions import db
+from petition.models import utcnow
+from petition.account_models import KeyMaterial
 
 HASH_KEY = "email-hash"  # the key_material row of the address-hash key
 

@@ -15,11 +15,10 @@ from typing import Iterable, Optional
 from sqlalchemy import Integer, String, bindparam, case, func, select, text, update
 from sqlalchemy.sql.elements import TextClause
 
-from .extensions import db
-from .letters import bump_list_version
-from .models import (ANONYMOUS, INDIVIDUAL, ORGANIZATION, Letter, LetterCount, Signature,
-                     new_list_token, utcnow)
-from .round_trips import Together, written_here
+from petition.extensions import db
+from petition.letters import bump_list_version
+from petition.models import ANONYMOUS, INDIVIDUAL, ORGANIZATION, Letter, LetterCount, Signature, new_list_token, utcnow
+from petition.round_trips import Together, written_here
 
 # What one public signature adds to its letter's counts: (country, signer type, listed).
 Entry = tuple[str, str, bool]

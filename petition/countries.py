@@ -14,7 +14,7 @@ import pycountry
 from babel import Locale, UnknownLocaleError, localedata
 from flask_babel import force_locale, gettext
 
-from .collation import sorted_by
+from petition.collation import sorted_by
 
 # Regions and a non-country group, in the order they follow the countries.
 SCOPES: tuple[str, ...] = ("europe", "africa", "americas", "asia", "oceania", "international")

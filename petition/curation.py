@@ -16,37 +16,15 @@ from sqlalchemy import select
 from sqlalchemy import delete as sql_delete
 from wtforms.validators import ValidationError
 
-from . import addresses, counting, countries, moderation, names
-from .extensions import db
-from .forms import AFFILIATION_MAX, NAME_MAX, PlainText, clean_text
-from .letters import UNCHANGED
-from .models import (
-    CONFIRMED,
-    DISPLAY_CHOICES,
-    MAIL_FAILED,
-    MAIL_QUEUED,
-    MOD_APPROVED,
-    MOD_NONE,
-    ORGANIZATION,
-    SIGNER_TYPES,
-    SOURCE_MANUAL,
-    Letter,
-    PROVENANCE_MAX,
-    OutboxMail,
-    Signature,
-    utcnow,
-)
-from .submissions import Submission
+from petition import addresses, counting, countries, moderation, names
+from petition.extensions import db
+from petition.forms import AFFILIATION_MAX, NAME_MAX, PlainText, clean_text
+from petition.letters import UNCHANGED
+from petition.models import CONFIRMED, DISPLAY_CHOICES, MAIL_FAILED, MAIL_QUEUED, MOD_APPROVED, MOD_NONE, ORGANIZATION, SIGNER_TYPES, SOURCE_MANUAL, Letter, PROVENANCE_MAX, OutboxMail, Signature, utcnow
+from petition.submissions import Submission
 # Re-exported: the back office finds signatures and reads refusals through this module.
-from .curation_errors import CurationError, SignatureNotFound, StaleSelection  # noqa: E402
-from .signature_search import (  # noqa: E402 (used as curation.X)
-    SOURCES,
-    Filters,
-    find_by_email,
-    get_signature,
-    search,
-    selection,
-)
+from petition.curation_errors import CurationError, SignatureNotFound, StaleSelection  # noqa: E402
+from petition.signature_search import SOURCES, Filters, find_by_email, get_signature, search, selection
 
 BULK_ACTIONS = ("approve", "reject", "hide", "delete")
 

@@ -5,9 +5,9 @@ import datetime as dt
 
 from sqlalchemy import func, select
 
-from .extensions import db
-from .letters import create_letter, set_label, translate_letter
-from .models import Letter
+from petition.extensions import db
+from petition.letters import create_letter, set_label, translate_letter
+from petition.models import Letter
 
 SLUG = "free-the-mathematician"
 

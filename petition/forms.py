@@ -13,8 +13,8 @@ from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, EmailField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from . import addresses, countries, names
-from .models import ANONYMOUS, FULL, INDIVIDUAL, INITIALS, ORGANIZATION
+from petition import addresses, countries, names
+from petition.models import ANONYMOUS, FULL, INDIVIDUAL, INITIALS, ORGANIZATION
 
 NAME_MAX = 200
 AFFILIATION_MAX = 200

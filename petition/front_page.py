@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from . import counting
-from .extensions import db
-from .models import CLOSED, OPEN, Letter, LetterText
+from petition import counting
+from petition.extensions import db
+from petition.models import CLOSED, OPEN, Letter, LetterText
 
 
 def closed_on(letter: Letter) -> dt.date | None:

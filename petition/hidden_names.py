@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 from typing import NamedTuple
 
-from . import addresses
-from .exporting.text import clean
-from .models import FULL, INITIALS, ORGANIZATION, initials
+from petition import addresses
+from petition.exporting.text import clean
+from petition.models import FULL, INITIALS, ORGANIZATION, initials
 
 
 class RealName(NamedTuple):

@@ -6,10 +6,10 @@ import datetime as dt
 from flask import current_app
 from sqlalchemy import delete, func
 
-from . import storage
-from .extensions import db
-from .mail import outbox
-from .models import PENDING, Signature, utcnow
+from petition import storage
+from petition.extensions import db
+from petition.mail import outbox
+from petition.models import PENDING, Signature, utcnow
 
 
 def purge_unconfirmed(now: dt.datetime | None = None) -> int:

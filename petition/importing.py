@@ -15,21 +15,15 @@ from pathlib import Path
 from email_validator import EmailNotValidError
 from sqlalchemy import insert, select
 
-from . import addresses, counting, countries, hidden_names, names
-from .admin import audit
-from .exporting.text import uncell
-from .extensions import db
-from .letters import get_letter
-from .models import (
-    ANONYMOUS, CONFIRMED, FULL, INDIVIDUAL, INITIALS, MOD_NONE, ORGANIZATION, PROVENANCE_MAX,
-    SOURCE_IMPORT,
-    Letter, Signature, derived_columns, new_nonce, new_public_id, utcnow,
-)
+from petition import addresses, counting, countries, hidden_names, names
+from petition.admin import audit
+from petition.exporting.text import uncell
+from petition.extensions import db
+from petition.letters import get_letter
+from petition.models import ANONYMOUS, CONFIRMED, FULL, INDIVIDUAL, INITIALS, MOD_NONE, ORGANIZATION, PROVENANCE_MAX, SOURCE_IMPORT, Letter, Signature, derived_columns, new_nonce, new_public_id, utcnow
 # ImportChanged, ImportFailed and ImportReport are this module's interface too.
-from .import_files import (  # noqa: F401
-    HEADER_ROW, ImportChanged, ImportFailed, ImportReport, N_, Problem, read_data,
-)
-from .submissions import Submission
+from petition.import_files import HEADER_ROW, ImportChanged, ImportFailed, ImportReport, N_, Problem, read_data
+from petition.submissions import Submission
 
 MAX_LENGTH = 200
 # Header (normalised like country names) → field.

@@ -14,10 +14,10 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import current_app
 from sqlalchemy import bindparam, func, select, update
 
-from . import addresses
-from .extensions import db
-from .models import OutboxMail, Signature, SignatureVersion
-from .account_models import Account, KeyMaterial
+from petition import addresses
+from petition.extensions import db
+from petition.models import OutboxMail, Signature, SignatureVersion
+from petition.account_models import Account, KeyMaterial
 
 # Every column holding a Fernet token under EMAIL_KEY (grep addresses.encrypt to find them).
 SECRETS = (

@@ -9,9 +9,9 @@ from functools import lru_cache
 from babel import Locale, UnknownLocaleError, localedata
 from sqlalchemy import select
 
-from .extensions import db
-from .letter_errors import LetterError
-from .models import Letter, utcnow
+from petition.extensions import db
+from petition.letter_errors import LetterError
+from petition.models import Letter, utcnow
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 # Taken by the back office's own pages (/admin/letters/new).

@@ -9,44 +9,16 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from . import countries
+from petition import countries
 # Every change is logged here, in its own transaction, whoever makes it (web or command
 # line: actor "cli"), so no caller can forget.
-from .admin import audit
-from .extensions import db
-from .letter_errors import LetterError, LetterNotFound
-from .round_trips import Together
+from petition.admin import audit
+from petition.extensions import db
+from petition.letter_errors import LetterError, LetterNotFound
+from petition.round_trips import Together
 # Re-exported: callers parse and check a letter's values through this module.
-from .letter_values import (  # noqa: F401 (GOAL_MAX, parse_*: used as letters.X)
-    GOAL_MAX,
-    RETENTION_MAX,
-    RETENTION_MIN,
-    check_embargo,
-    check_goal,
-    check_retention,
-    check_signers,
-    check_slug,
-    check_title,
-    clean_body,
-    clean_place,
-    accepted_languages,
-    check_language,
-    parse_date,
-    parse_embargo,
-    parse_goal,
-    parse_retention,
-)
-from .models import (
-    CLOSED,
-    DRAFT,
-    LETTER_STATES,
-    OPEN,
-    CountryLabel,
-    Letter,
-    LetterText,
-    new_list_token,
-    utcnow,
-)
+from petition.letter_values import GOAL_MAX, RETENTION_MAX, RETENTION_MIN, check_embargo, check_goal, check_retention, check_signers, check_slug, check_title, clean_body, clean_place, accepted_languages, check_language, parse_date, parse_embargo, parse_goal, parse_retention
+from petition.models import CLOSED, DRAFT, LETTER_STATES, OPEN, CountryLabel, Letter, LetterText, new_list_token, utcnow
 
 def get_letter(slug: str, *, with_texts: bool = False) -> Letter:
     """The letter; `with_texts` loads its texts in the same query (a page or mail needs one)."""

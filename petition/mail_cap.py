@@ -13,8 +13,8 @@ import datetime as dt
 from flask import current_app
 from sqlalchemy import bindparam, delete, select, update
 
-from .extensions import db
-from .models import MAIL_QUEUED, OutboxMail, Signature, SignatureVersion, utcnow
+from petition.extensions import db
+from petition.models import MAIL_QUEUED, OutboxMail, Signature, SignatureVersion, utcnow
 
 WINDOW = dt.timedelta(hours=1)
 

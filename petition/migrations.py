@@ -11,7 +11,7 @@ import click
 from flask import Flask, g
 from flask.cli import ScriptInfo, with_appcontext
 
-from .extensions import db
+from petition.extensions import db
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
 

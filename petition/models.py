@@ -26,8 +26,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .collation import fold_name, stored_key
-from .extensions import db
+from petition.collation import fold_name, stored_key
+from petition.extensions import db
 
 
 def utcnow() -> dt.datetime:

@@ -4,21 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from .collation import fold_name  # noqa: F401 (moderation.fold_name: the rule's own name)
-from .extensions import db
-from . import counting
-from .letters import get_letter
-from .models import (
-    CONFIRMED,
-    MOD_APPROVED,
-    MOD_HELD,
-    MOD_HIDDEN,
-    MOD_NONE,
-    MOD_REJECTED,
-    ORGANIZATION,
-    Letter,
-    Signature,
-)
+from petition.collation import fold_name  # noqa: F401 (moderation.fold_name: the rule's own name)
+from petition.extensions import db
+from petition import counting
+from petition.letters import get_letter
+from petition.models import CONFIRMED, MOD_APPROVED, MOD_HELD, MOD_HIDDEN, MOD_NONE, MOD_REJECTED, ORGANIZATION, Letter, Signature
 
 # The decisions an organiser takes, by the name forms and the audit log use.
 DECISIONS: dict[str, str] = {"approve": MOD_APPROVED, "reject": MOD_REJECTED, "hide": MOD_HIDDEN}

@@ -16,7 +16,7 @@ from functools import lru_cache
 
 import pycountry
 
-from .addresses import holds_address
+from petition.addresses import holds_address
 
 
 def N_(message: str) -> str:

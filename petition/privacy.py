@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from flask import Flask
 from limits import parse_many
 
-from .identity import contact_is_email
-from .models import Letter
+from petition.identity import contact_is_email
+from petition.models import Letter
 
 _DAY, _HOUR = 86400, 3600
 

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, or_, select, update
 
-from . import storage
-from .admin import audit
-from .extensions import db
-from .models import CLOSED, DRAFT, PENDING, Letter, Signature, utcnow
+from petition import storage
+from petition.admin import audit
+from petition.extensions import db
+from petition.models import CLOSED, DRAFT, PENDING, Letter, Signature, utcnow
 
 ACTOR = "retention"
 

@@ -23,7 +23,7 @@ from sqlalchemy.engine import Compiled, Dialect, Engine
 from sqlalchemy.sql import Executable
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InvalidatePoolError
 
-from .extensions import db
+from petition.extensions import db
 
 
 def begin_on_checkout(engine: Engine) -> None:

@@ -12,11 +12,10 @@ from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, or_, select
 
-from . import addresses, countries
-from .curation_errors import CurationError, SignatureNotFound
-from .extensions import db
-from .models import (MODERATION_STATES, SIGNATURE_STATES, SOURCE_FORM, SOURCE_IMPORT,
-                     SOURCE_MANUAL, Letter, Signature)
+from petition import addresses, countries
+from petition.curation_errors import CurationError, SignatureNotFound
+from petition.extensions import db
+from petition.models import MODERATION_STATES, SIGNATURE_STATES, SOURCE_FORM, SOURCE_IMPORT, SOURCE_MANUAL, Letter, Signature
 
 SOURCES = (SOURCE_FORM, SOURCE_IMPORT, SOURCE_MANUAL)
 PAGE_SIZE = 50

@@ -16,29 +16,15 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from . import addresses, counting, mail_cap, moderation, tokens
-from .extensions import db
-from .letters import LetterNotFound, get_letter
-from .mail import messages
-from .models import (
-    CONFIRMED,
-    FULL,
-    MOD_HELD,
-    MOD_NONE,
-    PENDING,
-    WITHDRAWN,
-    Letter,
-    LetterText,
-    Signature,
-    SignatureVersion,
-    derived_columns,
-    new_nonce,
-    utcnow,
-)
-from . import statements
-from .round_trips import committed_together
-from .statements import full_row, insert_unless_taken
-from .submissions import Link, Submission
+from petition import addresses, counting, mail_cap, moderation, tokens
+from petition.extensions import db
+from petition.letters import LetterNotFound, get_letter
+from petition.mail import messages
+from petition.models import CONFIRMED, FULL, MOD_HELD, MOD_NONE, PENDING, WITHDRAWN, Letter, LetterText, Signature, SignatureVersion, derived_columns, new_nonce, utcnow
+from petition import statements
+from petition.round_trips import committed_together
+from petition.statements import full_row, insert_unless_taken
+from petition.submissions import Link, Submission
 
 
 class SigningError(Exception):

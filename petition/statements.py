@@ -15,9 +15,9 @@ from sqlalchemy.sql import Executable
 from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.sql.selectable import TextualSelect
 
-from .mail_cap import DROP_WAITING
-from .models import PENDING, Signature, SignatureVersion
-from .round_trips import written_here
+from petition.mail_cap import DROP_WAITING
+from petition.models import PENDING, Signature, SignatureVersion
+from petition.round_trips import written_here
 
 _PLAIN_NAME = re.compile(r"[a-z_][a-z0-9_]*")
 

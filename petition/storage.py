@@ -11,7 +11,7 @@ import logging
 
 from sqlalchemy.exc import DBAPIError
 
-from .extensions import BUSY_TIMEOUT_MS, db
+from petition.extensions import BUSY_TIMEOUT_MS, db
 
 log = logging.getLogger(__name__)
 

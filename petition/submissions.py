@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-from . import countries, hidden_names, tokens
-from .exporting.grouping import listed_name
-from .models import FULL, INDIVIDUAL, Letter, Signature, SignatureVersion, new_nonce
+from petition import countries, hidden_names, tokens
+from petition.exporting.grouping import listed_name
+from petition.models import FULL, INDIVIDUAL, Letter, Signature, SignatureVersion, new_nonce
 
 # The columns a submission sets, in Signature and SignatureVersion alike.
 FIELDS = ("signer_type", "name", "affiliation", "country", "display", "lang")

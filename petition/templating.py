@@ -12,7 +12,7 @@ from jinja2 import pass_context
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from . import form_errors
+from petition import form_errors
 
 # CommonMark with raw HTML off; nh3 then strips anything that still is not plain markup.
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})

@@ -18,13 +18,13 @@ from cryptography.fernet import InvalidToken
 from flask import current_app
 from sqlalchemy import delete, select
 
-from . import addresses, mail_cap, tokens
-from .admin import audit
-from .curation import remove_signatures
-from .extensions import db
-from .mail import messages, outbox
-from .models import CONFIRMED, MAIL_QUEUED, PENDING, OutboxMail, Signature, utcnow
-from .mail.outbox import WITHDRAW_REQUEST
+from petition import addresses, mail_cap, tokens
+from petition.admin import audit
+from petition.curation import remove_signatures
+from petition.extensions import db
+from petition.mail import messages, outbox
+from petition.models import CONFIRMED, MAIL_QUEUED, PENDING, OutboxMail, Signature, utcnow
+from petition.mail.outbox import WITHDRAW_REQUEST
 
 # Who the audit log names for a withdrawal: never the signer's name, address or public id.
 ACTOR = "signer"

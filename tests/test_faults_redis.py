@@ -48,7 +48,7 @@ def redis_server(port: int) -> Iterator[subprocess.Popen]:
             try:
                 client.ping()
                 break
-            except redis.ConnectionError:
+            except (redis.ConnectionError, redis.TimeoutError):  # redis-py's OSErrors
                 if time.monotonic() > deadline or process.poll() is not None:
                     pytest.fail(f"redis-server did not start on port {port}")
                 time.sleep(0.05)

@@ -75,7 +75,7 @@ def wait_until_serving(base: str, process: subprocess.Popen, errors: Path) -> No
         try:
             urllib.request.urlopen(base + "/", timeout=2).close()
             return
-        except (urllib.error.URLError, ConnectionError):
+        except OSError:  # refused, reset, timed out (a busy machine): not serving yet
             time.sleep(0.2)
     pytest.fail(f"gunicorn did not answer: {errors.read_text()}")
 

@@ -8,11 +8,12 @@ Create Date: 2026-11-22 12:00:00
 """
 import base64
 import secrets
+import struct
+from functools import lru_cache
 
 from alembic import op
 import sqlalchemy as sa
-
-from petition.collation import stored_key
+from pyuca.collator import Collator_9_0_0
 
 
 # revision identifiers, used by Alembic.
@@ -22,6 +23,21 @@ branch_labels = None
 depends_on = None
 
 _BATCH = 1000
+
+
+# Frozen copy of petition.collation.stored_key() as of this revision: a migration must do
+# what it did when written, whatever the app's helpers become. Collator_9_0_0 is the table
+# pyuca's Collator() picks on Python >= 3.6, named so a new default cannot change the keys.
+@lru_cache(maxsize=1)
+def _collator() -> Collator_9_0_0:
+    return Collator_9_0_0()
+
+
+def stored_key(text: str) -> bytes:
+    """The UCA key of `text` as bytes: byte order equals collation order (root, no tailoring)."""
+    weights = _collator().sort_key(text)
+    # DUCET weights, implicit ones included, fit in 16 bits; big-endian keeps the order.
+    return struct.pack(f">{len(weights)}H", *(min(weight, 0xFFFF) for weight in weights))
 
 
 def _initials(name):

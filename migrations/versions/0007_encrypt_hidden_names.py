@@ -16,16 +16,17 @@ Create Date: 2026-12-01 03:40:00
 """
 import datetime as dt
 import json
+import re
+import struct
+from functools import lru_cache
 
 import sqlalchemy as sa
 from alembic import op
 from cryptography.fernet import Fernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
-
-from petition.addresses import HASH_KEY, derived_hash_key
-from petition.collation import stored_key
-from petition.exporting.text import clean
-from petition.models import initials
+from pyuca.collator import Collator_9_0_0
 
 
 # revision identifiers, used by Alembic.
@@ -33,6 +34,58 @@ revision = '0007'
 down_revision = '0006'
 branch_labels = None
 depends_on = None
+
+
+# Frozen copies of the app's helpers as of this revision (petition.addresses, .collation,
+# .exporting.text, .models): a migration must do what it did when written, whatever the
+# app's code becomes. Collator_9_0_0 is the table pyuca's Collator() picks on Python >= 3.6.
+HASH_KEY = "email-hash"  # the key_material row of the address-hash key
+
+
+def derived_hash_key(email_key: str) -> bytes:
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"petition address hash")
+    return hkdf.derive(email_key.encode())
+
+
+@lru_cache(maxsize=1)
+def _collator() -> Collator_9_0_0:
+    return Collator_9_0_0()
+
+
+def stored_key(text: str) -> bytes:
+    weights = _collator().sort_key(text)
+    return struct.pack(f">{len(weights)}H", *(min(weight, 0xFFFF) for weight in weights))
+
+
+_SPACES = "\t\n\v\f\r\x1c\x1d\x1e\x1f\x85\u2028\u2029"
+_TABLE: dict[int, str] = {ord(char): " " for char in _SPACES}
+_TABLE.update({code: chr(0x2400 + code) for code in range(0x20) if chr(code) not in _SPACES})
+_TABLE[0x7F] = "\u2421"
+_TABLE.update({code: "\ufffd" for code in range(0x80, 0xA0) if chr(code) not in _SPACES})
+_TABLE.update({0xFFFE: "\ufffd", 0xFFFF: "\ufffd"})
+_TABLE.update({code: "\ufffd" for code in range(0xD800, 0xE000)})
+_RUNS = re.compile(r" {2,}")
+_SUSPECT = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]|  |^ | $")
+
+
+def clean(text: str | None) -> str:
+    if not text:
+        return ""
+    if _SUSPECT.search(text) is None:  # not only speed: strip() below would also drop NBSP
+        return text
+    result = text.translate(_TABLE)
+    if "  " in result:
+        result = _RUNS.sub(" ", result)
+    return result.strip()
+
+
+def initials(name: str) -> str:
+    parts = []
+    for word in name.split():
+        pieces = [piece[0] + "." for piece in word.split("-") if piece]
+        if pieces:
+            parts.append("-".join(pieces))
+    return " ".join(parts)
 
 
 def _table(name: str, with_key: bool) -> sa.Table:

@@ -12,11 +12,11 @@ from flask import Blueprint, Flask, abort, current_app, g, redirect, request, se
 from flask_login import LoginManager, UserMixin, current_user
 from sqlalchemy import select
 
-from .. import deployment
-from ..extensions import db
-from ..models import Letter
-from ..account_models import Account
-from . import accounts
+from petition import deployment
+from petition.extensions import db
+from petition.models import Letter
+from petition.account_models import Account
+from petition.admin import accounts
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 login_manager = LoginManager()
@@ -133,7 +133,7 @@ def guard():
 def _page_flags() -> dict:
     """On every back-office page: whether to offer changes (not to press), and the number
     of organisations a letter holds for approval."""
-    from ..moderation import held_count
+    from petition.moderation import held_count
 
     may_edit = current_user.is_authenticated and accounts.can_edit(current_account())
     return {"may_edit": bool(may_edit), "waiting_count": held_count}
@@ -148,10 +148,10 @@ def no_store(response):
 
 def init_app(app: Flask) -> None:
     # Views register on bp when imported.
-    from . import auth, exports, imports, letters, manage  # noqa: F401
-    from . import letter_edit, moderation_views, signatures  # noqa: F401
-    from . import labels
-    from .cookie import AdminSessionInterface
+    from petition.admin import auth, exports, imports, letters, manage  # noqa: F401
+    from petition.admin import letter_edit, moderation_views, signatures  # noqa: F401
+    from petition.admin import labels
+    from petition.admin.cookie import AdminSessionInterface
 
     labels.init_app(app)
 

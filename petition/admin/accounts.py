@@ -14,11 +14,11 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 
-from .. import addresses
-from ..extensions import db
-from ..models import Letter, utcnow
-from ..account_models import ROLE_ADMIN, ROLE_ORGANISER, ROLES, Account
-from . import audit
+from petition import addresses
+from petition.extensions import db
+from petition.models import Letter, utcnow
+from petition.account_models import ROLE_ADMIN, ROLE_ORGANISER, ROLES, Account
+from petition.admin import audit
 
 MIN_PASSWORD_LENGTH = 12
 

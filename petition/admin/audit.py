@@ -9,9 +9,9 @@ from typing import Mapping
 
 from sqlalchemy import Select, and_, func, or_, select
 
-from ..exporting.text import cell
-from ..extensions import db
-from ..account_models import ROLE_ADMIN, Account, AuditEvent
+from petition.exporting.text import cell
+from petition.extensions import db
+from petition.account_models import ROLE_ADMIN, Account, AuditEvent
 
 PAGE_SIZE = 200
 

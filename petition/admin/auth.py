@@ -9,9 +9,9 @@ from flask_babel import gettext as _
 from flask_login import login_user, logout_user
 from werkzeug.wrappers import Response
 
-from .. import addresses
-from ..extensions import db, limiter
-from . import User, accounts, audit, bp, current_account, totp_required
+from petition import addresses
+from petition.extensions import db, limiter
+from petition.admin import User, accounts, audit, bp, current_account, totp_required
 
 
 def _login_limit() -> str:

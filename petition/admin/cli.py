@@ -6,8 +6,8 @@ import sys
 import click
 from flask.cli import AppGroup
 
-from ..account_models import ROLES
-from . import accounts
+from petition.account_models import ROLES
+from petition.admin import accounts
 
 admin_cli = AppGroup("admin", help="Back-office accounts.")
 

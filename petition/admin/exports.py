@@ -6,12 +6,12 @@ import io
 from flask import Response, abort, g, render_template, request
 from flask_babel import gettext as _
 
-from ..exporting.document import LAYOUTS, PRESS
-from ..exporting.formats import FORMATS, ExportError, check_lang, default_name, export, renderer
-from ..models import Letter
-from ..templating import utc_when
-from . import accounts, audit, bp, current_account
-from .letters import PRIVATE_FORMATS
+from petition.exporting.document import LAYOUTS, PRESS
+from petition.exporting.formats import FORMATS, ExportError, check_lang, default_name, export, renderer
+from petition.models import Letter
+from petition.templating import utc_when
+from petition.admin import accounts, audit, bp, current_account
+from petition.admin.letters import PRIVATE_FORMATS
 
 
 @bp.get("/letters/<slug>/export")

@@ -22,11 +22,11 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import BadData, SignatureExpired, TimestampSigner
 from sqlalchemy.exc import IntegrityError
 
-from .. import importing
-from ..countries import display_name
-from ..models import Letter
-from . import audit, bp, current_account
-from .labels import human
+from petition import importing
+from petition.countries import display_name
+from petition.models import Letter
+from petition.admin import audit, bp, current_account
+from petition.admin.labels import human
 
 SUFFIXES = (".csv", ".xlsx")
 ENCODINGS = {"utf-8-sig": _l("UTF-8 (recommended)"), "cp1252": _l("Windows (Western Europe)"),

@@ -8,12 +8,12 @@ from __future__ import annotations
 from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from .. import letters
-from ..letters import LetterError
-from ..models import CLOSED, DRAFT, OPEN, Letter
-from ..account_models import ROLE_ORGANISER
-from . import accounts, bp, current_account
-from .labels import language_name
+from petition import letters
+from petition.letters import LetterError
+from petition.models import CLOSED, DRAFT, OPEN, Letter
+from petition.account_models import ROLE_ORGANISER
+from petition.admin import accounts, bp, current_account
+from petition.admin.labels import language_name
 
 # Offered in the language fields; any language CLDR knows may still be typed.
 COMMON_LANGUAGES = ("en", "fr", "ru", "de", "es", "it", "pt", "pt_BR", "nl", "pl", "uk", "ar",

@@ -5,13 +5,13 @@ from flask import g, render_template
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from ..counting import public_counts
-from ..i18n import supported as supported_languages
-from ..exporting.document import LAYOUTS
-from ..exporting.formats import FORMATS
-from ..models import Letter
-from . import accounts, bp, current_account, overview
-from .chart import cumulative_chart
+from petition.counting import public_counts
+from petition.i18n import supported as supported_languages
+from petition.exporting.document import LAYOUTS
+from petition.exporting.formats import FORMATS
+from petition.models import Letter
+from petition.admin import accounts, bp, current_account, overview
+from petition.admin.chart import cumulative_chart
 
 PRIVATE_FORMATS = ("csv", "xlsx")
 

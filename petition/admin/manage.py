@@ -4,9 +4,9 @@ from __future__ import annotations
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from ..extensions import db
-from ..account_models import Account
-from . import accounts, audit, bp, current_account
+from petition.extensions import db
+from petition.account_models import Account
+from petition.admin import accounts, audit, bp, current_account
 
 
 @bp.get("/accounts")

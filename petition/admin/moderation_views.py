@@ -9,11 +9,11 @@ from __future__ import annotations
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _, ngettext
 
-from .. import moderation
-from ..extensions import db
-from ..models import Letter
-from . import audit, bp, current_account
-from .signatures import labels
+from petition import moderation
+from petition.extensions import db
+from petition.models import Letter
+from petition.admin import audit, bp, current_account
+from petition.admin.signatures import labels
 
 DONE = {
     "approve": lambda n: ngettext("%(num)d signature approved: listed and counted.",

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
-from ..countries import display_name
-from ..extensions import db
-from ..models import CONFIRMED, Letter, Signature
-from ..account_models import AuditEvent
-from .labels import human
+from petition.countries import display_name
+from petition.extensions import db
+from petition.models import CONFIRMED, Letter, Signature
+from petition.account_models import AuditEvent
+from petition.admin.labels import human
 
 
 @dataclass

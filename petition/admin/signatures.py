@@ -10,11 +10,11 @@ from __future__ import annotations
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _, ngettext
 
-from .. import countries, curation, hidden_names
-from ..curation import CurationError, Filters, SignatureNotFound
-from ..extensions import db
-from ..models import FULL, Letter
-from . import audit, bp, current_account
+from petition import countries, curation, hidden_names
+from petition.curation import CurationError, Filters, SignatureNotFound
+from petition.extensions import db
+from petition.models import FULL, Letter
+from petition.admin import audit, bp, current_account
 
 def labels() -> dict:
     """What templates need to name countries (states go through the `human` filter)."""

@@ -8,12 +8,12 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from .. import importing
-from ..countries import display_name
-from ..letters import LetterNotFound, get_letter
-from ..models import SIGNER_TYPES
-from .document import LAYOUTS, PRESS
-from .formats import FORMATS, ExportError, default_name, export, export_to_path
+from petition import importing
+from petition.countries import display_name
+from petition.letters import LetterNotFound, get_letter
+from petition.models import SIGNER_TYPES
+from petition.exporting.document import LAYOUTS, PRESS
+from petition.exporting.formats import FORMATS, ExportError, default_name, export, export_to_path
 
 
 @click.command("export")

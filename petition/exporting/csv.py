@@ -8,9 +8,9 @@ import csv
 import io
 from typing import BinaryIO
 
-from . import text
-from .document import Document
-from .rows import COLUMNS, iso, signature_rows
+from petition.exporting import text
+from petition.exporting.document import Document
+from petition.exporting.rows import COLUMNS, iso, signature_rows
 
 MEDIA_TYPE = "text/csv; charset=utf-8"
 

@@ -25,10 +25,10 @@ from babel.numbers import format_decimal
 from flask_babel import force_locale, get_translations, gettext
 from markdown_it import MarkdownIt
 
-from ..models import ORGANIZATION, Letter, utcnow
-from ..templating import place_and_date
-from .grouping import Group, Section, group_signatories, total
-from .text import clean
+from petition.models import ORGANIZATION, Letter, utcnow
+from petition.templating import place_and_date
+from petition.exporting.grouping import Group, Section, group_signatories, total
+from petition.exporting.text import clean
 
 PRESS, SUBMISSION = "press", "submission"
 LAYOUTS = (PRESS, SUBMISSION)

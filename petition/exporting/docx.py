@@ -16,7 +16,7 @@ from docx.oxml.ns import qn
 from docx.shared import Mm
 from lxml import etree
 
-from .document import Document, Kind, PageSetup, blocks
+from petition.exporting.document import Document, Kind, PageSetup, blocks
 
 MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 _STYLE_IDS = {Kind.TITLE: "Title", Kind.SECTION: "Heading1", Kind.GROUP: "Heading2"}

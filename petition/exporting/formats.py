@@ -10,8 +10,8 @@ from typing import BinaryIO
 
 from babel import Locale, UnknownLocaleError
 
-from ..models import Letter
-from .document import LAYOUTS, PRESS, Document, build
+from petition.models import Letter
+from petition.exporting.document import LAYOUTS, PRESS, Document, build
 
 FORMATS = ("txt", "md", "html", "docx", "odt", "pdf", "csv", "xlsx", "json")
 # What the public page offers: the press list, nothing with per-signature data.

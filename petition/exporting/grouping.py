@@ -24,21 +24,12 @@ from typing import Callable, TypeVar
 from flask import current_app
 from sqlalchemy import select
 
-from .. import counting, countries
-from ..collation import is_cyrillic, sort_key
-from ..extensions import db
-from ..models import (
-    ANONYMOUS,
-    INDIVIDUAL,
-    INITIALS,
-    ORGANIZATION,
-    CountryLabel,
-    Letter,
-    initials,
-    utcnow,
-)
-from .collect import collect
-from .text import clean
+from petition import counting, countries
+from petition.collation import is_cyrillic, sort_key
+from petition.extensions import db
+from petition.models import ANONYMOUS, INDIVIDUAL, INITIALS, ORGANIZATION, CountryLabel, Letter, initials, utcnow
+from petition.exporting.collect import collect
+from petition.exporting.text import clean
 
 _CACHE_SIZE = 32
 _lock = threading.Lock()

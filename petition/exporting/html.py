@@ -4,7 +4,7 @@ from __future__ import annotations
 from html import escape
 from typing import BinaryIO, Iterator
 
-from .document import Document, Kind, blocks, press_chunks
+from petition.exporting.document import Document, Kind, blocks, press_chunks
 
 MEDIA_TYPE = "text/html; charset=utf-8"
 _TAGS = {

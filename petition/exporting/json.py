@@ -6,7 +6,7 @@ import json
 from typing import BinaryIO
 
 
-from .document import Document, body_paragraphs, section_title
+from petition.exporting.document import Document, body_paragraphs, section_title
 
 MEDIA_TYPE = "application/json"
 

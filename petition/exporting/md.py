@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import BinaryIO, Iterator
 
-from . import text
-from .document import Document, Kind, blocks, press_chunks
+from petition.exporting import text
+from petition.exporting.document import Document, Kind, blocks, press_chunks
 
 MEDIA_TYPE = "text/markdown; charset=utf-8"
 _PREFIX = {Kind.TITLE: "# ", Kind.SECTION: "## ", Kind.GROUP: "### "}

@@ -16,7 +16,7 @@ from odf.style import (
 )
 from odf.text import H, P
 
-from .document import Document, DocumentLanguage, Kind, PageSetup, blocks
+from petition.exporting.document import Document, DocumentLanguage, Kind, PageSetup, blocks
 
 MEDIA_TYPE = "application/vnd.oasis.opendocument.text"
 

@@ -14,8 +14,8 @@ from typing import BinaryIO
 from flask import current_app
 from fpdf import FPDF
 
-from .document import Document, Kind, blocks
-from .formats import ExportError
+from petition.exporting.document import Document, Kind, blocks
+from petition.exporting.formats import ExportError
 
 MEDIA_TYPE = "application/pdf"
 DEFAULT_FONT_DIR = "/usr/share/fonts/truetype/dejavu"

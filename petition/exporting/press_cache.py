@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, current_app
 
-from ..extensions import REDIS_SCHEMES
+from petition.extensions import REDIS_SCHEMES
 
 logger = logging.getLogger(__name__)
 
@@ -201,7 +201,7 @@ class PressCache:
 
     def _run(self, app: Flask, job: "_Job", slot: tuple, token: str,
              changed_at: dt.datetime | None, shareable: bool, build: Callable[[], bytes]) -> None:
-        from .collect import between_batches
+        from petition.exporting.collect import between_batches
 
         between_batches.pause = _yield_to_requests
         try:
@@ -210,7 +210,7 @@ class PressCache:
                     job.built = self._fetch_or_build(slot, token, changed_at, shareable, build)
                     self._keep(slot, job.built, job.number)
                 finally:
-                    from ..extensions import db
+                    from petition.extensions import db
 
                     db.session.remove()
                     _give_back_memory()

@@ -17,11 +17,11 @@ from typing import Iterator
 
 from sqlalchemy import select
 
-from .. import countries, hidden_names
-from ..collation import cyrillic_first, sort_key
-from ..extensions import db
-from ..models import CONFIRMED, FULL, ORGANIZATION, Letter, Signature, list_key
-from .grouping import entry_order, listed_name
+from petition import countries, hidden_names
+from petition.collation import cyrillic_first, sort_key
+from petition.extensions import db
+from petition.models import CONFIRMED, FULL, ORGANIZATION, Letter, Signature, list_key
+from petition.exporting.grouping import entry_order, listed_name
 
 COLUMNS = (
     "id", "type", "name", "affiliation", "country", "country_name", "display", "listed_as",

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import BinaryIO
 
-from .document import Document, blocks, press_chunks, text_lines
+from petition.exporting.document import Document, blocks, press_chunks, text_lines
 
 MEDIA_TYPE = "text/plain; charset=utf-8"
 

@@ -13,9 +13,9 @@ import zipfile
 from typing import BinaryIO, Iterable, Iterator
 from xml.sax.saxutils import escape
 
-from . import text
-from .document import Document, section_title
-from .rows import COLUMNS, TEXT_COLUMNS, TIME_COLUMNS, signature_rows, timestamp
+from petition.exporting import text
+from petition.exporting.document import Document, section_title
+from petition.exporting.rows import COLUMNS, TEXT_COLUMNS, TIME_COLUMNS, signature_rows, timestamp
 
 MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"

@@ -22,7 +22,7 @@ from typing import Any, Iterator, Mapping, Protocol, TextIO
 from urllib.parse import unquote, urlsplit
 
 # MailError and its kinds are re-exported: callers (outbox, dispatcher) import them from here.
-from .errors import MailError, MailRejected, MailServerUnavailable, describe, from_smtp, short_error
+from petition.mail.errors import MailError, MailRejected, MailServerUnavailable, describe, from_smtp, short_error
 
 # scheme → (security, default port)
 SMTP_SCHEMES = {"smtp": ("plain", 25), "smtp+starttls": ("starttls", 587), "smtps": ("tls", 465)}

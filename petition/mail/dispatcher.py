@@ -16,10 +16,9 @@ from flask import Flask, current_app, g
 from sqlalchemy import ColumnElement, case, or_, select, update
 from sqlalchemy.orm import Session
 
-from ..extensions import db
-from ..models import (MAIL_DROPPED, MAIL_FAILED, MAIL_QUEUED, MAIL_SENDING, MAIL_SENT,
-                      OutboxMail, Signature, utcnow)
-from . import backends, errors, messages, outbox
+from petition.extensions import db
+from petition.models import MAIL_DROPPED, MAIL_FAILED, MAIL_QUEUED, MAIL_SENDING, MAIL_SENT, OutboxMail, Signature, utcnow
+from petition.mail import backends, errors, messages, outbox
 
 # Rows claimed per transaction: the lease must cover sending all of them.
 CHUNK = 10
@@ -229,7 +228,7 @@ def dispatch(limit: int | None = 50) -> DispatchReport:
     for name in SETTINGS:
         _setting(name)
     lease_seconds = _setting("MAIL_LEASE")
-    from .. import withdrawal  # here: withdrawal queues mail through this package
+    from petition import withdrawal  # here: withdrawal queues mail through this package
 
     # Withdrawal requests first: the link mails they queue go out in this pass. In an app
     # context of its own, hence a database session of its own: the caller's pending work
@@ -269,7 +268,7 @@ def init_app(app: Flask) -> None:
         app.logger.warning("MAIL_URL is console://: mail, addresses included, goes to stdout")
     if not app.config["MAIL_DISPATCH_IN_PROCESS"]:
         return
-    from .loop import InProcessDispatcher  # here: loop.py calls dispatch() from this module
+    from petition.mail.loop import InProcessDispatcher  # here: loop.py calls dispatch() from this module
 
     dispatcher = InProcessDispatcher(app)
     app.extensions["petition_mail_dispatcher"] = dispatcher

@@ -6,8 +6,8 @@ import time
 
 from flask import Flask
 
-from .. import housekeeping, retention, storage
-from .dispatcher import dispatch
+from petition import housekeeping, retention, storage
+from petition.mail.dispatcher import dispatch
 
 PURGE_EVERY = 3600.0  # seconds between two purges of expired failed mail by a loop
 RETENTION_EVERY = 86400.0  # seconds between two retention runs (and VACUUMs) by a loop

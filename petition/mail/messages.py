@@ -17,14 +17,14 @@ from flask_babel import force_locale, gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from .. import tokens
-from ..extensions import db
-from ..models import PENDING, Letter, OutboxMail, Signature, SignatureVersion
-from ..round_trips import Together
-from ..submissions import Link, Submission, listing
-from . import outbox
-from .backends import MailRejected
-from .outbox import enqueue
+from petition import tokens
+from petition.extensions import db
+from petition.models import PENDING, Letter, OutboxMail, Signature, SignatureVersion
+from petition.round_trips import Together
+from petition.submissions import Link, Submission, listing
+from petition.mail import outbox
+from petition.mail.backends import MailRejected
+from petition.mail.outbox import enqueue
 
 CONFIRM, ALREADY_SIGNED, WITHDRAW_LINK = "confirm", "already_signed", "withdraw_link"
 # The kinds render() makes; any other row carries its own body.

@@ -13,11 +13,11 @@ from cryptography.fernet import InvalidToken
 from flask import current_app, g, has_app_context
 from sqlalchemy import bindparam, func, select, update
 
-from ..addresses import decrypt, encrypt, keyed_hash
-from ..extensions import db
-from ..models import MAIL_FAILED, MAIL_QUEUED, MAIL_SENDING, OutboxMail, Signature, utcnow
-from ..round_trips import Together
-from .backends import MailRejected, build_message, short_error
+from petition.addresses import decrypt, encrypt, keyed_hash
+from petition.extensions import db
+from petition.models import MAIL_FAILED, MAIL_QUEUED, MAIL_SENDING, OutboxMail, Signature, utcnow
+from petition.round_trips import Together
+from petition.mail.backends import MailRejected, build_message, short_error
 
 # An outbox row that is no mail: an address someone asked withdrawal links for, answered
 # by the mail worker (withdrawal.expand_requests), never claimed for sending.

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask import abort
 
-from ..letters import LetterNotFound, get_public_letter
-from ..models import Letter
+from petition.letters import LetterNotFound, get_public_letter
+from petition.models import Letter
 
 
 def public_letter_or_404(slug: str, *, with_texts: bool = True) -> Letter:

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
-from .. import countries, counting
-from ..i18n import normalize
-from . import public_letter_or_404
-from .embargo import cache_headers
-from .public import current_lang
+from petition import countries, counting
+from petition.i18n import normalize
+from petition.views import public_letter_or_404
+from petition.views.embargo import cache_headers
+from petition.views.public import current_lang
 
 bp = Blueprint("api", __name__)
 

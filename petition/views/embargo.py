@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Response
 
-from ..models import Letter
+from petition.models import Letter
 
 PUBLIC_MAX_AGE = 30  # seconds a shared cache (a CDN) may keep public figures
 

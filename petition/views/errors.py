@@ -6,8 +6,8 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 
-from ..extensions import db
-from ..logging_setup import first_line
+from petition.extensions import db
+from petition.logging_setup import first_line
 
 # Seconds a client is told to wait: about what a PostgreSQL restart takes.
 RETRY_AFTER = 30

@@ -5,13 +5,13 @@ from flask import Blueprint, Response, abort, make_response, render_template, re
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from ..exporting import press, press_cache
-from ..exporting.formats import PUBLIC_FORMATS, renderer
-from ..i18n import normalize
-from ..models import Letter
-from ..templating import utc_when
-from . import public_letter_or_404
-from .embargo import cache_headers
+from petition.exporting import press, press_cache
+from petition.exporting.formats import PUBLIC_FORMATS, renderer
+from petition.i18n import normalize
+from petition.models import Letter
+from petition.templating import utc_when
+from petition.views import public_letter_or_404
+from petition.views.embargo import cache_headers
 
 bp = Blueprint("exports", __name__)
 

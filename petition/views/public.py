@@ -5,19 +5,19 @@ from flask import (Blueprint, abort, current_app, make_response, redirect, rende
                    request, send_file, url_for)
 from flask_babel import get_locale, gettext as _
 
-from .. import counting, signing
-from ..exporting.grouping import ListEmbargoed, page_sections, total
-from ..extensions import limiter
-from ..forms import SignForm
-from ..front_page import closed_on, front_page
-from ..i18n import show_languages_at
-from ..identity import find_logo
-from ..letters import LetterNotFound, get_public_letter
-from ..privacy import facts as privacy_facts
-from ..models import Letter
-from . import public_letter_or_404
-from .embargo import cache_headers
-from .errors import too_many
+from petition import counting, signing
+from petition.exporting.grouping import ListEmbargoed, page_sections, total
+from petition.extensions import limiter
+from petition.forms import SignForm
+from petition.front_page import closed_on, front_page
+from petition.i18n import show_languages_at
+from petition.identity import find_logo
+from petition.letters import LetterNotFound, get_public_letter
+from petition.privacy import facts as privacy_facts
+from petition.models import Letter
+from petition.views import public_letter_or_404
+from petition.views.embargo import cache_headers
+from petition.views.errors import too_many
 
 bp = Blueprint("public", __name__)
 

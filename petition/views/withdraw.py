@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
 
-from .. import withdrawal
-from ..extensions import limiter
-from ..forms import WithdrawLinkForm
-from ..i18n import prefer_content_language
-from ..letters import get_letter
-from ..models import Signature
-from ..submissions import Submission, listing
-from .public import current_lang
+from petition import withdrawal
+from petition.extensions import limiter
+from petition.forms import WithdrawLinkForm
+from petition.i18n import prefer_content_language
+from petition.letters import get_letter
+from petition.models import Signature
+from petition.submissions import Submission, listing
+from petition.views.public import current_lang
 
 bp = Blueprint("withdraw", __name__)
 
