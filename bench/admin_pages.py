@@ -24,7 +24,7 @@ sys.path.insert(0, str(HERE))
 from dataset import SLUG, config  # noqa: E402
 
 from petition import create_app  # noqa: E402
-from petition.admin import accounts  # noqa: E402
+from petition.accounts import operations as accounts  # noqa: E402
 
 PASSWORD = "benchmark password"
 PAGES = (

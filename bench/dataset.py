@@ -17,10 +17,12 @@ sys.path.insert(0, str(ROOT))
 
 from flask_migrate import upgrade  # noqa: E402
 
-from petition import migrations  # noqa: E402
+from petition.core import schema_migrations  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 
-from petition import counting, create_app, hidden_names  # noqa: E402
+from petition import create_app  # noqa: E402
+from petition.letters import counting
+from petition.privacy import hidden_names
 from petition.countries import country_codes  # noqa: E402
 from petition.extensions import db  # noqa: E402
 from petition.models import (  # noqa: E402
@@ -99,7 +101,7 @@ def migrate(path: Path) -> None:
     """Bring a database built by an earlier version up to the current schema (kept between
     runs: building it again takes longer than any migration)."""
     app = create_app(config(path))
-    migrations.bind(app)
+    schema_migrations.bind(app)
     with app.app_context():
         upgrade()
         db.engine.dispose()
@@ -116,7 +118,7 @@ def build(path: Path, count: int = 100_000, seed: int = 2026, url: str | None = 
         for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
             stale.unlink(missing_ok=True)
     app = create_app(settings)
-    migrations.bind(app)
+    schema_migrations.bind(app)
     with app.app_context():
         upgrade()
         letter = Letter(slug=SLUG, status="open", default_lang="fr", place="Paris")

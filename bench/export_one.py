@@ -14,7 +14,7 @@ from dataset import SLUG, config  # noqa: E402
 
 from petition import create_app  # noqa: E402
 from petition.exporting.formats import export_to_path  # noqa: E402
-from petition.letters import get_letter  # noqa: E402
+from petition.letters.operations import get_letter  # noqa: E402
 
 
 def main(database: Path, fmt: str, lang: str, layout: str, target: Path) -> dict:

@@ -14,7 +14,7 @@ from dataset import SLUG, config  # noqa: E402
 
 from petition import create_app  # noqa: E402
 from petition.exporting.grouping import group_signatories  # noqa: E402
-from petition.letters import get_letter  # noqa: E402
+from petition.letters.operations import get_letter  # noqa: E402
 
 
 def _timed(call) -> float:

@@ -42,7 +42,7 @@ def _setup_app(url: str):
 def prepare(url: str) -> None:
     """Migrate with `flask db upgrade` (its own process) and create the open letter."""
     flask(["db", "upgrade"], app_env(url))
-    from petition import letters
+    from petition.letters import operations as letters
     from petition.extensions import db
 
     app = _setup_app(url)

@@ -37,7 +37,9 @@ def serve() -> None:
 
 
 def measure(kind: str, url: str, count: int, summary: Summary) -> None:
-    from petition import create_app, letters, signing
+    from petition import create_app
+    from petition.letters import operations as letters
+    from petition.signatures import signing
     from petition.extensions import db
     from petition.mail.dispatcher import dispatch
 

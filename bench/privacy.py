@@ -22,7 +22,9 @@ from cryptography.fernet import Fernet  # noqa: E402
 from sqlalchemy import func, select, update  # noqa: E402
 
 from dataset import EMAIL_KEY, SLUG, config  # noqa: E402
-from petition import addresses, create_app, keys, retention, tokens  # noqa: E402
+from petition import addresses, create_app, tokens  # noqa: E402
+from petition.privacy import key_rotation
+from petition.privacy import retention
 from petition.extensions import db  # noqa: E402
 from petition.models import CLOSED, Letter, Signature, utcnow  # noqa: E402
 
@@ -84,7 +86,7 @@ def main(source: Path) -> None:
         with rotated.app_context():
             addresses.forget_hash_keys()
             result: list = []
-            seconds = _timed(lambda: result.append(keys.rotate(EMAIL_KEY)))
+            seconds = _timed(lambda: result.append(key_rotation.rotate(EMAIL_KEY)))
             print(f"keys rotate: {result[0].total:,} secrets ({hidden:,} hidden names) "
                   f"re-encrypted in {seconds:.2f} s")
 

@@ -26,9 +26,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from dataset import EMAIL_KEY, SLUG, config  # noqa: E402
 
-from petition import create_app, curation  # noqa: E402
+from petition import create_app  # noqa: E402
+from petition.signatures import curation
 from petition.extensions import db  # noqa: E402
-from petition.letters import get_letter  # noqa: E402
+from petition.letters.operations import get_letter  # noqa: E402
 
 
 def _summary(times: list[float]) -> str:

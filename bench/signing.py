@@ -21,7 +21,10 @@ sys.path.insert(0, str(ROOT))
 
 from flask_migrate import upgrade  # noqa: E402
 
-from petition import create_app, letters, migrations, round_trips, tokens  # noqa: E402
+from petition import create_app, tokens  # noqa: E402
+from petition.letters import operations as letters
+from petition.core import schema_migrations
+from petition.core import pipelining
 from petition.extensions import db  # noqa: E402
 from petition.models import Signature  # noqa: E402
 
@@ -54,7 +57,7 @@ def measure(url: str, folder: str) -> list[tuple[str, float, float]]:
     """(what, requests per second, SQL statements per request) for new signatures,
     duplicates and confirmations."""
     app = create_app(_config(url, folder))
-    migrations.bind(app)
+    schema_migrations.bind(app)
     with app.app_context():
         upgrade()
         letters.create_letter("bench-sign", lang="fr", title="Bench")
@@ -69,7 +72,7 @@ def measure(url: str, folder: str) -> list[tuple[str, float, float]]:
         if request is None:
             links = _tokens(app)[1:]
             request = lambda n: client.post(f"/confirm/{links[n]}")  # noqa: E731
-        with round_trips.statements_sent(engine) as seen:
+        with pipelining.statements_sent(engine) as seen:
             started = time.perf_counter()
             for number in range(COUNT):
                 assert request(number).status_code in (200, 303)

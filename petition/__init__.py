@@ -11,7 +11,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Config, ConfigurationError, config_from_env
 
-from petition import deployment, logging_setup
+from petition.core import startup_checks
+from petition.core import log_scrubbing
 
 __all__ = ["ConfigurationError", "create_app"]
 
@@ -31,13 +32,13 @@ def create_app(config: Mapping[str, Any] | type[Config] | None = None) -> Flask:
         app.config.update(config)
 
     # First, so not even a refused start logs a token or a client address.
-    logging_setup.init_app(app)
-    deployment.check_environment(app)
+    log_scrubbing.init_app(app)
+    startup_checks.check_environment(app)
     _load_secrets(app)
-    deployment.check_secrets(app)
-    deployment.check_rate_limit_storage(app)
-    deployment.warn_missing_identity(app)
-    deployment.create_private_sqlite_file(app)
+    startup_checks.check_secrets(app)
+    startup_checks.check_rate_limit_storage(app)
+    startup_checks.warn_missing_identity(app)
+    startup_checks.create_private_sqlite_file(app)
     _harden(app)
     _init_extensions(app)
     _register_blueprints(app)
@@ -47,7 +48,7 @@ def create_app(config: Mapping[str, Any] | type[Config] | None = None) -> Flask:
 
 def _load_secrets(app: Flask) -> None:
     """Production must bring its keys; development keeps generated ones in instance/."""
-    production = deployment.is_production(app)
+    production = startup_checks.is_production(app)
     for name, make in (("SECRET_KEY", lambda: secrets.token_urlsafe(48)), ("EMAIL_KEY", None)):
         if app.config.get(name):
             continue
@@ -72,7 +73,7 @@ def _instance_secret(app: Flask, name: str, make) -> str:
 
 
 def _harden(app: Flask) -> None:
-    production = deployment.is_production(app)
+    production = startup_checks.is_production(app)
     if production:
         # Whatever a class or an override says: a session sent over plain HTTP can be stolen.
         app.config["SESSION_COOKIE_SECURE"] = True
@@ -100,7 +101,7 @@ def _harden(app: Flask) -> None:
         response.headers.setdefault("Permissions-Policy", "interest-cohort=()")
         if production:
             # Browsers that came once never try plain HTTP again, where a network can watch.
-            response.headers.setdefault("Strict-Transport-Security", deployment.HSTS)
+            response.headers.setdefault("Strict-Transport-Security", startup_checks.HSTS)
         if request.path.startswith(("/confirm/", "/withdraw/")) or request.path == "/withdraw":
             # The token is in the path, the page names a signer: keep it out of caches.
             response.headers["Cache-Control"] = "no-store"
@@ -109,23 +110,30 @@ def _harden(app: Flask) -> None:
 
 def _init_extensions(app: Flask) -> None:
     from petition.extensions import babel, csrf, init_db, init_limiter
-    from petition.i18n import select_locale
+    from petition.views.i18n import select_locale
 
     init_db(app)
-    from petition import account_models  # noqa: F401  (its tables join the metadata)
+    from petition.models import accounts  # noqa: F401  (its tables join the metadata)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     init_limiter(app)
 
-    from petition import i18n, identity, templating
+    from petition.views import i18n
+    from petition.views import site_identity
+    from petition.views import templating
 
     i18n.init_app(app)
     templating.init_app(app)
-    identity.init_app(app)
+    site_identity.init_app(app)
 
+    from petition import worker
     from petition.mail import dispatcher
+    from petition.signatures import mails, withdrawal
 
-    dispatcher.init_app(app)
+    worker.init_app(app)
+    # The signers' mails are made at delivery; a withdrawal request becomes link mails.
+    dispatcher.register(app, mails.SIGNER_MAILS)
+    dispatcher.before_each_pass(app, withdrawal.expand_requests)
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -24,7 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from petition.extensions import db
 from petition.models import utcnow
-from petition.account_models import KeyMaterial
+from petition.models.accounts import KeyMaterial
 
 HASH_KEY = "email-hash"  # the key_material row of the address-hash key
 

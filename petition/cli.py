@@ -8,7 +8,8 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from petition import hidden_names, letters
+from petition.privacy import hidden_names
+from petition.letters import operations as letters
 from petition.models import CLOSED, OPEN
 
 letter_cli = AppGroup("letter", help="Create and manage letters.")
@@ -184,7 +185,8 @@ def close_command(slug) -> None:
 def _moderation_commands(group: click.Group) -> None:
     """`signatures held|approve|reject`: moderation on --moderate letters (organisations, and
     individuals signing with an organisation's name)."""
-    from petition import countries, moderation
+    from petition import countries
+    from petition.signatures import moderation
 
     @group.command("held")
     @click.argument("slug")
@@ -222,7 +224,7 @@ retention_cli = AppGroup("retention", help="Forget what is kept no longer than p
 @retention_cli.command("run")
 def retention_run_command() -> None:
     """Erase the email fingerprints of letters closed longer than their retention days."""
-    from petition import retention
+    from petition.privacy import retention
 
     erased = retention.run()
     for erasure in erased:
@@ -240,7 +242,7 @@ counts_cli = AppGroup("counts", help="The public counts kept per letter and coun
 @counts_cli.command("rebuild")
 def counts_rebuild_command() -> None:
     """Recount every letter's public counts from its signatures; fix and report any drift."""
-    from petition import counting
+    from petition.letters import counting
 
     drifts = counting.rebuild_all()
     for drift in drifts:
@@ -261,13 +263,13 @@ def rotate_command(old_key_stdin: bool) -> None:
     """Re-encrypt every stored secret under the new EMAIL_KEY, in one transaction."""
     import sys
 
-    from petition import keys
+    from petition.privacy import key_rotation
 
     # From standard input: a key on the command line would land in shell history and `ps`.
     old_key = sys.stdin.readline().strip()
     try:
-        rotation = keys.rotate(old_key)
-    except keys.RotationError as error:
+        rotation = key_rotation.rotate(old_key)
+    except key_rotation.RotationError as error:
         _fail(error)
     for column, count in rotation.rotated.items():
         click.echo(f"{column}: {count} re-encrypted")
@@ -282,7 +284,7 @@ def rotate_command(old_key_stdin: bool) -> None:
 @click.command("seed-demo")
 def seed_demo_command() -> None:
     """Create the demo letter when the database has no letter yet."""
-    from petition.demo import seed_demo
+    from petition.letters.demo import seed_demo
 
     created = seed_demo()
     click.echo("Seeded the demo letter." if created else "Letters exist; no demo seeded.")
@@ -292,7 +294,7 @@ def init_app(app: Flask) -> None:
     from petition.exporting.cli import export_command, signatures_cli
     from petition.mail.cli import mail_cli
 
-    from petition.migrations import db_cli
+    from petition.core.schema_migrations import db_cli
 
     app.cli.add_command(db_cli)
     app.cli.add_command(letter_cli)

@@ -57,7 +57,7 @@ def init_db(app: Flask) -> None:
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
     if begin_as_ping:
-        from petition.round_trips import begin_on_checkout
+        from petition.core.pipelining import begin_on_checkout
 
         with app.app_context():
             begin_on_checkout(db.engine)

@@ -5,7 +5,7 @@ import time
 
 import pyotp
 
-from petition.admin import accounts
+from petition.accounts import operations as accounts
 from petition.extensions import db
 
 PASSWORD = "correct horse battery"

@@ -15,7 +15,8 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
-from petition import addresses, migrations
+from petition import addresses
+from petition.core import schema_migrations
 
 from petition import create_app
 from petition.extensions import db
@@ -76,7 +77,7 @@ def sqlite_template(tmp_path_factory) -> Path:
     """A SQLite file migrated once; each test gets a copy."""
     path = tmp_path_factory.mktemp("sqlite") / "template.sqlite"
     app = create_app(base_config(f"sqlite:///{path}", path.parent))
-    migrations.bind(app)
+    schema_migrations.bind(app)
     with app.app_context():
         upgrade()
         db.engine.dispose()
@@ -97,7 +98,7 @@ def pg_database(tmp_path_factory):
         return
     url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     app = create_app(base_config(url, tmp_path_factory.mktemp("pg")))
-    migrations.bind(app)
+    schema_migrations.bind(app)
     with app.app_context():
         upgrade()
         db.engine.dispose()

@@ -4,7 +4,8 @@ from __future__ import annotations
 import itertools
 import secrets
 
-from petition import addresses, counting
+from petition import addresses
+from petition.letters import counting
 from petition.extensions import db
 from petition.models import (
     CONFIRMED,
@@ -18,7 +19,7 @@ from petition.models import (
     Signature,
     utcnow,
 )
-from petition.submissions import Submission
+from petition.signatures.submissions import Submission
 
 _counter = itertools.count(1)
 

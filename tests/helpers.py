@@ -7,9 +7,10 @@ from html.parser import HTMLParser
 
 from sqlalchemy import select
 
-from petition import addresses, round_trips
+from petition import addresses
+from petition.core import pipelining
 from petition.extensions import db
-from petition.mail import messages
+from petition.mail import dispatcher
 from petition.mail import outbox as outbox_rows
 from petition.models import OutboxMail
 
@@ -31,7 +32,7 @@ def mails_to(email: str) -> list[OutboxMail]:
 def rendered(mail: OutboxMail) -> outbox_rows.Content:
     """A waiting mail as the mail worker would send it now (signers' mail holds no body:
     it is rendered at delivery)."""
-    return messages.preview(mail.id)
+    return dispatcher.preview(mail.id)
 
 
 def confirm_token_from(mail: OutboxMail) -> str:
@@ -83,7 +84,7 @@ def html_lang(page: str) -> str | None:
 @contextlib.contextmanager
 def statements():
     """The SQL statements run inside the block, as sent to the database."""
-    with round_trips.statements_sent(db.engine) as seen:
+    with pipelining.statements_sent(db.engine) as seen:
         yield seen
 
 

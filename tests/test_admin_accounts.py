@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from petition.admin import accounts
+from petition.accounts import operations as accounts
 from petition.extensions import db
-from petition.account_models import Account, AuditEvent
+from petition.models.accounts import Account, AuditEvent
 from tests.admin_helpers import PASSWORD, make_account
 from tests.factories import make_letter
 

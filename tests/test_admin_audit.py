@@ -8,9 +8,9 @@ import re
 
 import pytest
 
-from petition.admin import audit
+from petition.accounts import audit
 from petition.extensions import db
-from petition.account_models import AuditEvent
+from petition.models.accounts import AuditEvent
 from tests.admin_helpers import signed_in_client
 from tests.factories import make_letter
 

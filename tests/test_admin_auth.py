@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from petition import create_app
-from petition.admin import accounts
+from petition.accounts import operations as accounts
 from petition.extensions import db
-from petition.account_models import AuditEvent
+from petition.models.accounts import AuditEvent
 from tests.admin_helpers import PASSWORD, log_in, make_account
 from tests.conftest import FreshContextClient, base_config
 

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from petition.exporting.formats import FORMATS
 from petition.extensions import db
 from petition.models import INDIVIDUAL, INITIALS
-from petition.account_models import AuditEvent
+from petition.models.accounts import AuditEvent
 from tests.admin_helpers import signed_in_client
 from tests.factories import make_letter, make_signature
 

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from petition.admin import imports
 from petition.extensions import db
 from petition.models import CONFIRMED, Letter, Signature, SOURCE_IMPORT
-from petition.account_models import AuditEvent
+from petition.models.accounts import AuditEvent
 from tests.admin_helpers import signed_in_client
 from tests.factories import make_letter, make_signature
 

@@ -6,10 +6,10 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from petition import letters
+from petition.letters import operations as letters
 from petition.extensions import db
 from petition.models import DRAFT, INDIVIDUAL, CountryLabel, Letter, Signature, utcnow
-from petition.account_models import AuditEvent
+from petition.models.accounts import AuditEvent
 from tests.admin_helpers import log_in, make_account
 from tests.factories import make_letter
 
@@ -76,7 +76,7 @@ def test_an_organiser_creates_a_draft_given_to_them_and_hidden_until_opened(app)
 
 
 def letter_accounts(letter: Letter):
-    from petition.account_models import Account
+    from petition.models.accounts import Account
     return [a for a in db.session.scalars(select(Account)) if letter in a.letters]
 
 

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from petition import moderation
+from petition.signatures import moderation
 from petition.extensions import db
 from petition.models import (
     INDIVIDUAL,
@@ -18,7 +18,7 @@ from petition.models import (
     PENDING,
     Signature,
 )
-from petition.account_models import AuditEvent
+from petition.models.accounts import AuditEvent
 from tests.admin_helpers import signed_in_client
 from tests.factories import make_letter, make_signature
 

@@ -8,7 +8,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from petition import signing
+from petition.signatures import signing
 from petition.exporting.grouping import group_signatories
 from petition.extensions import db
 from petition.models import (
@@ -26,7 +26,7 @@ from petition.models import (
     Signature,
     SignatureVersion,
 )
-from petition.account_models import AuditEvent
+from petition.models.accounts import AuditEvent
 from tests.admin_helpers import signed_in_client
 from tests.factories import make_letter, make_signature
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from petition import addresses, curation
+from petition import addresses
+from petition.signatures import curation
 from petition.extensions import db
-from petition.importing import import_signatures
+from petition.signatures.importing import import_signatures
 from petition.models import PENDING, OutboxMail, Signature, utcnow
 from tests.factories import make_letter, make_signature
 from tests.helpers import mails_to, outbox, sign_form

@@ -7,10 +7,16 @@ import threading
 import pytest
 from sqlalchemy import inspect, text
 
-from petition import (
-    counting, curation, housekeeping, importing, letters, moderation, retention, signing, tokens,
-    withdrawal,
-)
+from petition import tokens
+from petition.letters import counting
+from petition.signatures import curation
+from petition.privacy import housekeeping
+from petition.signatures import importing
+from petition.letters import operations as letters
+from petition.signatures import moderation
+from petition.privacy import retention
+from petition.signatures import signing
+from petition.signatures import withdrawal
 from petition.extensions import db
 from petition.models import Letter, LetterCount, Signature, utcnow
 from tests.factories import make_letter, make_signature

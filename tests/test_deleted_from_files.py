@@ -8,7 +8,9 @@ import pytest
 from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import select, text
 
-from petition import letters, retention, storage
+from petition.letters import operations as letters
+from petition.privacy import retention
+from petition.core import remnants
 from petition.extensions import db
 from petition.models import CLOSED, OutboxMail, Signature, utcnow
 from tests.conftest import EMAIL_KEY
@@ -112,11 +114,11 @@ def test_checkpoint_held_back_by_a_reader_is_no_error(app, database_url):
         cursor.execute("SELECT count(*) FROM letter").fetchall()  # holds a read snapshot
         db.session.execute(text("UPDATE letter SET goal = 10"))
         db.session.commit()
-        assert storage.checkpoint_wal() is False
+        assert remnants.checkpoint_wal() is False
         cursor.execute("COMMIT")
     finally:
         reader.close()
-    assert storage.checkpoint_wal() is True
+    assert remnants.checkpoint_wal() is True
     wal = Path(database_url.removeprefix("sqlite:///") + "-wal")
     assert not wal.exists() or wal.stat().st_size == 0
 
@@ -126,7 +128,7 @@ def vacuum_counts() -> dict[str, int]:
     db.session.execute(text("SELECT pg_stat_clear_snapshot()"))
     rows = db.session.execute(text(
         "SELECT relname, vacuum_count FROM pg_stat_user_tables WHERE relname = ANY(:tables)"),
-        {"tables": list(storage.PRIVATE_TABLES)}).all()
+        {"tables": list(remnants.PRIVATE_TABLES)}).all()
     return dict(rows)
 
 
@@ -135,13 +137,13 @@ def test_postgresql_is_vacuumed_after_retention(client, runner, app):
     sign_and_confirm(client, runner)
     letters.set_status("appeal", CLOSED)
     before = vacuum_counts()
-    assert set(before) == set(storage.PRIVATE_TABLES)
+    assert set(before) == set(remnants.PRIVATE_TABLES)
 
     erased = retention.run(now=utcnow() + dt.timedelta(days=91))
 
     assert [(e.slug, e.fingerprints) for e in erased] == [("appeal", 1)]
     after = vacuum_counts()
-    assert all(after[table] > before[table] for table in storage.PRIVATE_TABLES), (before, after)
+    assert all(after[table] > before[table] for table in remnants.PRIVATE_TABLES), (before, after)
     db.session.expire_all()
     signature = db.session.scalar(select(Signature))
     assert signature.email_hash is None and signature.email_encrypted is None
@@ -156,7 +158,7 @@ def test_postgresql_is_vacuumed_after_retention(client, runner, app):
 def test_the_mail_loop_checkpoints_after_delivering(client, app, database_url):
     import time
 
-    from petition.mail.loop import DispatchLoop
+    from petition.worker import DispatchLoop
 
     make_letter()
     client.post("/letters/appeal/sign", data=sign_form(email=ADDRESS))

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from petition.exporting.grouping import ListEmbargoed, group_signatories
 from petition.extensions import db
 from petition.models import INDIVIDUAL, Letter, utcnow
-from petition.account_models import AuditEvent
+from petition.models.accounts import AuditEvent
 from tests.admin_helpers import signed_in_client
 from tests.factories import make_letter, make_signature
 from tests.helpers import confirm_token_from, outbox, rendered, sign_form

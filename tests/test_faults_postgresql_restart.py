@@ -26,7 +26,8 @@ from flask_migrate import upgrade
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from petition import addresses, create_app, migrations
+from petition import addresses, create_app
+from petition.core import schema_migrations
 from petition.extensions import db
 from petition.models import CONFIRMED, MAIL_SENT, OutboxMail, Signature
 from tests.conftest import base_config
@@ -102,7 +103,7 @@ def migrated_database(cluster: Cluster, tmp_path) -> str:
     admin.dispose()
     url = cluster.url_of("petition")
     app = create_app(base_config(url, tmp_path))
-    migrations.bind(app)
+    schema_migrations.bind(app)
     with app.app_context():
         upgrade()
         db.engine.dispose()

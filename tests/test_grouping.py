@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select, text
 
-from petition import signing
+from petition.signatures import signing
 from petition.collation import stored_key
 from petition.exporting.grouping import group_signatories, initials
 from petition.extensions import db

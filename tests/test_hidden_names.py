@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import insert, select, text
 
-from petition import addresses, hidden_names
+from petition import addresses
+from petition.privacy import hidden_names
 from petition.collation import stored_key
 from petition.exporting.grouping import group_signatories, listed_name
 from petition.extensions import db
@@ -26,8 +27,8 @@ from petition.models import (
     SignatureVersion,
     list_key,
 )
-from petition.account_models import KeyMaterial
-from petition.submissions import Submission
+from petition.models.accounts import KeyMaterial
+from petition.signatures.submissions import Submission
 from tests.factories import make_letter, make_signature
 from tests.helpers import confirm_token_from, mails_to, rendered, sign_form
 
@@ -160,7 +161,7 @@ def test_stored_rows_list_the_same_lines_as_the_real_names(app, display):
 
 
 def test_a_correction_in_the_back_office_stays_encrypted(app):
-    from petition import curation
+    from petition.signatures import curation
 
     letter = make_letter()
     signature = make_signature(letter, signer_type=INDIVIDUAL, name="Olga Dmitrieva",

@@ -3,7 +3,8 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from petition import housekeeping, signing
+from petition.privacy import housekeeping
+from petition.signatures import signing
 from petition.extensions import db
 from petition.models import CONFIRMED, PENDING, OutboxMail, Signature, utcnow
 from tests.factories import make_letter, make_signature

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from petition import addresses
 from petition.exporting.grouping import group_signatories
 from petition.extensions import db
-from petition.importing import ImportFailed, import_signatures
+from petition.signatures.importing import ImportFailed, import_signatures
 from petition.models import CONFIRMED, CountryLabel, OutboxMail, Signature, SOURCE_IMPORT
 
 from .export_helpers import exported
@@ -232,7 +232,7 @@ def test_problems_carry_row_column_and_reason(app, tmp_path):
 
 
 def test_provenance_is_kept_and_the_import_audited(app, tmp_path):
-    from petition.account_models import AuditEvent
+    from petition.models.accounts import AuditEvent
 
     letter = _letter()
     report = import_signatures("appeal", _write(tmp_path, FRENCH_CSV),
@@ -250,7 +250,7 @@ def test_provenance_is_kept_and_the_import_audited(app, tmp_path):
 
 
 def test_a_dry_run_writes_no_audit_event(app, tmp_path):
-    from petition.account_models import AuditEvent
+    from petition.models.accounts import AuditEvent
 
     _letter()
     import_signatures("appeal", _write(tmp_path, FRENCH_CSV), dry_run=True)
@@ -258,7 +258,8 @@ def test_a_dry_run_writes_no_audit_event(app, tmp_path):
 
 
 def test_an_upload_too_many_rows(app, tmp_path, monkeypatch):
-    from petition import import_files, importing
+    from petition.signatures import import_files
+    from petition.signatures import importing
 
     _letter()
     monkeypatch.setattr(import_files, "MAX_ROWS", 3)

@@ -8,7 +8,7 @@ from flask.logging import default_handler
 
 from petition import ConfigurationError, create_app
 from petition.extensions import db
-from petition.logging_setup import JsonFormatter
+from petition.core.log_scrubbing import JsonFormatter
 from tests.conftest import base_config
 from tests.test_logging import TOKEN
 

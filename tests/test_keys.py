@@ -8,8 +8,9 @@ import pytest
 from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import func, select
 
-from petition import addresses, keys
-from petition.admin import accounts
+from petition import addresses
+from petition.privacy import key_rotation
+from petition.accounts import operations as accounts
 from petition.extensions import db
 from petition.mail import dispatcher
 from petition.models import (
@@ -21,7 +22,7 @@ from petition.models import (
     Signature,
     SignatureVersion,
 )
-from petition.account_models import KeyMaterial
+from petition.models.accounts import KeyMaterial
 from tests.admin_helpers import fresh_code, make_account
 from tests.conftest import EMAIL_KEY as OLD_KEY
 from tests.factories import make_letter
@@ -35,7 +36,7 @@ def stored_tokens() -> dict[str, list[bytes]]:
     """Every stored Fernet token, by column, in a stable order."""
     db.session.expire_all()
     found = {}
-    for model, column_name in keys.SECRETS:
+    for model, column_name in key_rotation.SECRETS:
         column = getattr(model, column_name)
         [primary] = model.__table__.primary_key.columns
         found[f"{model.__tablename__}.{column_name}"] = [

@@ -6,11 +6,12 @@ from babel import Locale
 from babel.dates import format_date
 from sqlalchemy import select
 
-from petition import countries, letters
+from petition import countries
+from petition.letters import operations as letters
 from petition.collation import sorted_by
 from petition.extensions import db
 from petition.models import INDIVIDUAL, Letter
-from petition.templating import place_and_date
+from petition.views.templating import place_and_date
 from tests.factories import make_signature
 
 
@@ -226,7 +227,7 @@ def test_update_refuses_bad_input_and_changes_nothing(runner, app):
 
 
 def test_update_sets_and_clears_the_deadline(runner, app):
-    from petition.account_models import AuditEvent
+    from petition.models.accounts import AuditEvent
 
     runner.invoke(args=["letter", "create", "appeal", "--lang", "fr", "--title", "Appel"])
     result = runner.invoke(args=["letter", "update", "appeal", "--deadline", "2030-01-31"])

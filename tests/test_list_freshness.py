@@ -14,7 +14,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event, select
 
-from petition import importing, letters, moderation, signing
+from petition.signatures import importing
+from petition.letters import operations as letters
+from petition.signatures import moderation
+from petition.signatures import signing
 from petition.exporting.grouping import group_signatories
 from petition.extensions import db
 from petition.models import Letter, Signature

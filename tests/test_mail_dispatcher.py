@@ -13,7 +13,7 @@ from config import Config
 from petition import create_app
 from petition.extensions import db
 from petition.mail import dispatcher, outbox
-from petition.mail.loop import DispatchLoop
+from petition.worker import DispatchLoop
 from petition.models import MAIL_FAILED, MAIL_QUEUED, MAIL_SENDING, MAIL_SENT, OutboxMail, utcnow
 from tests.conftest import base_config
 from tests.smtp_server import Collector, free_port, make_certificate, server_tls_context, smtp_server

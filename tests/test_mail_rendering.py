@@ -11,7 +11,7 @@ import datetime as dt
 from flask import Flask
 from sqlalchemy import select, update
 
-from petition import signing
+from petition.signatures import signing
 from petition.extensions import db
 from petition.mail import dispatcher, outbox
 from petition.models import (CONFIRMED, MAIL_DROPPED, MAIL_FAILED, MAIL_QUEUED, MAIL_SENT,
@@ -177,7 +177,7 @@ def test_already_signed_and_withdraw_link_mails_render_at_delivery(client, app):
     client.post("/withdraw", data={"email": ADDRESS})
     kinds = [mail.kind for mail in outbox_rows()]
     assert kinds == ["confirm", "already_signed", "withdraw_request"]
-    from petition import withdrawal
+    from petition.signatures import withdrawal
 
     assert withdrawal.expand_requests() == 1  # the mail worker's first step, done here
     assert [mail.kind for mail in outbox_rows()] == ["confirm", "already_signed", "withdraw_link"]

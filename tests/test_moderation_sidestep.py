@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from petition import moderation
+from petition.signatures import moderation
 from petition.extensions import db
 from petition.models import (
     INDIVIDUAL,

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from petition import names
 from petition.extensions import db
-from petition.importing import import_signatures
+from petition.signatures.importing import import_signatures
 from petition.models import OutboxMail, Signature
 from tests.admin_helpers import signed_in_client
 from tests.factories import make_letter

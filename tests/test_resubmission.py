@@ -8,9 +8,10 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from petition import signing, tokens
+from petition import tokens
+from petition.signatures import signing
 from petition.extensions import db
-from petition.submissions import Submission
+from petition.signatures.submissions import Submission
 from petition.models import (
     ANONYMOUS, CONFIRMED, FULL, INITIALS, MAIL_QUEUED, OutboxMail, Signature, SignatureVersion,
     utcnow,

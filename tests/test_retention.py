@@ -3,9 +3,10 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from petition import letters, retention
+from petition.letters import operations as letters
+from petition.privacy import retention
 from petition.extensions import db
-from petition.mail.loop import DispatchLoop
+from petition.worker import DispatchLoop
 from petition.models import (
     CLOSED,
     CONFIRMED,
@@ -19,7 +20,7 @@ from petition.models import (
     SignatureVersion,
     utcnow,
 )
-from petition.account_models import AuditEvent
+from petition.models.accounts import AuditEvent
 from tests.factories import make_letter, make_signature
 from tests.helpers import confirm_token_from, mails_to, sign_form
 

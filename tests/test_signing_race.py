@@ -4,7 +4,8 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from petition import counting, signing
+from petition.letters import counting
+from petition.signatures import signing
 from petition.extensions import db
 from petition.models import OutboxMail, Signature, utcnow
 from tests.factories import make_letter

@@ -8,11 +8,12 @@ import pytest
 
 from sqlalchemy import delete, func, select
 
-from petition import addresses, tokens, withdrawal
+from petition import addresses, tokens
+from petition.signatures import withdrawal
 from petition.mail.outbox import WITHDRAW_REQUEST
 from petition.extensions import db
 from petition.models import CLOSED, PENDING, Letter, OutboxMail, Signature, SignatureVersion, utcnow
-from petition.account_models import AuditEvent
+from petition.models.accounts import AuditEvent
 from tests.export_helpers import exported
 from tests.factories import make_letter, make_signature
 from tests.helpers import (assert_valid_html, confirm_token_from, html_lang, mails_to, outbox,
@@ -310,7 +311,8 @@ def test_form_is_rate_limited_per_client(database_url, tmp_path):
 def test_a_withdrawal_racing_a_confirmation_gives_an_invalid_link(app, monkeypatch):
     """Withdrawn between reading the link and the UPDATE: the UPDATE matches nothing, the
     link read again finds no row, and the confirmation refuses, with nothing written."""
-    from petition import counting, signing
+    from petition.letters import counting
+    from petition.signatures import signing
 
     letter = make_letter()
     signature = make_signature(letter, status=PENDING)

@@ -10,7 +10,11 @@ from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
-from petition import addresses, counting, importing, moderation, signing
+from petition import addresses
+from petition.letters import counting
+from petition.signatures import importing
+from petition.signatures import moderation
+from petition.signatures import signing
 from petition.extensions import db
 from petition.models import (CONFIRMED, INDIVIDUAL, MOD_HELD, MOD_NONE, PENDING, CountryLabel,
                              Letter, Signature, SignatureVersion)

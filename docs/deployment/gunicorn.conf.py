@@ -17,7 +17,7 @@ workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
 accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-")
 errorlog = os.environ.get("GUNICORN_ERRORLOG", "-")
 access_log_format = '%(t)s "%(r)s" %(s)s %(b)s %(M)sms'
-logger_class = "petition.logging_setup.TokenMaskingLogger"
+logger_class = "petition.core.log_scrubbing.TokenMaskingLogger"
 # gunicorn 27 opens a control socket at ~/.gunicorn/gunicorn.ctl, one per user: two services
 # run by one user (or a test beside a service) would share it. Nothing here uses it.
 control_socket_disable = True
@@ -34,7 +34,7 @@ def on_starting(server):
     prints "Error: <why>" and exits with status 1.
     """
     from config import ConfigurationError, config_from_env
-    from petition.deployment import shared_limits_problem
+    from petition.core.startup_checks import shared_limits_problem
 
     settings = config_from_env()
     problem = shared_limits_problem(settings.ENV_NAME, server.cfg.workers,

@@ -12,11 +12,11 @@ from flask import Blueprint, Flask, abort, current_app, g, redirect, request, se
 from flask_login import LoginManager, UserMixin, current_user
 from sqlalchemy import select
 
-from petition import deployment
+from petition.core import startup_checks
 from petition.extensions import db
 from petition.models import Letter
-from petition.account_models import Account
-from petition.admin import accounts
+from petition.models.accounts import Account
+from petition.accounts import operations as accounts
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 login_manager = LoginManager()
@@ -95,7 +95,7 @@ def current_account() -> Account:
 
 def totp_required(app: Flask) -> bool:
     setting = app.config.get("ADMIN_TOTP_REQUIRED")
-    return deployment.is_production(app) if setting is None else bool(setting)
+    return startup_checks.is_production(app) if setting is None else bool(setting)
 
 
 @bp.before_request
@@ -133,7 +133,7 @@ def guard():
 def _page_flags() -> dict:
     """On every back-office page: whether to offer changes (not to press), and the number
     of organisations a letter holds for approval."""
-    from petition.moderation import held_count
+    from petition.signatures.moderation import held_count
 
     may_edit = current_user.is_authenticated and accounts.can_edit(current_account())
     return {"may_edit": bool(may_edit), "waiting_count": held_count}

@@ -11,7 +11,9 @@ from werkzeug.wrappers import Response
 
 from petition import addresses
 from petition.extensions import db, limiter
-from petition.admin import User, accounts, audit, bp, current_account, totp_required
+from petition.admin import User, bp, current_account, totp_required
+from petition.accounts import operations as accounts
+from petition.accounts import audit
 
 
 def _login_limit() -> str:

@@ -6,8 +6,8 @@ import sys
 import click
 from flask.cli import AppGroup
 
-from petition.account_models import ROLES
-from petition.admin import accounts
+from petition.models.accounts import ROLES
+from petition.accounts import operations as accounts
 
 admin_cli = AppGroup("admin", help="Back-office accounts.")
 

@@ -9,8 +9,10 @@ from flask_babel import gettext as _
 from petition.exporting.document import LAYOUTS, PRESS
 from petition.exporting.formats import FORMATS, ExportError, check_lang, default_name, export, renderer
 from petition.models import Letter
-from petition.templating import utc_when
-from petition.admin import accounts, audit, bp, current_account
+from petition.views.templating import utc_when
+from petition.admin import bp, current_account
+from petition.accounts import operations as accounts
+from petition.accounts import audit
 from petition.admin.letters import PRIVATE_FORMATS
 
 

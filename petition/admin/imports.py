@@ -22,10 +22,11 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import BadData, SignatureExpired, TimestampSigner
 from sqlalchemy.exc import IntegrityError
 
-from petition import importing
+from petition.signatures import importing
 from petition.countries import display_name
 from petition.models import Letter
-from petition.admin import audit, bp, current_account
+from petition.admin import bp, current_account
+from petition.accounts import audit
 from petition.admin.labels import human
 
 SUFFIXES = (".csv", ".xlsx")

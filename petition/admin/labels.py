@@ -10,7 +10,7 @@ from flask import Flask
 from flask_babel import get_locale, lazy_gettext as _l
 
 from petition import models as m
-from petition.account_models import ROLE_ADMIN, ROLE_ORGANISER, ROLE_PRESS
+from petition.models.accounts import ROLE_ADMIN, ROLE_ORGANISER, ROLE_PRESS
 
 LABELS = {
     "role": {ROLE_ADMIN: _l("Administrator"), ROLE_ORGANISER: _l("Organiser"),

@@ -1,6 +1,6 @@
 """Creating and editing letters: settings, texts side by side, country labels, open/close.
 
-Thin: read request.form, call petition.letters (which checks everything, writes and logs),
+Thin: read request.form, call petition.letters.operations (which checks everything, writes and logs),
 then redirect with a flash, or show the page again with the reason and status 400.
 """
 from __future__ import annotations
@@ -8,11 +8,12 @@ from __future__ import annotations
 from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from petition import letters
-from petition.letters import LetterError
+from petition.letters import operations as letters
+from petition.letters.operations import LetterError
 from petition.models import CLOSED, DRAFT, OPEN, Letter
-from petition.account_models import ROLE_ORGANISER
-from petition.admin import accounts, bp, current_account
+from petition.models.accounts import ROLE_ORGANISER
+from petition.admin import bp, current_account
+from petition.accounts import operations as accounts
 from petition.admin.labels import language_name
 
 # Offered in the language fields; any language CLDR knows may still be typed.

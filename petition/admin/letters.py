@@ -5,12 +5,14 @@ from flask import g, render_template
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from petition.counting import public_counts
-from petition.i18n import supported as supported_languages
+from petition.letters.counting import public_counts
+from petition.views.i18n import supported as supported_languages
 from petition.exporting.document import LAYOUTS
 from petition.exporting.formats import FORMATS
 from petition.models import Letter
-from petition.admin import accounts, bp, current_account, overview
+from petition.admin import bp, current_account
+from petition.accounts import operations as accounts
+from petition.letters import overview
 from petition.admin.chart import cumulative_chart
 
 PRIVATE_FORMATS = ("csv", "xlsx")

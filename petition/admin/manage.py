@@ -5,8 +5,10 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_babel import gettext as _
 
 from petition.extensions import db
-from petition.account_models import Account
-from petition.admin import accounts, audit, bp, current_account
+from petition.models.accounts import Account
+from petition.admin import bp, current_account
+from petition.accounts import operations as accounts
+from petition.accounts import audit
 
 
 @bp.get("/accounts")

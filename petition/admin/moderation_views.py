@@ -9,10 +9,11 @@ from __future__ import annotations
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _, ngettext
 
-from petition import moderation
+from petition.signatures import moderation
 from petition.extensions import db
 from petition.models import Letter
-from petition.admin import audit, bp, current_account
+from petition.admin import bp, current_account
+from petition.accounts import audit
 from petition.admin.signatures import labels
 
 DONE = {

@@ -1,5 +1,5 @@
 """A letter's signatures in the back office: search, find by address, correct, add by hand,
-merge, delete, act on a selection. Thin: the rules live in petition/curation.py.
+merge, delete, act on a selection. Thin: the rules live in petition/signatures/curation.py.
 
 Every page here is ORGANISE: the search shows the real names of those who chose initials or
 no listing (decrypted), and the provenance of entries added by hand. The search itself can
@@ -10,11 +10,14 @@ from __future__ import annotations
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _, ngettext
 
-from petition import countries, curation, hidden_names
-from petition.curation import CurationError, Filters, SignatureNotFound
+from petition import countries
+from petition.signatures import curation
+from petition.privacy import hidden_names
+from petition.signatures.curation import CurationError, Filters, SignatureNotFound
 from petition.extensions import db
 from petition.models import FULL, Letter
-from petition.admin import audit, bp, current_account
+from petition.admin import bp, current_account
+from petition.accounts import audit
 
 def labels() -> dict:
     """What templates need to name countries (states go through the `human` filter)."""

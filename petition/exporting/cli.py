@@ -8,9 +8,9 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from petition import importing
+from petition.signatures import importing
 from petition.countries import display_name
-from petition.letters import LetterNotFound, get_letter
+from petition.letters.operations import LetterNotFound, get_letter
 from petition.models import SIGNER_TYPES
 from petition.exporting.document import LAYOUTS, PRESS
 from petition.exporting.formats import FORMATS, ExportError, default_name, export, export_to_path

@@ -17,7 +17,7 @@ from sqlalchemy import case, literal, null, select
 from petition.collation import cyrillic_first, is_cyrillic, stored_key
 from petition.extensions import db
 from petition.models import FULL, INDIVIDUAL, INITIALS, ORGANIZATION, Signature, initials
-from petition.exporting.text import clean
+from petition.text import clean
 
 _BATCH = 5000
 # A build in a thread of its own (press_cache) sets `pause` here: called between batches,

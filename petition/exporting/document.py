@@ -26,9 +26,9 @@ from flask_babel import force_locale, get_translations, gettext
 from markdown_it import MarkdownIt
 
 from petition.models import ORGANIZATION, Letter, utcnow
-from petition.templating import place_and_date
+from petition.views.templating import place_and_date
 from petition.exporting.grouping import Group, Section, group_signatories, total
-from petition.exporting.text import clean
+from petition.text import clean
 
 PRESS, SUBMISSION = "press", "submission"
 LAYOUTS = (PRESS, SUBMISSION)

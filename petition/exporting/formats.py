@@ -34,11 +34,16 @@ class UnknownLanguage(ExportError):
     """Babel knows no such language."""
 
 
+# Formats whose writer's module is not named after the format: a module named csv, json or
+# html would read as the standard library's.
+WRITER_MODULES = {"csv": "csv_rows", "json": "json_list", "html": "html_page"}
+
+
 def renderer(fmt: str) -> ModuleType:
     """The module that writes `fmt` (it has render(document, out) and MEDIA_TYPE)."""
     if fmt not in FORMATS:
         raise UnknownFormat(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    return importlib.import_module(f"{__package__}.{fmt}")
+    return importlib.import_module(f"{__package__}.{WRITER_MODULES.get(fmt, fmt)}")
 
 
 def check_lang(lang: str) -> str:

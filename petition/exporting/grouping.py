@@ -24,12 +24,13 @@ from typing import Callable, TypeVar
 from flask import current_app
 from sqlalchemy import select
 
-from petition import counting, countries
+from petition import countries
+from petition.letters import counting
 from petition.collation import is_cyrillic, sort_key
 from petition.extensions import db
 from petition.models import ANONYMOUS, INDIVIDUAL, INITIALS, ORGANIZATION, CountryLabel, Letter, initials, utcnow
 from petition.exporting.collect import collect
-from petition.exporting.text import clean
+from petition.text import clean
 
 _CACHE_SIZE = 32
 _lock = threading.Lock()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import BinaryIO, Iterator
 
-from petition.exporting import text
+from petition import text
 from petition.exporting.document import Document, Kind, blocks, press_chunks
 
 MEDIA_TYPE = "text/markdown; charset=utf-8"

@@ -75,11 +75,14 @@ def build_id() -> str:
     if _build_id is None:
         import babel
 
-        here = Path(__file__).resolve().parent
+        from petition import text
+        from petition.exporting import document, grouping, html_page, md, txt
+
         digest = hashlib.sha256(babel.__version__.encode())
-        files = [here / name for name in ("document.py", "grouping.py", "text.py", "txt.py",
-                                          "md.py", "html.py")]
-        files += sorted((here.parent.parent / "translations").glob("*/LC_MESSAGES/*.mo"))
+        files = [Path(module.__file__ or "") for module in (document, grouping, text, txt, md,
+                                                            html_page)]
+        root = Path(__file__).resolve().parents[2]
+        files += sorted((root / "translations").glob("*/LC_MESSAGES/*.mo"))
         for path in files:
             digest.update(path.name.encode())
             digest.update(path.read_bytes() if path.exists() else b"")

@@ -17,7 +17,8 @@ from typing import Iterator
 
 from sqlalchemy import select
 
-from petition import countries, hidden_names
+from petition import countries
+from petition.privacy import hidden_names
 from petition.collation import cyrillic_first, sort_key
 from petition.extensions import db
 from petition.models import CONFIRMED, FULL, ORGANIZATION, Letter, Signature, list_key

@@ -13,7 +13,7 @@ import zipfile
 from typing import BinaryIO, Iterable, Iterator
 from xml.sax.saxutils import escape
 
-from petition.exporting import text
+from petition import text
 from petition.exporting.document import Document, section_title
 from petition.exporting.rows import COLUMNS, TEXT_COLUMNS, TIME_COLUMNS, signature_rows, timestamp
 

@@ -11,10 +11,10 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from petition import housekeeping
+from petition.privacy import housekeeping
 from petition.models import utcnow
 from petition.mail import dispatcher, outbox
-from petition.mail.loop import DispatchLoop
+from petition.worker import DispatchLoop
 
 mail_cli = AppGroup("mail", help="Deliver outbox mail.")
 

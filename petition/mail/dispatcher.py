@@ -5,25 +5,96 @@ process that dies in between leaves a `sending` row whose lease runs out and whi
 again; a mail may then arrive twice (with the same Message-ID), never not at all.
 
 The dispatcher works in a session of its own, so it never commits a caller's half-done work.
-One call of dispatch() is one pass; loop.py runs passes again and again.
+One call of dispatch() is one pass; petition.worker runs passes again and again.
+
+The mails of a feature are made at delivery by the renderer it registers (register(); the
+signers' mails: petition.signatures.mails), so this package knows no feature's rows.
 """
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any, Callable, Protocol
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app
 from sqlalchemy import ColumnElement, case, or_, select, update
 from sqlalchemy.orm import Session
 
 from petition.extensions import db
-from petition.models import MAIL_DROPPED, MAIL_FAILED, MAIL_QUEUED, MAIL_SENDING, MAIL_SENT, OutboxMail, Signature, utcnow
-from petition.mail import backends, errors, messages, outbox
+from petition.models import MAIL_DROPPED, MAIL_FAILED, MAIL_QUEUED, MAIL_SENDING, MAIL_SENT, OutboxMail, utcnow
+from petition.mail import backends, errors, outbox
 
 # Rows claimed per transaction: the lease must cover sending all of them.
 CHUNK = 10
 # Read from app.config, whose defaults come from config.py alone: no second set here.
 SETTINGS = ("MAIL_LEASE", "MAIL_RETRY_BASE", "MAIL_RETRY_MAX", "MAIL_MAX_ATTEMPTS")
+
+
+class Renderer(Protocol):
+    """What a feature gives the dispatcher for the kinds of mail it queues without a body."""
+
+    kinds: tuple[str, ...]
+
+    def load(self, session: Session, mails: list[OutboxMail]) -> Any:
+        """What rendering a batch needs, read at once for the whole batch."""
+
+    def render(self, mail: OutboxMail, session: Session, loaded: Any) -> outbox.Content:
+        """The mail as it reads now; outbox.Obsolete when it has nothing true left to say."""
+
+
+_RENDERERS, _BEFORE_PASS = "petition_mail_renderers", "petition_mail_before_pass"
+
+
+def register(app: Flask, renderer: Renderer) -> None:
+    """Let `renderer` make its kinds of mail in this app's deliveries."""
+    renderers: dict[str, Renderer] = app.extensions.setdefault(_RENDERERS, {})
+    renderers.update(dict.fromkeys(renderer.kinds, renderer))
+
+
+def before_each_pass(app: Flask, queue_due: Callable[[], object]) -> None:
+    """Run `queue_due` at the start of every pass (a withdrawal request becomes link mails),
+    so what it queues goes out in that pass."""
+    hooks: list[Callable[[], object]] = app.extensions.setdefault(_BEFORE_PASS, [])
+    if queue_due not in hooks:
+        hooks.append(queue_due)
+
+
+def _renderers() -> dict[str, Renderer]:
+    return current_app.extensions.get(_RENDERERS, {})
+
+
+def content(mail: OutboxMail, session: Session, loaded: dict[int, Any]) -> outbox.Content:
+    """The mail's subject and bodies: as stored (queued before revision 0010, or a kind
+    that carries its own), else made now by its kind's renderer. `loaded` comes from
+    load() for the mail's batch."""
+    stored = outbox.stored_content(mail)
+    if stored is not None:
+        return stored
+    renderer = _renderers().get(mail.kind)
+    if renderer is None:
+        raise backends.MailRejected("nothing to send: no body")
+    return renderer.render(mail, session, loaded.get(id(renderer)))
+
+
+def load(session: Session, mails: list[OutboxMail]) -> dict[int, Any]:
+    """What each renderer needs for its mails of this batch, by renderer."""
+    by_renderer: dict[int, tuple[Renderer, list[OutboxMail]]] = {}
+    for mail in mails:
+        renderer = _renderers().get(mail.kind)
+        if renderer is not None:
+            by_renderer.setdefault(id(renderer), (renderer, []))[1].append(mail)
+    return {key: renderer.load(session, batch) for key, (renderer, batch) in by_renderer.items()}
+
+
+def preview(mail_id: int) -> outbox.Content:
+    """A waiting mail as delivery would make it now, read in a session of its own as
+    delivery does (tests and benchmarks read links this way); outbox.Obsolete if it would
+    be dropped."""
+    with Session(db.engine) as session:
+        mail = session.get(OutboxMail, mail_id)
+        if mail is None:
+            raise outbox.Obsolete("no such mail")
+        return content(mail, session, load(session, [mail]))
 
 
 def _setting(name: str) -> float:
@@ -33,7 +104,7 @@ def _setting(name: str) -> float:
 @dataclass
 class DispatchReport:
     """What one pass did: rows claimed, and how many were sent, deferred, given up, and
-    dropped as obsolete (see messages.Obsolete)."""
+    dropped as obsolete (see outbox.Obsolete)."""
 
     claimed: int = 0
     sent: int = 0
@@ -125,13 +196,12 @@ def _mark_dropped(session: Session, mail: OutboxMail, lease: dt.datetime, reason
     current_app.logger.info("mail %s (%s) dropped: %s", mail.id, mail.kind, reason)
 
 
-def _content(mail: OutboxMail, session: Session,
-             signatures: dict[int, Signature]) -> outbox.Content:
-    content = messages.content(mail, session, signatures)
+def _content(mail: OutboxMail, session: Session, loaded: dict[int, Any]) -> outbox.Content:
+    made = content(mail, session, loaded)
     # End the read: a read transaction held while the mail server answers would stall
-    # SQLite's checkpoints (storage.py), and nothing read is needed after rendering.
+    # SQLite's checkpoints (core/erasure.py), and nothing read is needed after rendering.
     session.commit()
-    return content
+    return made
 
 
 def _mark_failed(session: Session, mail: OutboxMail, lease: dt.datetime,
@@ -171,11 +241,11 @@ def _deliver(session: Session, connection: backends.Connection, ids: list[int],
     envelope_from = backends.sender_address(sender)
     domain = envelope_from.rsplit("@", 1)[1]
     max_attempts = _setting("MAIL_MAX_ATTEMPTS")
-    mails = session.scalars(
+    mails = list(session.scalars(
         select(OutboxMail).where(OutboxMail.id.in_(ids)).order_by(OutboxMail.id)
         .execution_options(populate_existing=True)
-    ).all()
-    signatures = messages.load_signatures(session, list(mails))
+    ))
+    loaded = load(session, mails)
     for index, mail in enumerate(mails):
         if utcnow() >= lease:
             # Too slow: hand the untried rest back rather than race whoever takes it next.
@@ -188,10 +258,10 @@ def _deliver(session: Session, connection: backends.Connection, ids: list[int],
             _mark_failed(session, mail, lease, error, report, counted=False)
             continue
         try:
-            content = _content(mail, session, signatures)
-            message, to = outbox.to_message(mail, content, sender, domain)
+            made = _content(mail, session, loaded)
+            message, to = outbox.to_message(mail, made, sender, domain)
             connection.send(message, sender=envelope_from, to=to)
-        except messages.Obsolete as reason:
+        except outbox.Obsolete as reason:
             _mark_dropped(session, mail, lease, str(reason), report)
         except backends.MailServerUnavailable as error:
             _mark_failed(session, mail, lease, error, report)
@@ -213,7 +283,7 @@ def _deliver(session: Session, connection: backends.Connection, ids: list[int],
                                      mail.kind, errors.traceback_text(error))
             _mark_failed(session, mail, lease, errors.unexpected(error), report)
         else:
-            _mark_sent(session, mail, content.subject)
+            _mark_sent(session, mail, made.subject)
             report.sent += 1
             current_app.logger.info("mail %s (%s) sent", mail.id, mail.kind)
     return True
@@ -228,13 +298,12 @@ def dispatch(limit: int | None = 50) -> DispatchReport:
     for name in SETTINGS:
         _setting(name)
     lease_seconds = _setting("MAIL_LEASE")
-    from petition import withdrawal  # here: withdrawal queues mail through this package
-
-    # Withdrawal requests first: the link mails they queue go out in this pass. In an app
-    # context of its own, hence a database session of its own: the caller's pending work
-    # is never committed by a pass.
-    with current_app.app_context():
-        withdrawal.expand_requests()
+    # Requests first: what they queue goes out in this pass. In an app context of its own,
+    # hence a database session of its own: the caller's pending work is never committed by
+    # a pass.
+    for queue_due in current_app.extensions.get(_BEFORE_PASS, ()):
+        with current_app.app_context():
+            queue_due()
     now = utcnow()  # rows deferred during this pass are not due again within it
     report = DispatchReport()
     with Session(db.engine, expire_on_commit=False) as session, backend.open() as connection:
@@ -259,25 +328,9 @@ def deliver_due(limit: int = 50) -> int:
     return dispatch(limit).sent
 
 
-def init_app(app: Flask) -> None:
-    """Check the mail settings; start in-process delivery on the first request if enabled."""
-    # A bad MAIL_URL or MAIL_FROM fails at start, not silently at the first mail.
+def check_settings(app: Flask) -> None:
+    """Fail at start, not silently at the first mail, on a bad MAIL_URL or MAIL_FROM."""
     backend = backends.backend_from_config(app.config)
     backends.sender_address(app.config["MAIL_FROM"])
     if isinstance(backend, backends.ConsoleBackend) and app.config.get("ENV_NAME") == "production":
         app.logger.warning("MAIL_URL is console://: mail, addresses included, goes to stdout")
-    if not app.config["MAIL_DISPATCH_IN_PROCESS"]:
-        return
-    from petition.mail.loop import InProcessDispatcher  # here: loop.py calls dispatch() from this module
-
-    dispatcher = InProcessDispatcher(app)
-    app.extensions["petition_mail_dispatcher"] = dispatcher
-    # Lazily, so CLI commands, migrations and tests never start a thread.
-    app.before_request(dispatcher.ensure_started)
-
-    @app.after_request
-    def wake_dispatcher(response):
-        # Mail queued by this request goes out now rather than at the next tick.
-        if g.pop(outbox.ENQUEUED_FLAG, False):
-            dispatcher.wake()
-        return response

@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 
 from cryptography.fernet import InvalidToken
-from flask import current_app, g, has_app_context
+from flask import current_app, has_app_context
 from sqlalchemy import bindparam, func, select, update
 
 from petition.addresses import decrypt, encrypt, keyed_hash
 from petition.extensions import db
 from petition.models import MAIL_FAILED, MAIL_QUEUED, MAIL_SENDING, OutboxMail, Signature, utcnow
-from petition.round_trips import Together
+from petition.core.pipelining import Together
 from petition.mail.backends import MailRejected, build_message, short_error
 
 # An outbox row that is no mail: an address someone asked withdrawal links for, answered
@@ -92,8 +92,19 @@ def _row(kind: str, to: str, subject: str, text: str | None, html: str | None,
 
 
 def _wake_dispatcher() -> None:
+    # Noted on the database session, which lives as long as the request's app context: the
+    # in-process worker (petition.worker) is woken once the request is done.
     if has_app_context():
-        setattr(g, ENQUEUED_FLAG, True)
+        db.session.info[ENQUEUED_FLAG] = True
+
+
+def take_enqueued_flag() -> bool:
+    """Whether mail was queued in this app context since the last call."""
+    return bool(db.session.info.pop(ENQUEUED_FLAG, False))
+
+
+class Obsolete(Exception):
+    """The mail has nothing true left to say: it is dropped, not sent."""
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import abort
 
-from petition.letters import LetterNotFound, get_public_letter
+from petition.letters.operations import LetterNotFound, get_public_letter
 from petition.models import Letter
 
 

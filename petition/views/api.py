@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
-from petition import countries, counting
-from petition.i18n import normalize
+from petition import countries
+from petition.letters import counting
+from petition.views.i18n import normalize
 from petition.views import public_letter_or_404
 from petition.views.embargo import cache_headers
 from petition.views.public import current_lang

@@ -7,7 +7,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 
 from petition.extensions import db
-from petition.logging_setup import first_line
+from petition.core.log_scrubbing import first_line
 
 # Seconds a client is told to wait: about what a PostgreSQL restart takes.
 RETRY_AFTER = 30

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from petition.extensions import REDIS_SCHEMES, csrf, db, limiter
-from petition.logging_setup import first_line
+from petition.core.log_scrubbing import first_line
 
 bp = Blueprint("health", __name__)
 

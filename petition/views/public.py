@@ -5,15 +5,16 @@ from flask import (Blueprint, abort, current_app, make_response, redirect, rende
                    request, send_file, url_for)
 from flask_babel import get_locale, gettext as _
 
-from petition import counting, signing
+from petition.letters import counting
+from petition.signatures import signing
 from petition.exporting.grouping import ListEmbargoed, page_sections, total
 from petition.extensions import limiter
-from petition.forms import SignForm
-from petition.front_page import closed_on, front_page
-from petition.i18n import show_languages_at
-from petition.identity import find_logo
-from petition.letters import LetterNotFound, get_public_letter
-from petition.privacy import facts as privacy_facts
+from petition.views.forms import SignForm
+from petition.letters.front_page import closed_on, front_page
+from petition.views.i18n import show_languages_at
+from petition.views.site_identity import find_logo
+from petition.letters.operations import LetterNotFound, get_public_letter
+from petition.privacy.notice import facts as privacy_facts
 from petition.models import Letter
 from petition.views import public_letter_or_404
 from petition.views.embargo import cache_headers

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from petition.demo import SLUG, seed_demo
+from petition.letters.demo import SLUG, seed_demo
 from petition.extensions import db
 from petition.models import CONFIRMED, FULL, INDIVIDUAL, Letter, Signature
 from tests.e2e.conftest import (SCREENSHOT_FOLDER, confirmation_link, mails_to, submit,

@@ -17,7 +17,7 @@ from pathlib import Path
 import pyotp
 import pytest
 
-from petition.admin import accounts
+from petition.accounts import operations as accounts
 from petition.extensions import db
 from tests.admin_helpers import PASSWORD, make_account
 from tests.e2e.conftest import confirmation_link, wait_for

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from petition import letters
+from petition.letters import operations as letters
 from petition.extensions import db
 from petition.models import CONFIRMED, PENDING, Signature
 from tests.e2e.conftest import confirmation_link, mails_to, submit, wait_for

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from petition import letters
+from petition.letters import operations as letters
 from petition.extensions import db
 from petition.models import INDIVIDUAL, Letter
 from tests.factories import make_signature

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from petition import letters
+from petition.letters import operations as letters
 from tests.e2e.conftest import confirmation_link, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_only]

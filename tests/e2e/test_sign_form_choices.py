@@ -2,7 +2,7 @@
 for individuals only, without JavaScript (display: none also keeps it out of the tab order)."""
 import pytest
 
-from petition import letters
+from petition.letters import operations as letters
 
 pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_only]
 

@@ -1,0 +1,63 @@
+"""What the privacy notice states, read from the settings and the letter, never typed twice.
+
+The notice promises periods that the housekeeping code keeps: both read the same settings,
+so changing one changes what the notice says.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from flask import Flask
+from limits import parse_many
+
+from petition.views.site_identity import contact_is_email
+from petition.models import Letter
+
+_DAY, _HOUR = 86400, 3600
+
+
+def _days(seconds: float) -> int:
+    return max(1, math.ceil(seconds / _DAY))
+
+
+def _limit_window_hours(spec: str) -> int:
+    """The longest window of a Flask-Limiter spec ("10 per minute;60 per hour" → 1)."""
+    try:
+        windows = [limit.get_expiry() for limit in parse_many(spec)]
+    except ValueError:
+        return 1
+    return max(1, math.ceil(max(windows, default=_HOUR) / _HOUR))
+
+
+@dataclass(frozen=True)
+class PrivacyFacts:
+    organiser_name: str
+    organiser_contact: str
+    contact_is_email: bool
+    confirm_hours: int          # a confirmation link works this long
+    unconfirmed_days: int       # a signature never confirmed is deleted after this
+    failed_mail_days: int       # an undeliverable mail keeps address and text this long
+    fingerprint_days: int       # after the letter closes, email fingerprints are erased
+    limiter_hours: int          # the rate limiter remembers a client address this long
+    letter: Letter | None
+
+
+def facts(app: Flask, letter: Letter | None = None) -> PrivacyFacts:
+    config = app.config
+    contact = (config.get("ORGANISER_CONTACT") or "").strip()
+    failed = config["MAIL_FAILED_RETENTION"] or config["CONFIRM_MAX_AGE"]
+    limits = ";".join(config.get(name) or "" for name in
+                      ("RATELIMIT_SIGN", "RATELIMIT_WITHDRAW") if config.get(name))
+    return PrivacyFacts(
+        organiser_name=(config.get("ORGANISER_NAME") or "").strip(),
+        organiser_contact=contact,
+        contact_is_email=contact_is_email(contact),
+        confirm_hours=max(1, config["CONFIRM_MAX_AGE"] // _HOUR),
+        unconfirmed_days=_days(config["UNCONFIRMED_RETENTION"]),
+        failed_mail_days=_days(failed),
+        fingerprint_days=(letter.fingerprint_retention_days if letter is not None
+                          else config["FINGERPRINT_RETENTION_DAYS"]),
+        limiter_hours=_limit_window_hours(limits or "1 per hour"),
+        letter=letter,
+    )

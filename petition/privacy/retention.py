@@ -1,0 +1,110 @@
+"""Retention: a closed letter forgets who signed it by address, keeping what the list shows.
+
+Some days after a letter closes (letter.fingerprint_retention_days), its signers' email
+fingerprints (the keyed hash, any encrypted address left) are erased and its pending
+signatures deleted. Names, countries and counts stay: the list and the totals do not change.
+Only the duplicate check goes: a letter reopened later takes a former signer's address
+again as a new signature.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import delete, or_, select, update
+
+from petition.core import remnants
+from petition.accounts import audit
+from petition.extensions import db
+from petition.models import CLOSED, DRAFT, PENDING, Letter, Signature, utcnow
+
+ACTOR = "retention"
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """What retention erased from one letter."""
+
+    slug: str
+    closed_since: dt.datetime
+    days: int
+    fingerprints: int  # signatures whose hash or encrypted address was erased
+    pending: int  # pending signatures deleted
+
+
+def closed_since(letter: Letter, now: dt.datetime) -> dt.datetime | None:
+    """When the letter stopped taking signatures, or None while it takes them.
+
+    Closed: when it was closed. Past its deadline: the end of the deadline day (UTC), as
+    Letter.past_deadline reads it. Both: the earlier.
+    """
+    if letter.status == DRAFT:
+        return None  # never open, so never signed from the form
+    moments = []
+    if letter.status == CLOSED and letter.closed_at is not None:
+        moments.append(letter.closed_at)
+    if letter.deadline is not None:
+        end_of_deadline = dt.datetime.combine(letter.deadline + dt.timedelta(days=1), dt.time())
+        if end_of_deadline <= now:
+            moments.append(end_of_deadline)
+    return min(moments) if moments else None
+
+
+def _date_closings(now: dt.datetime) -> None:
+    """Start the period now for closed letters whose closing time is unknown."""
+    db.session.execute(
+        update(Letter).where(Letter.status == CLOSED, Letter.closed_at.is_(None))
+        .values(closed_at=now).execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+
+
+def _erase(letter: Letter, since: dt.datetime, now: dt.datetime) -> Erasure | None:
+    """Erase the letter's fingerprints in one transaction; None if there was nothing new."""
+    fingerprints = db.session.execute(
+        update(Signature)
+        .where(Signature.letter_id == letter.id, Signature.status != PENDING,
+               or_(Signature.email_hash.is_not(None), Signature.email_encrypted.is_not(None)))
+        .values(email_hash=None, email_encrypted=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    # Their versions go with them (ON DELETE CASCADE); their mails' rows only lose the link.
+    pending = db.session.execute(
+        delete(Signature).where(Signature.letter_id == letter.id, Signature.status == PENDING)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    erased_at = letter.fingerprints_erased_at
+    if erased_at is not None and erased_at >= since and not (fingerprints or pending):
+        db.session.rollback()
+        return None
+    erasure = Erasure(letter.slug, since, letter.fingerprint_retention_days, fingerprints, pending)
+    letter.fingerprints_erased_at = now
+    audit.record(ACTOR, "retention.erase", letter_slug=letter.slug, commit=False,
+                 detail=(f"fingerprints={fingerprints} pending_deleted={pending} "
+                         f"closed_since={since.isoformat(timespec='seconds')} "
+                         f"retention_days={erasure.days}"))
+    db.session.commit()
+    return erasure
+
+
+def erase_due(now: dt.datetime | None = None) -> list[Erasure]:
+    """Erase the fingerprints of every letter closed for longer than its retention days."""
+    now = now or utcnow()
+    _date_closings(now)
+    erased = []
+    for letter in db.session.scalars(select(Letter).where(Letter.status != DRAFT)
+                                      .order_by(Letter.slug)).all():
+        since = closed_since(letter, now)
+        if since is None or now < since + dt.timedelta(days=letter.fingerprint_retention_days):
+            continue
+        erasure = _erase(letter, since, now)
+        if erasure is not None:
+            erased.append(erasure)
+    return erased
+
+
+def run(now: dt.datetime | None = None) -> list[Erasure]:
+    """Erase what is due, then make the engine drop what the erased rows left behind."""
+    erased = erase_due(now)
+    remnants.vacuum()
+    return erased

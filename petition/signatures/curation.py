@@ -1,0 +1,267 @@
+"""Curating a letter's signatures from the back office: correct, add by hand, merge, delete
+and act on a filtered selection (finding them: signature_search). No request, no flash:
+views and the command line call these and turn the outcome into a page or a message.
+
+Every change returns a Done that says what it did in words fit for the audit log: public
+ids, field names and counts. Never an address, and never a name: press accounts read the
+log of their letters, and a name may be one its signer asked not to have listed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from flask_babel import gettext, lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy import delete as sql_delete
+from wtforms.validators import ValidationError
+
+from petition import addresses, countries, names
+from petition.letters import counting
+from petition.signatures import moderation
+from petition.extensions import db
+from petition.views.forms import AFFILIATION_MAX, NAME_MAX, PlainText, clean_text
+from petition.letters.operations import UNCHANGED
+from petition.models import CONFIRMED, DISPLAY_CHOICES, MAIL_FAILED, MAIL_QUEUED, MOD_APPROVED, MOD_NONE, ORGANIZATION, SIGNER_TYPES, SOURCE_MANUAL, Letter, PROVENANCE_MAX, OutboxMail, Signature, utcnow
+from petition.signatures.submissions import Submission
+# Re-exported: the back office finds signatures and reads refusals through this module.
+from petition.signatures.curation_errors import CurationError, SignatureNotFound, StaleSelection  # noqa: E402
+from petition.signatures.search import SOURCES, Filters, find_by_email, get_signature, search, selection
+
+BULK_ACTIONS = ("approve", "reject", "hide", "delete")
+
+
+@dataclass(frozen=True)
+class Done:
+    """What a change did: the audit action, its detail, and the signatures it touched."""
+
+    action: str
+    detail: str
+    count: int = 1
+    public_ids: tuple[str, ...] = field(default=())
+
+
+# --- Validation, as the signing form does it -------------------------------------------
+
+class _Field:
+    """What the form's validators read of a field."""
+
+    def __init__(self, data: str) -> None:
+        self.data = data
+
+
+def _text(value: str | None, label: Any, limit: int, required: bool,
+          listed: bool = False) -> str | None:
+    """Trimmed, NFC, on one line, without control or text-direction characters; what the
+    list shows (listed) also without links or defacing characters (names.problem)."""
+    value = clean_text(value) or ""
+    if not value:
+        if required:
+            raise CurationError(_l("%(field)s: this is required.", field=label))
+        return None
+    if len(value) > limit:
+        raise CurationError(_l("%(field)s: please use at most %(max)d characters.",
+                               field=label, max=limit))
+    try:
+        PlainText()(None, _Field(value))  # the signing form's own rule
+    except ValidationError as error:
+        raise CurationError(_l("%(field)s: %(problem)s", field=label, problem=str(error)))
+    if listed and (why := names.problem(value)):
+        raise CurationError(_l("%(field)s: %(problem)s", field=label, problem=gettext(why)))
+    return value
+
+
+def _country(code: str | None) -> str:
+    code = countries.normalize_code(code or "")
+    if not countries.is_valid(code):
+        raise CurationError(_l("Please choose a country or a region from the list."))
+    return code
+
+
+def _finish(commit: bool) -> None:
+    if commit:
+        db.session.commit()
+    else:
+        db.session.flush()
+
+
+# --- Changes -------------------------------------------------------------------------------
+
+def correct(letter: Letter, public_id: str, *, name: str = UNCHANGED,
+            affiliation: str | None = UNCHANGED, country: str = UNCHANGED,
+            commit: bool = True) -> Done:
+    """Correct the name, affiliation or country of a confirmed signature.
+
+    A pending one is not corrected: its confirmation link confirms exactly what its signer
+    sent, and would overwrite the correction anyway. Done.count is 0 when nothing differed.
+    """
+    signature = get_signature(letter, public_id)
+    if signature.status != CONFIRMED:
+        raise CurationError(_l("Only confirmed signatures can be corrected: a pending one "
+                               "is confirmed as its signer sent it."))
+    wanted: dict[str, str | None] = {}
+    if name is not UNCHANGED:
+        wanted["name"] = _text(name, _l("Name"), NAME_MAX, required=True, listed=True)
+    if affiliation is not UNCHANGED:
+        wanted["affiliation"] = _text(affiliation, _l("Affiliation"), AFFILIATION_MAX,
+                                      required=False, listed=True)
+    if country is not UNCHANGED:
+        wanted["country"] = _country(country)
+    current = Submission.of(signature)  # the real name, even when hidden
+    changed = [key for key, value in wanted.items() if getattr(current, key) != value]
+    if changed:
+        before = counting.entry(signature)  # a new country moves it between counts
+        corrected = replace(current, **{key: wanted[key] for key in changed})
+        for column, value in corrected.columns().items():
+            setattr(signature, column, value)
+        if signature.is_public:
+            counting.changed(letter, [before], [counting.entry(signature)])
+    _finish(commit)
+    return Done("signature.correct", f"{public_id} {','.join(changed)}", 1 if changed else 0,
+                (public_id,))
+
+
+def add_manual(letter: Letter, *, signer_type: str, name: str, affiliation: str | None,
+               country: str, display: str, provenance: str, commit: bool = True) -> Done:
+    """A confirmed signature received another way ("sent by email on 3 May by ..."), with no
+    address. An organisation added on a moderated letter counts as approved: adding it was
+    the organiser's decision. A closed letter takes them too (late mail, paper lists)."""
+    if signer_type not in SIGNER_TYPES:
+        raise CurationError(_l("Please choose organisation or individual."))
+    if signer_type not in letter.signer_types:
+        raise CurationError(_l("This letter does not take this kind of signer."))
+    if display not in DISPLAY_CHOICES:
+        raise CurationError(_l("Please choose how the name is shown."))
+    name = _text(name, _l("Name"), NAME_MAX, required=True, listed=True)
+    affiliation = _text(affiliation, _l("Affiliation"), AFFILIATION_MAX, required=False,
+                        listed=True)
+    provenance = _text(provenance, _l("Provenance"), PROVENANCE_MAX, required=True)
+    if addresses.holds_address(provenance):
+        raise CurationError(_l("Provenance: please say who sent it without their email "
+                               "address; no address is kept in plain text."))
+    submission = Submission.make(signer_type=signer_type, name=name, affiliation=affiliation,
+                                 country=_country(country), display=display,
+                                 lang=letter.default_lang)
+    held = signer_type == ORGANIZATION and letter.moderate_organizations
+    signature = Signature(letter_id=letter.id, status=CONFIRMED, confirmed_at=utcnow(),
+                          moderation=MOD_APPROVED if held else MOD_NONE, source=SOURCE_MANUAL,
+                          provenance=provenance, **submission.columns())
+    db.session.add(signature)
+    db.session.flush()  # the public id is drawn on insert
+    counting.changed(letter, added=[counting.entry(signature)])
+    _finish(commit)
+    return Done("signature.add", f"{signature.public_id} provenance: {provenance}", 1,
+                (signature.public_id,))
+
+
+def merge(letter: Letter, keep_public_id: str, drop_public_id: str, *,
+          commit: bool = True) -> Done:
+    """Two confirmed entries of the same organisation become one: `drop` is deleted.
+
+    The kept entry keeps its own name, affiliation and country, untouched: choosing which
+    entry to keep is choosing which details are right, and mixing fields of both would list
+    a line neither signer sent (correct the kept one afterwards if need be). Only the keyed
+    hash of the dropped entry's address moves over when the kept one has none (typed in by
+    hand, imported without address): that address signing again is then recognised as
+    already signed, not listed a second time. When both have one, only the kept address is
+    remembered: the dropped one could sign again as a new entry (one hash per signature).
+    """
+    if keep_public_id == drop_public_id:
+        raise CurationError(_l("An entry cannot be merged into itself."))
+    keep = get_signature(letter, keep_public_id)
+    drop = get_signature(letter, drop_public_id)
+    if keep.signer_type != ORGANIZATION or drop.signer_type != ORGANIZATION:
+        raise CurationError(_l("Only two organisations can be merged."))
+    if keep.status != CONFIRMED or drop.status != CONFIRMED:
+        raise CurationError(_l("Only confirmed entries can be merged."))
+    moved_hash = drop.email_hash if keep.email_hash is None else None
+    remove_signatures(letter, [drop.id])  # first: the hash is unique per letter
+    if moved_hash:
+        keep.email_hash = moved_hash  # not public: the list does not change for it
+    _finish(commit)
+    return Done("signature.merge", f"kept {keep_public_id}, deleted {drop_public_id}", 1,
+                (keep_public_id, drop_public_id))
+
+
+def delete(letter: Letter, public_id: str, *, commit: bool = True) -> Done:
+    """Delete a signature on its signer's request, in any state; see remove_signatures()."""
+    signature = get_signature(letter, public_id)
+    remove_signatures(letter, [signature.id])
+    _finish(commit)
+    return Done("signature.delete", public_id, 1, (public_id,))
+
+
+def remove_signatures(letter: Letter, ids: list[int]) -> None:
+    """Delete signatures and what points at them.
+
+    Mail still waiting to go (or failed, waiting to be retried) to them is deleted with
+    them: it holds the address and a link to nothing. The database does the rest (see the
+    foreign keys in models.py): SignatureVersion rows cascade, mails already sent or in
+    flight lose their link (SET NULL); sent ones hold no address any more. Public ones
+    leave the letter's counts, and its list version is bumped, in the same transaction.
+    """
+    if not ids:
+        return
+    public = [(country, kind, counting.is_listed(kind, display))
+              for country, kind, display in db.session.execute(
+                  select(Signature.country, Signature.signer_type, Signature.display).where(
+                      Signature.letter_id == letter.id, Signature.id.in_(ids),
+                      Signature.is_public))]
+    db.session.execute(sql_delete(OutboxMail).where(
+        OutboxMail.signature_id.in_(ids), OutboxMail.status.in_((MAIL_QUEUED, MAIL_FAILED))
+    ).execution_options(synchronize_session=False))
+    db.session.execute(sql_delete(Signature).where(Signature.letter_id == letter.id,
+                                               Signature.id.in_(ids)))
+    if public:
+        counting.changed(letter, removed=public)
+
+
+# --- Acting on a selection -------------------------------------------------------------
+
+def bulk_targets(letter: Letter, filters: Filters, action: str) -> list[tuple[int, str, bool]]:
+    """(id, public id, is public) of what `action` would change in the selection.
+
+    Moderation reaches confirmed signatures not already in the state it sets: the count
+    shown is the count changed.
+    """
+    if action not in BULK_ACTIONS:
+        raise CurationError(_l("Unknown action."))
+    query = selection(letter, filters).with_only_columns(
+        Signature.id, Signature.public_id, Signature.is_public)
+    if action in moderation.DECISIONS:
+        query = query.where(Signature.status == CONFIRMED,
+                            Signature.moderation != moderation.DECISIONS[action])
+    return [tuple(row) for row in db.session.execute(query)]
+
+
+def bulk_count(letter: Letter, filters: Filters, action: str) -> int:
+    return len(bulk_targets(letter, filters, action))
+
+
+def bulk(letter: Letter, filters: Filters, action: str, expected_count: int, *,
+         commit: bool = True) -> Done:
+    """Apply `action` to the selection, if it still holds `expected_count` signatures.
+
+    The count is what the user confirmed; a selection that grew or shrank since (a new
+    signature, another organiser's change) is refused whole rather than acted on blind.
+    """
+    targets = bulk_targets(letter, filters, action)
+    if len(targets) != expected_count:
+        raise StaleSelection(len(targets))
+    if not targets:
+        raise CurationError(_l("No signature matches: nothing to do."))
+    public_ids = [public_id for _, public_id, _ in targets]
+    if action == "delete":
+        remove_signatures(letter, [id_ for id_, _, _ in targets])
+    else:
+        moderation.decide(letter.slug, public_ids, action, commit=False)
+    _finish(commit)
+    return Done("signature.bulk", f"action={action} count={len(targets)} {filters.for_audit()}",
+                len(targets), tuple(public_ids))
+
+
+__all__ = [
+    "BULK_ACTIONS", "CurationError", "Done", "Filters", "SOURCES", "SignatureNotFound",
+    "StaleSelection", "add_manual", "bulk", "bulk_count", "correct", "delete",
+    "find_by_email", "get_signature", "merge", "search", "selection",
+]

@@ -1,0 +1,129 @@
+"""Finding a letter's signatures in the back office: filters, a page of results, by address
+and by public id. The selection is also what curation's bulk actions act on.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Mapping
+
+from email_validator import EmailNotValidError
+from flask_babel import lazy_gettext as _l
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import Select, or_, select
+
+from petition import addresses, countries
+from petition.signatures.curation_errors import CurationError, SignatureNotFound
+from petition.extensions import db
+from petition.models import MODERATION_STATES, SIGNATURE_STATES, SOURCE_FORM, SOURCE_IMPORT, SOURCE_MANUAL, Letter, Signature
+
+SOURCES = (SOURCE_FORM, SOURCE_IMPORT, SOURCE_MANUAL)
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class Filters:
+    """A search: each criterion narrows; empty ones do not."""
+
+    # Part of the name or affiliation, any case: as the list shows it (the initials of those
+    # who chose initials, nothing of the unlisted), as a hidden real name is encrypted.
+    q: str = ""
+    country: str = ""        # a country or scope code
+    status: str = ""
+    source: str = ""
+    moderation: str = ""
+    since: dt.date | None = None  # confirmed on or after
+    until: dt.date | None = None  # confirmed on or before
+
+    FIELDS = ("q", "country", "status", "source", "moderation", "since", "until")
+
+    @classmethod
+    def parse(cls, values: Mapping[str, str]) -> "Filters":
+        """From the strings of a form; CurationError names the first bad one."""
+        text = {name: (values.get(name) or "").strip() for name in cls.FIELDS}
+        country = countries.normalize_code(text["country"]) if text["country"] else ""
+        if country and not countries.is_valid(country):
+            raise CurationError(_l("Unknown country or region code."))
+        for name, allowed in (("status", SIGNATURE_STATES), ("source", SOURCES),
+                              ("moderation", MODERATION_STATES)):
+            if text[name] and text[name] not in allowed:
+                raise CurationError(_l("Unknown value for %(field)s.", field=name))
+        since, until = _date(text["since"]), _date(text["until"])
+        if since and until and since > until:
+            raise CurationError(_l("The start date is after the end date."))
+        return cls(q=text["q"][:200], country=country, status=text["status"],
+                   source=text["source"], moderation=text["moderation"], since=since, until=until)
+
+    def as_strings(self) -> dict[str, str]:
+        """The non-empty criteria as form strings, for links and hidden fields."""
+        values = {name: getattr(self, name) for name in self.FIELDS}
+        return {name: (value.isoformat() if isinstance(value, dt.date) else value)
+                for name, value in values.items() if value}
+
+    def for_audit(self) -> str:
+        # The text searched for may be a name its signer asked not to have listed.
+        values = self.as_strings()
+        if "q" in values:
+            values["q"] = "…"
+        return " ".join(f"{name}={value}" for name, value in values.items()) or "all"
+
+
+def _date(value: str) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise CurationError(_l("Please give dates as YYYY-MM-DD."))
+
+
+def selection(letter: Letter, filters: Filters) -> Select:
+    """The letter's signatures matching `filters`, newest first."""
+    query = select(Signature).where(Signature.letter_id == letter.id)
+    if filters.q:
+        # icontains escapes % and _: they are searched for as typed. Case-blind beyond
+        # ASCII on PostgreSQL; SQLite folds ASCII only.
+        query = query.where(or_(Signature.name.icontains(filters.q, autoescape=True),
+                                Signature.affiliation.icontains(filters.q, autoescape=True)))
+    for name in ("country", "status", "source", "moderation"):
+        if getattr(filters, name):
+            query = query.where(getattr(Signature, name) == getattr(filters, name))
+    if filters.since:
+        query = query.where(Signature.confirmed_at >= dt.datetime.combine(filters.since, dt.time()))
+    if filters.until:
+        end = dt.datetime.combine(filters.until + dt.timedelta(days=1), dt.time())
+        query = query.where(Signature.confirmed_at < end)
+    return query.order_by(Signature.created_at.desc(), Signature.id.desc())
+
+
+def search(letter: Letter, filters: Filters, page: int = 1, per_page: int = PAGE_SIZE) -> Pagination:
+    """One page of the selection, with its total."""
+    return db.paginate(selection(letter, filters), page=max(page, 1), per_page=per_page,
+                       error_out=False)
+
+
+def find_by_email(letter: Letter, email: str) -> Signature | None:
+    """The letter's signature made with this address, through its keyed hash.
+
+    The address goes through the canonical form signing stores (email-validator's
+    normalisation, then addresses.email_hashes), so "Jane+x@Example.ORG" finds
+    jane@example.org, and a signature hashed before +tags were folded is found too.
+    """
+    try:
+        canonical = addresses.canonical_email(email)
+    except EmailNotValidError:
+        raise CurationError(_l("This does not look like an email address."))
+    return db.session.scalar(select(Signature).where(
+        Signature.letter_id == letter.id,
+        Signature.email_hash.in_(addresses.email_hashes(canonical)))
+        # Under an older unfolded hash and the current one at once (signed twice before
+        # the folding): the one made with the current key.
+        .order_by(Signature.email_hash != addresses.email_hash(canonical)).limit(1))
+
+
+def get_signature(letter: Letter, public_id: str) -> Signature:
+    signature = db.session.scalar(select(Signature).where(
+        Signature.letter_id == letter.id, Signature.public_id == public_id))
+    if signature is None:
+        raise SignatureNotFound(_l("No signature of this letter has that identifier."))
+    return signature
