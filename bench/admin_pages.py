@@ -64,7 +64,7 @@ def main(database: Path) -> None:
         print("back office, 100,000 signatures, SQLite file, one process (median of 5):")
         for name, url in PAGES:
             assert client.get(url).status_code == 200, url
-            print(f"  {name:28} {_median(lambda: client.get(url)) * 1000:7.0f} ms")
+            print(f"  {name:28} {_median(lambda url=url: client.get(url)) * 1000:7.0f} ms")
         data = _csv(5000)
         started = time.perf_counter()
         report = client.post(f"/admin/letters/{SLUG}/import",

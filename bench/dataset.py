@@ -16,18 +16,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from flask_migrate import upgrade  # noqa: E402
-
-from petition.core import schema_migrations  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 
 from petition import create_app  # noqa: E402
-from petition.letters import counting
-from petition.privacy import hidden_names
+from petition.core import schema_migrations  # noqa: E402
 from petition.countries import country_codes  # noqa: E402
 from petition.extensions import db  # noqa: E402
+from petition.letters import counting
 from petition.models import (  # noqa: E402
-    derived_columns,
-    new_public_id,
     ANONYMOUS,
     CONFIRMED,
     FULL,
@@ -38,8 +34,11 @@ from petition.models import (  # noqa: E402
     Letter,
     LetterText,
     Signature,
+    derived_columns,
+    new_public_id,
     utcnow,
 )
+from petition.privacy import hidden_names
 
 EMAIL_KEY = "k1t3Q1cJ0m0c9pD8yFh0sZ0m9u1vQ2Jd6lq3x8c1n5E="  # bench only
 SLUG = "bench"
@@ -122,7 +121,8 @@ def build(path: Path, count: int = 100_000, seed: int = 2026, url: str | None = 
     with app.app_context():
         upgrade()
         letter = Letter(slug=SLUG, status="open", default_lang="fr", place="Paris")
-        letter.texts.append(LetterText(lang="fr", title="Libérez-les", body="Nous demandons.\n\nMaintenant."))
+        letter.texts.append(LetterText(lang="fr", title="Libérez-les",
+                                       body="Nous demandons.\n\nMaintenant."))
         letter.texts.append(LetterText(lang="ru", title="Свободу им", body="Мы требуем."))
         db.session.add(letter)
         db.session.commit()
@@ -141,6 +141,7 @@ if __name__ == "__main__":
     # A file path (SQLite), or the URL of an empty PostgreSQL database.
     target = sys.argv[1] if len(sys.argv) > 1 else str(ROOT / "bench" / "out" / "bench.sqlite")
     if target.startswith("postgresql"):
-        print(f"inserted in {build(ROOT / 'bench' / 'out' / 'unused', url=target):.1f} s → {target}")
+        seconds = build(ROOT / "bench" / "out" / "unused", url=target)
+        print(f"inserted in {seconds:.1f} s → {target}")
     else:
         print(f"inserted in {build(Path(target)):.1f} s → {target}")

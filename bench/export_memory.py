@@ -36,8 +36,9 @@ def run_peak(args: list[str], env: dict[str, str] | None = None,
                                    env=dict(env or os.environ, BENCH_PEAK_FILE=str(peak_file)),
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         output: dict[str, bytes] = {}
+        streams = (("out", process.stdout), ("err", process.stderr))
         readers = [threading.Thread(target=lambda name=name, stream=stream: output.update(
-            {name: stream.read()})) for name, stream in (("out", process.stdout), ("err", process.stderr))]
+            {name: stream.read()})) for name, stream in streams]
         for reader in readers:
             reader.start()
         for reader in readers:
@@ -70,7 +71,8 @@ def check(fmt: str, own: float, summary: Summary) -> bool:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--formats", nargs="*", default=list(FORMATS), choices=FORMATS)
     args = parser.parse_args()
     if not DATABASE.exists():
@@ -79,7 +81,8 @@ def main() -> None:
 
         print("building 100,000 confirmed signatures…", flush=True)
         build(DATABASE)
-    print(f"peak memory of each export of 100,000 signatures, the export process alone; {machine()}")
+    print("peak memory of each export of 100,000 signatures, the export process alone; "
+          f"{machine()}")
     print(f"{'format':7} {'command':>8} {'own peak':>9} {'wait4':>8}")
     summary = Summary()
     env = export_env()

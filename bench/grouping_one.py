@@ -38,7 +38,8 @@ def main(database: Path, lang: str) -> dict:
         page = _timed(lambda: client.get(f"/letters/{SLUG}?lang={lang}"))
         press = _timed(lambda: client.get(f"/letters/{SLUG}/signatories.txt?lang={lang}"))
     return {
-        "first": first, "uncached": statistics.median(uncached), "cached": statistics.median(cached),
+        "first": first, "uncached": statistics.median(uncached),
+        "cached": statistics.median(cached),
         "cached_max": max(cached), "groups": sum(len(s.groups) for s in sections),
         "signatures": sum(s.count for s in sections), "page": page, "press_txt": press,
     }

@@ -16,9 +16,9 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -60,8 +60,8 @@ def pg_settings() -> str:
     engine = sa.create_engine(f"{PG_SERVER}/postgres")
     try:
         with engine.connect() as conn:
-            values = {name: conn.execute(sa.text(f"SHOW {name}")).scalar()
-                      for name in ("server_version", "synchronous_commit", "fsync", "wal_sync_method")}
+            names = ("server_version", "synchronous_commit", "fsync", "wal_sync_method")
+            values = {name: conn.execute(sa.text(f"SHOW {name}")).scalar() for name in names}
     finally:
         engine.dispose()
     return ", ".join(f"{name}={value}" for name, value in values.items())
@@ -155,7 +155,8 @@ class Gunicorn:
             except OSError:
                 pass
             time.sleep(0.2)
-        raise SystemExit(f"gunicorn did not answer in {timeout} s:\n{self.error_log.read_text()[-3000:]}")
+        raise SystemExit(f"gunicorn did not answer in {timeout} s:\n"
+                         f"{self.error_log.read_text()[-3000:]}")
 
     def workers(self) -> list[int]:
         path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
@@ -247,7 +248,7 @@ def private_redis() -> Iterator[str | None]:
                 break
             except OSError:
                 if time.monotonic() > deadline:
-                    raise SystemExit("redis-server did not start")
+                    raise SystemExit("redis-server did not start") from None
                 time.sleep(0.05)
         yield f"redis://127.0.0.1:{port}/0"
     finally:

@@ -23,8 +23,23 @@ from contextlib import nullcontext
 from pathlib import Path
 from urllib.parse import urlencode
 
-from harness import (OUT, ROOT, Gunicorn, Summary, app_env, durability, flask, load, machine,
-                     median, memory_rollup, pg_database, pg_settings, private_redis, sample_rss)
+from harness import (
+    OUT,
+    ROOT,
+    Gunicorn,
+    Summary,
+    app_env,
+    durability,
+    flask,
+    load,
+    machine,
+    median,
+    memory_rollup,
+    pg_database,
+    pg_settings,
+    private_redis,
+    sample_rss,
+)
 from loadgen import TOKEN, Client
 
 sys.path.insert(0, str(ROOT))
@@ -80,8 +95,9 @@ def copy_to(source_url: str, target_url: str) -> float:
             for start in range(0, len(rows), 10_000):
                 write.execute(sa.insert(table), rows[start:start + 10_000])
             if rows and "id" in table.c:
-                write.execute(sa.text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
-                                      f"(SELECT max(id) FROM {table.name}))"))
+                write.execute(sa.text(
+                    f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                    f"(SELECT max(id) FROM {table.name}))"))
     source.dispose()
     target.dispose()
     return time.perf_counter() - started
@@ -99,7 +115,8 @@ def _new_link(app, client: Client, number: int, kind: str) -> str:
     form_token = TOKEN.search(page.decode()).group(1)
     body = urlencode({"csrf_token": form_token, "signer_type": "individual",
                       "name": f"Late Signer {number}", "country": "FR", "display": "full",
-                      "email": f"late-{kind}-{number}-{time.time_ns()}@example.org", "consent": "y"})
+                      "email": f"late-{kind}-{number}-{time.time_ns()}@example.org",
+                      "consent": "y"})
     referer = f"http://127.0.0.1:{client.port}{PATHS['page']}"
     status, _ = client.request("POST", f"/letters/{SLUG}/sign", body, {"Referer": referer})
     assert status == 303, status
@@ -188,8 +205,10 @@ def measure(kind: str, url: str, clients: int, warmup: float, duration: float, r
                 result = load({"kind": "get", "port": server.port, "path": path,
                                "clients": clients, "warmup": warmup, "duration": duration})
                 p50_target, p99_target = TARGETS[name]
-                print(f"  GET {path:32} {result['rate']:6.1f} req/s  p50 {result['p50'] * 1000:6.1f} ms"
-                      f"  p99 {result['p99'] * 1000:6.1f} ms  ({result['count']}, {result['errors']} errors)")
+                print(f"  GET {path:32} {result['rate']:6.1f} req/s"
+                      f"  p50 {result['p50'] * 1000:6.1f} ms"
+                      f"  p99 {result['p99'] * 1000:6.1f} ms"
+                      f"  ({result['count']}, {result['errors']} errors)")
                 summary.add(f"GET {name} {label}: p50", f"{result['p50'] * 1000:.1f} ms",
                             f"<= {p50_target * 1000:.0f} ms",
                             result["p50"] <= p50_target and not result["errors"])
@@ -209,7 +228,8 @@ def measure(kind: str, url: str, clients: int, warmup: float, duration: float, r
             firsts = first_after_confirmation(app, server, PATHS[name], rounds)
             worst = max(firsts)
             print(f"  first GET {name} of each worker after a confirmation, worker's own time "
-                  f"({rounds} rounds, {len(firsts)} firsts): median {median(firsts) * 1000:.0f} ms, "
+                  f"({rounds} rounds, {len(firsts)} firsts): "
+                  f"median {median(firsts) * 1000:.0f} ms, "
                   f"max {worst * 1000:.0f} ms")
             # The press list's first after a change is held to its p99.
             limit = TARGETS[name][1] or TARGETS[name][0]
@@ -222,7 +242,8 @@ def measure(kind: str, url: str, clients: int, warmup: float, duration: float, r
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=2)
     parser.add_argument("--warmup", type=float, default=1.0)
     parser.add_argument("--duration", type=float, default=5.0)

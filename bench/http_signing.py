@@ -20,8 +20,24 @@ import subprocess
 import sys
 from collections.abc import Callable
 
-from harness import (HERE, OUT, PYTHON, ROOT, Gunicorn, Summary, app_env, describe, durability,
-                     flask, load, machine, median, pg_database, pg_settings, sample_rss)
+from harness import (
+    HERE,
+    OUT,
+    PYTHON,
+    ROOT,
+    Gunicorn,
+    Summary,
+    app_env,
+    describe,
+    durability,
+    flask,
+    load,
+    machine,
+    median,
+    pg_database,
+    pg_settings,
+    sample_rss,
+)
 
 sys.path.insert(0, str(ROOT))
 
@@ -33,7 +49,8 @@ def _setup_app(url: str):
     from petition import create_app
 
     return create_app({
-        "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "EMAIL_KEY": app_env(url)["EMAIL_KEY"],
+        "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench",
+        "EMAIL_KEY": app_env(url)["EMAIL_KEY"],
         "MAIL_DISPATCH_IN_PROCESS": False, "RATELIMIT_ENABLED": False,
         "EXPORT_DIR": str(OUT / "exports"),
     })
@@ -42,8 +59,8 @@ def _setup_app(url: str):
 def prepare(url: str) -> None:
     """Migrate with `flask db upgrade` (its own process) and create the open letter."""
     flask(["db", "upgrade"], app_env(url))
-    from petition.letters import operations as letters
     from petition.extensions import db
+    from petition.letters import operations as letters
 
     app = _setup_app(url)
     with app.app_context():
@@ -92,7 +109,7 @@ def alternate(petition: Callable[[int], dict], bare: Callable[[int], dict],
         ours.append(petition(number))
         theirs.append(bare(number))
     ratios = [mine["rate"] / other["rate"] if other["rate"] else 0.0
-              for mine, other in zip(ours, theirs)]
+              for mine, other in zip(ours, theirs, strict=True)]
     return combined(ours), combined(theirs), ratios
 
 
@@ -152,7 +169,8 @@ def measure(kind: str, url: str, clients: int, warmup: float, duration: float, r
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--warmup", type=float, default=1.0)
     parser.add_argument("--duration", type=float, default=4.0)

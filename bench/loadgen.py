@@ -95,7 +95,8 @@ def run(spec: dict) -> dict:
                                   "name": f"Signer {number}", "country": "FR",
                                   "email": f"s{run_id}-{number}@example.org",
                                   "display": "full", "consent": "y"})
-                method, path, headers = "POST", f"/letters/{spec['slug']}/sign", {"Referer": referer}
+                method, path = "POST", f"/letters/{spec['slug']}/sign"
+                headers = {"Referer": referer}
             else:
                 with token_lock:
                     token = next(tokens, None)

@@ -15,8 +15,18 @@ import subprocess
 import sys
 import time
 
-from harness import (OUT, PYTHON, ROOT, Summary, app_env, durability, flask, machine,
-                     pg_database, pg_settings)
+from harness import (
+    OUT,
+    PYTHON,
+    ROOT,
+    Summary,
+    app_env,
+    durability,
+    flask,
+    machine,
+    pg_database,
+    pg_settings,
+)
 
 sys.path.insert(0, str(ROOT))
 
@@ -38,10 +48,10 @@ def serve() -> None:
 
 def measure(kind: str, url: str, count: int, summary: Summary) -> None:
     from petition import create_app
-    from petition.letters import operations as letters
-    from petition.signatures import signing
     from petition.extensions import db
+    from petition.letters import operations as letters
     from petition.mail.dispatcher import dispatch
+    from petition.signatures import signing
 
     label = "SQLite" if kind == "sqlite" else "PostgreSQL"
     print(f"\n{label}: {durability(kind)}")
@@ -77,7 +87,8 @@ def measure(kind: str, url: str, count: int, summary: Summary) -> None:
         server.wait(10)
     rate = report.sent / seconds
     print(f"  queued {count} by signing in {queued:.1f} s ({count / queued:.0f}/s, in-process)")
-    print(f"  dispatch(None): {report.sent} sent, {report.retrying} retrying, {report.failed} failed "
+    print(f"  dispatch(None): {report.sent} sent, {report.retrying} retrying, "
+          f"{report.failed} failed "
           f"in {seconds:.2f} s = {rate:.0f} mails/s; the server received "
           f"{seen.get('received')} in {seen.get('sessions')} SMTP session(s)")
     summary.add(f"mail dispatch {label}", f"{rate:.0f}/s", f">= {RATE_TARGET}/s",
@@ -87,7 +98,8 @@ def measure(kind: str, url: str, count: int, summary: Summary) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -19,14 +19,13 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from cryptography.fernet import Fernet  # noqa: E402
+from dataset import EMAIL_KEY, SLUG, config  # noqa: E402
 from sqlalchemy import func, select, update  # noqa: E402
 
-from dataset import EMAIL_KEY, SLUG, config  # noqa: E402
 from petition import addresses, create_app, tokens  # noqa: E402
-from petition.privacy import key_rotation
-from petition.privacy import retention
 from petition.extensions import db  # noqa: E402
 from petition.models import CLOSED, Letter, Signature, utcnow  # noqa: E402
+from petition.privacy import key_rotation, retention
 
 KNOWN = "known.signer@example.org"
 

@@ -27,9 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from dataset import EMAIL_KEY, SLUG, config  # noqa: E402
 
 from petition import create_app  # noqa: E402
-from petition.signatures import curation
 from petition.extensions import db  # noqa: E402
 from petition.letters.operations import get_letter  # noqa: E402
+from petition.signatures import curation
 
 
 def _summary(times: list[float]) -> str:
@@ -78,7 +78,7 @@ def main(url: str, port: int, rounds: int) -> None:
                     db.session.remove()
                 results: list[float] = []
                 clients = [threading.Thread(
-                    target=lambda: results.append(get(f"/letters/{SLUG}?lang=fr")))
+                    target=lambda results=results: results.append(get(f"/letters/{SLUG}?lang=fr")))
                     for _ in range(2)]
                 for client in clients:
                     client.start()

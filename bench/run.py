@@ -60,11 +60,13 @@ def _grouping() -> None:
         r = json.loads(out)
         print(
             f"  {lang}: cached {r['cached'] * 1000:.1f} ms (max {r['cached_max'] * 1000:.1f}), "
-            f"uncached {r['uncached'] * 1000:.0f} ms, first call in the process {r['first'] * 1000:.0f} ms; "
+            f"uncached {r['uncached'] * 1000:.0f} ms, "
+            f"first call in the process {r['first'] * 1000:.0f} ms; "
             f"{r['signatures']} signatures in {r['groups']} groups; peak {peak:.0f} MB"
         )
         print(
-            f"      GET /letters/bench (organisations listed, individuals past PUBLIC_NAMES_LIMIT as counts) {r['page'] * 1000:.0f} ms, "
+            "      GET /letters/bench (organisations listed, "
+            f"individuals past PUBLIC_NAMES_LIMIT as counts) {r['page'] * 1000:.0f} ms, "
             f"GET /letters/bench/signatories.txt {r['press_txt'] * 1000:.0f} ms"
         )
     print()
@@ -80,7 +82,8 @@ def _exports(formats: tuple[str, ...], layouts: tuple[str, ...], summary: Summar
     for fmt in formats:
         for layout in layouts:
             target = OUT / f"bench-{layout}.{fmt}"
-            _, _, out = _run([PYTHON, str(HERE / "export_one.py"), str(DATABASE), fmt, "fr", layout, str(target)])
+            _, _, out = _run([PYTHON, str(HERE / "export_one.py"), str(DATABASE), fmt, "fr",
+                              layout, str(target)])
             inner = json.loads(out)
             wall, peak, _, _ = run_peak(export_args(fmt, target, layout), env)
             if layout == "press":
@@ -104,7 +107,8 @@ def _email_key() -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rebuild", action="store_true", help="rebuild the benchmark database")
     parser.add_argument("--formats", nargs="*", default=list(FORMATS), choices=FORMATS)
     parser.add_argument("--submission", action="store_true", help="also time the submission layout")

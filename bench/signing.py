@@ -22,10 +22,9 @@ sys.path.insert(0, str(ROOT))
 from flask_migrate import upgrade  # noqa: E402
 
 from petition import create_app, tokens  # noqa: E402
-from petition.letters import operations as letters
-from petition.core import schema_migrations
-from petition.core import pipelining
+from petition.core import pipelining, schema_migrations
 from petition.extensions import db  # noqa: E402
+from petition.letters import operations as letters
 from petition.models import Signature  # noqa: E402
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -71,7 +70,7 @@ def measure(url: str, folder: str) -> list[tuple[str, float, float]]:
     for what, request in runs + [("confirmations", None)]:
         if request is None:
             links = _tokens(app)[1:]
-            request = lambda n: client.post(f"/confirm/{links[n]}")  # noqa: E731
+            request = lambda n, links=links: client.post(f"/confirm/{links[n]}")  # noqa: E731
         with pipelining.statements_sent(engine) as seen:
             started = time.perf_counter()
             for number in range(COUNT):

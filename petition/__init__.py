@@ -3,16 +3,15 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Config, ConfigurationError, config_from_env
-
-from petition.core import startup_checks
-from petition.core import log_scrubbing
+from petition.core import log_scrubbing, startup_checks
 
 __all__ = ["ConfigurationError", "create_app"]
 
@@ -81,7 +80,10 @@ def _harden(app: Flask) -> None:
     # otherwise anyone could choose the address that rate limits see.
     proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
     if proxies:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+        # Flask's documented way to add WSGI middleware: the instance attribute shadows the
+        # method, which mypy cannot express.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     @app.after_request
     def security_headers(response):
@@ -109,18 +111,20 @@ def _harden(app: Flask) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
-    from petition.extensions import babel, csrf, init_db, init_limiter
+    from petition.extensions import babel, csrf, db, init_db, init_limiter
     from petition.views.i18n import select_locale
 
-    init_db(app)
+    if init_db(app):
+        from petition.core.pipelining import begin_on_checkout
+
+        with app.app_context():
+            begin_on_checkout(db.engine)
     from petition.models import accounts  # noqa: F401  (its tables join the metadata)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     init_limiter(app)
 
-    from petition.views import i18n
-    from petition.views import site_identity
-    from petition.views import templating
+    from petition.views import i18n, site_identity, templating
 
     i18n.init_app(app)
     templating.init_app(app)
@@ -156,7 +160,3 @@ def _register_cli(app: Flask) -> None:
     from petition import cli
 
     cli.init_app(app)
-
-    from petition.admin.cli import admin_cli
-
-    app.cli.add_command(admin_cli)

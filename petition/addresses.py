@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 import threading
 from functools import lru_cache
 
@@ -89,6 +88,7 @@ def _load_or_create(email_key: str) -> bytes:
             store_hash_key(connection, derived_hash_key(email_key), email_key)
             wrapped = connection.scalar(
                 select(KeyMaterial.wrapped).where(KeyMaterial.name == HASH_KEY))
+    assert wrapped is not None  # the insert above, or a racer's, stored the row
     try:
         return fernet(email_key).decrypt(bytes(wrapped))
     except InvalidToken:
@@ -105,16 +105,6 @@ def canonical_email(email: str, check_deliverability: bool = False) -> str:
     """The form every address is hashed and mailed in (email-validator's normalisation);
     EmailNotValidError if it is not an address."""
     return validate_email(email.strip(), check_deliverability=check_deliverability).normalized
-
-
-# Something shaped like an address inside free text (a provenance note).
-_ADDRESS_IN_TEXT = re.compile(r"[^\s@]+@[^\s@]+\.[^\s@]+")
-
-
-def holds_address(text: str) -> bool:
-    """Whether free text holds an address: one there would sit in plain text in the
-    database, the pages and the audit log, the one place the project promises none is."""
-    return bool(_ADDRESS_IN_TEXT.search(text))
 
 
 # Domains where one mailbox answers to several spellings: dots in the local part do not count

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import struct
 import unicodedata
+from collections.abc import Callable, Iterable
 from functools import lru_cache
-from typing import Callable, Iterable, TypeVar
+from typing import TypeVar
 
 from pyuca import Collator
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sqlite3
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from flask import Flask
@@ -29,6 +30,13 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+# db.Model is made from Base at run time, where a type checker cannot see it. Models subclass
+# Model, which mypy reads as Base: the same mapped, typed columns.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address)
@@ -39,8 +47,12 @@ BUSY_TIMEOUT_MS = 10000
 REDIS_SCHEMES = {"redis", "rediss", "redis+unix"}
 
 
-def init_db(app: Flask) -> None:
-    """Bind the database; a PostgreSQL that stops answering fails a request in seconds."""
+def init_db(app: Flask) -> bool:
+    """Bind the database; a PostgreSQL that stops answering fails a request in seconds.
+
+    True when the pool's ping is to be the transaction's BEGIN (psycopg with pool_pre_ping):
+    the factory then installs core.pipelining.begin_on_checkout().
+    """
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     # A failed statement's message carries its values into the error log: a signer's name,
     # a mail body with its links. Whatever options a deployment configures, leave them out.
@@ -56,11 +68,7 @@ def init_db(app: Flask) -> None:
     begin_as_ping = url.get_driver_name() == "psycopg" and options.pop("pool_pre_ping", False)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
-    if begin_as_ping:
-        from petition.core.pipelining import begin_on_checkout
-
-        with app.app_context():
-            begin_on_checkout(db.engine)
+    return bool(begin_as_ping)
 
 
 def init_limiter(app: Flask) -> None:

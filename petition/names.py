@@ -16,7 +16,14 @@ from functools import lru_cache
 
 import pycountry
 
-from petition.addresses import holds_address
+# Something shaped like an address inside free text (a provenance note).
+_ADDRESS_IN_TEXT = re.compile(r"[^\s@]+@[^\s@]+\.[^\s@]+")
+
+
+def holds_address(text: str) -> bool:
+    """Whether free text holds an address: one there would sit in plain text in the
+    database, the pages and the audit log, the one place the project promises none is."""
+    return bool(_ADDRESS_IN_TEXT.search(text))
 
 
 def N_(message: str) -> str:
@@ -29,6 +36,20 @@ STACKED = N_("Please remove the stacked accent marks: they would deface the list
 BLANK = N_("Please write something visible: this holds only blank or invisible characters.")
 FILLER = N_("Please remove the invisible filler characters.")
 ONE_LINE = N_("Please write this on a single line.")
+DIRECTION = N_("Please remove the invisible text-direction characters.")
+CONTROL = N_("Please remove the invisible control characters.")
+
+# The longest name and affiliation a signature takes, wherever it is typed.
+NAME_MAX = 200
+AFFILIATION_MAX = 200
+
+# The control-character rule, written once for the form, the back office and imports.
+# Bidi embeddings, overrides and isolates can make a name read differently from what is
+# stored (and reorder a whole press list); control characters and line breaks can forge
+# lines in exports and mail headers. Zero-width (non-)joiners and direction marks stay:
+# some scripts need them.
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+_ALLOWED_FORMAT = frozenset("\u200c\u200d\u200e\u200f")
 
 # Vietnamese needs two marks on a letter (decomposed "ễ"), Indic scripts two or three;
 # "Zalgo" text stacks dozens.
@@ -100,6 +121,31 @@ def _marks_stacked(text: str) -> bool:
 def _visible(char: str) -> bool:
     category = unicodedata.category(char)
     return not (char.isspace() or char in _FILLERS or category[0] in "MZC")
+
+
+def clean_text(value: str | None) -> str | None:
+    """Trim and NFC-normalise; keep None as None."""
+    if value is None:
+        return None
+    return unicodedata.normalize("NFC", value.strip())
+
+
+def has_hidden_controls(text: str) -> bool:
+    """Whether `text` holds control, format (but the allowed joiners and marks), private-use
+    or surrogate characters."""
+    return any(unicodedata.category(char) in ("Cc", "Cf", "Co", "Cs")
+               and char not in _ALLOWED_FORMAT for char in text)
+
+
+def plain_text_problem(text: str) -> str | None:
+    """Why `text` is not one line of plain text (an English message), or None."""
+    if "\r" in text or "\n" in text:
+        return ONE_LINE
+    if _BIDI_CONTROLS.search(text):
+        return DIRECTION
+    if has_hidden_controls(text):
+        return CONTROL
+    return None
 
 
 def problem(text: str) -> str | None:

@@ -15,7 +15,7 @@ from flask import Flask, Response
 from petition.core import remnants
 from petition.mail.dispatcher import check_settings, dispatch
 from petition.mail.outbox import take_enqueued_flag
-from petition.privacy import housekeeping, retention
+from petition.privacy import retention
 
 PURGE_EVERY = 3600.0  # seconds between two purges of expired failed mail by a loop
 RETENTION_EVERY = 86400.0  # seconds between two retention runs (and VACUUMs) by a loop
@@ -62,7 +62,7 @@ class DispatchLoop:
         """Purge hourly, run retention daily, checkpoint SQLite's log after delivering mail
         and every minute (a confirmation clears an address too)."""
         if time.monotonic() - self._last_purge >= PURGE_EVERY:
-            self._checkpoint_due = not housekeeping.run()
+            self._checkpoint_due = not retention.purge_expired()
             self._last_purge = time.monotonic()
         if time.monotonic() - self._last_retention >= RETENTION_EVERY:
             for erasure in retention.run():

@@ -15,10 +15,8 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
-from petition import addresses
+from petition import addresses, create_app
 from petition.core import schema_migrations
-
-from petition import create_app
 from petition.extensions import db
 
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")

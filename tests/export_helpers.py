@@ -6,7 +6,7 @@ import io
 
 from petition.exporting.formats import export
 from petition.extensions import db
-from petition.models import ANONYMOUS, CountryLabel, FULL, INDIVIDUAL, INITIALS, Letter
+from petition.models import ANONYMOUS, FULL, INDIVIDUAL, INITIALS, CountryLabel, Letter
 
 from .factories import make_letter, make_signature
 
@@ -49,7 +49,8 @@ et 1 autre signataire
 def sample_letter(slug: str = "appeal") -> Letter:
     """Six organisations (one under the organiser's label) and three individuals in France."""
     letter = make_letter(
-        slug, title="Libérez le mathématicien", body="Nous demandons sa **libération**.\n\nSans délai.",
+        slug, title="Libérez le mathématicien",
+        body="Nous demandons sa **libération**.\n\nSans délai.",
         place="Paris", date=dt.date(2026, 5, 21),
     )
     letter.labels.append(CountryLabel(lang="fr", code="ES", label="Etat espagnol"))
@@ -58,8 +59,10 @@ def sample_letter(slug: str = "appeal") -> Letter:
         make_signature(letter, country=country, name=name)
     make_signature(letter, country="FR", name="Émile Zola", signer_type=INDIVIDUAL,
                    affiliation="écrivain", display=FULL)
-    make_signature(letter, country="FR", name="Jean-Paul Sartre", signer_type=INDIVIDUAL, display=INITIALS)
-    make_signature(letter, country="FR", name="Anne Secret", signer_type=INDIVIDUAL, display=ANONYMOUS)
+    make_signature(letter, country="FR", name="Jean-Paul Sartre", signer_type=INDIVIDUAL,
+                   display=INITIALS)
+    make_signature(letter, country="FR", name="Anne Secret", signer_type=INDIVIDUAL,
+                   display=ANONYMOUS)
     return letter
 
 

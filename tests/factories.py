@@ -5,8 +5,8 @@ import itertools
 import secrets
 
 from petition import addresses
-from petition.letters import counting
 from petition.extensions import db
+from petition.letters import counting
 from petition.models import (
     CONFIRMED,
     FULL,

@@ -26,7 +26,8 @@ def outbox(kind: str | None = None) -> list[OutboxMail]:
 
 
 def mails_to(email: str) -> list[OutboxMail]:
-    return [m for m in outbox() if m.recipient_encrypted and addresses.decrypt(m.recipient_encrypted) == email]
+    return [m for m in outbox()
+            if m.recipient_encrypted and addresses.decrypt(m.recipient_encrypted) == email]
 
 
 def rendered(mail: OutboxMail) -> outbox_rows.Content:

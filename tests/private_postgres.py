@@ -7,11 +7,11 @@ import pwd
 import shutil
 import subprocess
 import tempfile
-from contextlib import contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from glob import glob
 from pathlib import Path
-from typing import Iterator
 
 from tests.conftest import skip_or_fail
 from tests.smtp_server import free_port
@@ -85,8 +85,6 @@ def private_cluster() -> Iterator[Cluster]:
         yield cluster
     finally:
         if (cluster.data / "postmaster.pid").exists():
-            try:
-                cluster.stop("immediate")
-            except (RuntimeError, subprocess.TimeoutExpired):
-                pass  # removed below all the same
+            with suppress(RuntimeError, subprocess.TimeoutExpired):
+                cluster.stop("immediate")  # removed below all the same
         shutil.rmtree(root, ignore_errors=True)

@@ -102,7 +102,8 @@ def test_an_admin_gives_and_takes_back_a_letter_in_the_browser(app, client):
     assert "Press officer" in page and ">press<" not in page
     url = f"/admin/accounts/{press.id}/letters"
     assert client.post(url, data={"slug": "appeal"}).status_code == 303
-    assert [letter.slug for letter in accounts.get_account("press@example.org").letters] == ["appeal"]
+    assert [letter.slug
+            for letter in accounts.get_account("press@example.org").letters] == ["appeal"]
     assert client.post(url, data={"slug": "no-such"}).status_code == 400
     assert client.post(url, data={"slug": "appeal", "action": "withdraw"}).status_code == 303
     accounts.db.session.expire_all()

@@ -14,7 +14,6 @@ from petition.models.accounts import AuditEvent
 from tests.admin_helpers import signed_in_client
 from tests.factories import make_letter
 
-
 # The test's own accounts and logins, left out of what is compared.
 OURS = ("root@example.org", "org@example.org", "test")
 
@@ -77,7 +76,8 @@ def test_the_csv_honours_the_filters_and_the_page_links_to_it(app, events):
     assert len(_csv(root, "?since=2024-05-04")) == 2
     page = root.get("/admin/audit?action=import&letter=appeal").get_data(as_text=True)
     link = re.search(r'href="([^"]+)" id="audit-csv"', page)[1].replace("&amp;", "&")
-    assert link.startswith("/admin/audit.csv?") and "action=import" in link and "letter=appeal" in link
+    assert (link.startswith("/admin/audit.csv?") and "action=import" in link
+            and "letter=appeal" in link)
     assert 'value="import"' in page and '<option value="appeal" selected>' in page
 
 

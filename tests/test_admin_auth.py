@@ -62,7 +62,8 @@ def test_login_with_totp_then_logout(app, client):
 def test_the_admin_cookie_is_its_own(app, client):
     _, secret = make_account("a@example.org", "admin", totp=True)
     response = log_in(client, "a@example.org", secret)
-    cookie = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("petition_admin="))
+    cookie = next(h for h in response.headers.getlist("Set-Cookie")
+                  if h.startswith("petition_admin="))
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/admin" in cookie
     # Public pages never receive it.
     assert client.get_cookie("petition_admin", path="/admin") is not None

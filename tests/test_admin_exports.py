@@ -27,7 +27,8 @@ _client_for = signed_in_client
 def test_every_format_downloads_as_an_attachment(app, letter):
     client = _client_for(app, "press@example.org", "press")
     for fmt in FORMATS:
-        response = client.get(f"/admin/letters/appeal/export?format={fmt}&layout=submission&lang=fr")
+        response = client.get(f"/admin/letters/appeal/export?format={fmt}"
+                              "&layout=submission&lang=fr")
         assert response.status_code == 200, fmt
         assert response.headers["Content-Disposition"] == \
             f'attachment; filename="appeal-submission-fr.{fmt}"'
@@ -52,14 +53,16 @@ def test_private_spreadsheet_for_organisers_not_for_press(app, letter):
     assert press.get("/admin/letters/appeal/export?format=csv&private=1").status_code == 403
     assert press.get("/admin/letters/appeal/export?format=exe").status_code == 400
     assert press.get("/admin/letters/appeal/export?format=txt&lang=klingon!").status_code == 400
-    private = db.session.scalars(select(AuditEvent.detail).where(AuditEvent.action == "export")).all()
+    private = db.session.scalars(
+        select(AuditEvent.detail).where(AuditEvent.action == "export")).all()
     assert private == ["format=csv layout=press lang=fr private=1",
                        "format=csv layout=press lang=fr private=0"]
 
 
 def test_overview_shows_counts(app, letter):
     client = _client_for(app, "org@example.org", "organiser")
-    page = client.get("/admin/letters/appeal", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    page = client.get("/admin/letters/appeal",
+                      headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "Germany" in page and "France" in page and "Organisations" in page
     assert ">organization<" not in page and "Confirmed" in page  # human labels, not raw values
     assert "private" in page  # the organiser is offered the private spreadsheet

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from petition.admin import imports
 from petition.extensions import db
-from petition.models import CONFIRMED, Letter, Signature, SOURCE_IMPORT
+from petition.models import CONFIRMED, SOURCE_IMPORT, Letter, Signature
 from petition.models.accounts import AuditEvent
 from tests.admin_helpers import signed_in_client
 from tests.factories import make_letter, make_signature
@@ -152,7 +152,8 @@ def test_problems_with_the_file_as_a_whole(app, letter):
     assert "no name column" in page
     page = _upload(client, b"PK\x03\x04 not really a workbook", "list.xlsx").get_data(as_text=True)
     assert _problem_rows(page) == [("the file", "", "not an XLSX workbook we can read")]
-    page = _upload(client, "Nom;Pays;Type\nComité;France;org\n".encode("cp1252")).get_data(as_text=True)
+    page = _upload(client,
+                   "Nom;Pays;Type\nComité;France;org\n".encode("cp1252")).get_data(as_text=True)
     assert "not utf-8-sig text" in page
     page = _upload(client, "Nom;Pays;Type\nComité;France;org\n".encode("cp1252"),
                    encoding="cp1252").get_data(as_text=True)
@@ -166,7 +167,8 @@ def test_bad_forms_are_refused_with_a_message(app, letter):
     client = _client_for(app)
     response = client.post("/admin/letters/appeal/import", data={},
                            content_type="multipart/form-data")
-    assert response.status_code == 400 and "Choose a CSV or XLSX file." in response.get_data(as_text=True)
+    assert (response.status_code == 400
+            and "Choose a CSV or XLSX file." in response.get_data(as_text=True))
     response = _upload(client, GOOD_CSV, "list.txt")
     assert response.status_code == 400 and "Only CSV and XLSX" in response.get_data(as_text=True)
     response = _upload(client, GOOD_CSV, default_type="robot")

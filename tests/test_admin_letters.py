@@ -6,8 +6,8 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from petition.letters import operations as letters
 from petition.extensions import db
+from petition.letters import operations as letters
 from petition.models import DRAFT, INDIVIDUAL, CountryLabel, Letter, Signature, utcnow
 from petition.models.accounts import AuditEvent
 from tests.admin_helpers import log_in, make_account
@@ -135,10 +135,12 @@ def test_texts_side_by_side_in_several_languages(app):
     assert [e.detail for e in events("letter.text")] == ["lang=en added"]
     # Both columns side by side, and a new empty one.
     page = client.get("/admin/letters/appeal/edit").get_data(as_text=True)
-    assert page.index('name="body-en"') < page.index('name="body-fr"') < page.index('name="new_body"')
+    assert (page.index('name="body-en"') < page.index('name="body-fr"')
+            < page.index('name="new_body"'))
     assert ">We ask.</textarea>" in page
     response = client.post("/admin/letters/appeal/texts", data={
-        "title-fr": "Libérez-le !", "body-fr": "Texte", "title-en": "Free him", "body-en": "We ask.",
+        "title-fr": "Libérez-le !", "body-fr": "Texte",
+        "title-en": "Free him", "body-en": "We ask.",
         "new_lang": "", "new_title": "", "new_body": "",
     })
     assert response.status_code == 303
@@ -193,7 +195,8 @@ def test_open_and_close(app):
     public = app.test_client()
     # A draft is opened, not closed.
     refused = client.post("/admin/letters/appeal/status", data={"status": "closed"})
-    assert refused.status_code == 400 and "cannot go from draft to closed" in refused.get_data(as_text=True)
+    assert (refused.status_code == 400
+            and "cannot go from draft to closed" in refused.get_data(as_text=True))
     assert client.post("/admin/letters/appeal/status", data={"status": "open"}).status_code == 303
     assert fresh().status == "open" and public.get("/letters/appeal").status_code == 200
     page = client.get("/admin/letters/appeal/edit").get_data(as_text=True)

@@ -7,7 +7,6 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from petition.signatures import moderation
 from petition.extensions import db
 from petition.models import (
     INDIVIDUAL,
@@ -19,6 +18,7 @@ from petition.models import (
     Signature,
 )
 from petition.models.accounts import AuditEvent
+from petition.signatures import moderation
 from tests.admin_helpers import signed_in_client
 from tests.factories import make_letter, make_signature
 
@@ -72,7 +72,8 @@ def test_queue_lists_held_oldest_first_and_none_is_public(organiser, queue):
     public_page, total = public(organiser)
     assert total == 1 and not any(name in public_page for name in queue)
     letter_page = organiser.get("/admin/letters/appeal").get_data(as_text=True)
-    assert "Moderation (3 waiting)" in letter_page and "/admin/letters/appeal/signatures" in letter_page
+    assert ("Moderation (3 waiting)" in letter_page
+            and "/admin/letters/appeal/signatures" in letter_page)
 
 
 def test_approve_reject_hide(organiser, queue):
@@ -108,13 +109,15 @@ def test_approve_reject_hide(organiser, queue):
 def test_bad_requests_change_nothing(organiser, queue, letter):
     pending = make_signature(letter, name="Pending Org", status=PENDING)
     assert organiser.post(URL, data={"decision": "approve"}).status_code == 400
-    assert organiser.post(URL, data={"decision": "bless", "ids": [queue["Oldest Org"]]}).status_code == 400
+    assert organiser.post(URL, data={"decision": "bless",
+                                     "ids": [queue["Oldest Org"]]}).status_code == 400
     response = organiser.post(URL, data={"decision": "approve",
                                          "ids": [queue["Oldest Org"], pending.public_id]})
     assert response.status_code == 400 and "nothing changed" in response.get_data(as_text=True)
     assert moderation_of(queue["Oldest Org"]) == MOD_HELD
     assert public(organiser)[1] == 1
-    assert db.session.scalars(select(AuditEvent).where(AuditEvent.action.like("moderation.%"))).all() == []
+    assert db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action.like("moderation.%"))).all() == []
 
 
 def test_hide_takes_a_listed_signature_off_the_list(app, letter):
@@ -131,6 +134,7 @@ def test_hide_takes_a_listed_signature_off_the_list(app, letter):
 def test_press_is_refused_the_queue(app, queue):
     press = _client_for(app, "press@example.org", "press")
     assert press.get(URL).status_code == 403
-    assert press.post(URL, data={"decision": "approve", "ids": [queue["Oldest Org"]]}).status_code == 403
+    assert press.post(URL, data={"decision": "approve",
+                                 "ids": [queue["Oldest Org"]]}).status_code == 403
     assert moderation_of(queue["Oldest Org"]) == MOD_HELD
     assert "Moderation" not in press.get("/admin/letters/appeal").get_data(as_text=True)

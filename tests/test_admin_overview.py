@@ -21,7 +21,8 @@ def _client(app, role="organiser"):
 
 
 def _page(client) -> str:
-    return client.get("/admin/letters/appeal", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    return client.get("/admin/letters/appeal",
+                      headers={"Accept-Language": "en"}).get_data(as_text=True)
 
 
 def _svg(page: str) -> ET.Element:
@@ -79,8 +80,8 @@ def test_new_since_the_last_export(app):
 def test_the_chart_is_well_formed_and_follows_the_counts(app):
     letter = make_letter("appeal")
     today = utcnow().date()
-    days = [today - dt.timedelta(days=9), today - dt.timedelta(days=9), today - dt.timedelta(days=4),
-            today]
+    days = [today - dt.timedelta(days=9), today - dt.timedelta(days=9),
+            today - dt.timedelta(days=4), today]
     for day in days:
         _on_day(make_signature(letter), day)
     _on_day(make_signature(letter, moderation=MOD_HELD), today)  # not public: not drawn

@@ -8,7 +8,6 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from petition.signatures import signing
 from petition.exporting.grouping import group_signatories
 from petition.extensions import db
 from petition.models import (
@@ -27,6 +26,7 @@ from petition.models import (
     SignatureVersion,
 )
 from petition.models.accounts import AuditEvent
+from petition.signatures import signing
 from tests.admin_helpers import signed_in_client
 from tests.factories import make_letter, make_signature
 
@@ -137,13 +137,16 @@ def test_find_by_exact_email_never_shows_it(organiser, letter, app):
     assert "jane@" not in page.lower()
     response = organiser.post(f"{BASE}?status=pending", data={"email": "john@example.org"})
     page = response.get_data(as_text=True)
-    assert "Jane Org" not in page and "No signature of this letter was made with this address" in page
+    assert ("Jane Org" not in page
+            and "No signature of this letter was made with this address" in page)
     assert "john@" not in page
     # Another letter's signer is not found here.
-    page = organiser.post(f"{BASE}?status=pending", data={"email": "someone@example.org"}).get_data(as_text=True)
+    page = organiser.post(f"{BASE}?status=pending",
+                          data={"email": "someone@example.org"}).get_data(as_text=True)
     assert "Jane Elsewhere" not in page and "someone@" not in page
     response = organiser.post(BASE, data={"email": "not an address"})
-    assert response.status_code == 400 and "does not look like an email" in response.get_data(as_text=True)
+    assert (response.status_code == 400
+            and "does not look like an email" in response.get_data(as_text=True))
 
 
 def test_correct_moves_the_signature_to_the_other_country(organiser, letter, app):
@@ -171,7 +174,8 @@ def test_correct_moves_the_signature_to_the_other_country(organiser, letter, app
     db.session.expire_all()
     assert db.session.get(Signature, signature.id).name == "Amnesty Sud"
     # Nothing differing: nothing audited.
-    organiser.post(url, data={"do": "correct", "name": "Amnesty Sud", "affiliation": "", "country": "FR"})
+    organiser.post(url, data={"do": "correct", "name": "Amnesty Sud", "affiliation": "",
+                              "country": "FR"})
     assert len(audit_events("signature.correct")) == 1
     # A pending signature is its signer's to confirm as sent.
     pending = make_signature(letter, name="Pending Org", status=PENDING)
@@ -186,22 +190,26 @@ def test_add_by_hand_with_provenance_is_counted(organiser, letter):
     form = organiser.get(f"{BASE}/new").get_data(as_text=True)
     assert 'name="provenance"' in form and 'name="signer_type"' in form
     data = {"signer_type": "organization", "name": "Syndicat Paper", "affiliation": "",
-            "country": "BE", "display": "full", "provenance": "sent by post on 3 May by its secretary"}
+            "country": "BE", "display": "full",
+            "provenance": "sent by post on 3 May by its secretary"}
     response = organiser.post(f"{BASE}/new", data={**data, "provenance": "  "})
     assert response.status_code == 400 and "Provenance" in response.get_data(as_text=True)
-    response = organiser.post(f"{BASE}/new", data={**data, "provenance": "mail from jo@union.example"})
+    response = organiser.post(f"{BASE}/new",
+                              data={**data, "provenance": "mail from jo@union.example"})
     assert response.status_code == 400
     assert db.session.scalar(select(func.count(Signature.id))) == 0
     response = organiser.post(f"{BASE}/new", data=data)
     assert response.status_code == 303
     signature = db.session.scalar(select(Signature))
-    assert (signature.status, signature.source, signature.email_hash) == (CONFIRMED, SOURCE_MANUAL, None)
+    assert (signature.status, signature.source, signature.email_hash) == (
+        CONFIRMED, SOURCE_MANUAL, None)
     assert signature.provenance == "sent by post on 3 May by its secretary"
     assert response.location.endswith(f"/signatures/{signature.public_id}")
     assert public_json(organiser)["total"] == 1
     assert "Syndicat Paper" in public_page(organiser)
     [event] = audit_events("signature.add")
-    assert event.detail == f"{signature.public_id} provenance: sent by post on 3 May by its secretary"
+    assert event.detail == (f"{signature.public_id} provenance: "
+                            "sent by post on 3 May by its secretary")
     assert "sent by post" in organiser.get(response.location).get_data(as_text=True)
 
 
@@ -209,7 +217,8 @@ def test_merge_keeps_one_entry_and_its_details(organiser, letter):
     by_hand = make_signature(letter, name="Amnesty International", country="GB")
     by_hand.email_hash = None
     db.session.commit()
-    by_form = make_signature(letter, name="amnesty intl", country="DE", email="info@amnesty.example")
+    by_form = make_signature(letter, name="amnesty intl", country="DE",
+                             email="info@amnesty.example")
     dropped_hash, dropped_id, dropped_public = by_form.email_hash, by_form.id, by_form.public_id
     person = make_signature(letter, name="A Person", signer_type=INDIVIDUAL)
     assert public_json(organiser)["total"] == 3
@@ -275,7 +284,8 @@ def test_bulk_shows_the_count_and_refuses_a_stale_one(organiser, letter):
     assert db.session.scalar(select(func.count()).where(Signature.moderation == MOD_HIDDEN)) == 0
 
     make_signature(letter, name="German late", country="DE")
-    response = organiser.post(f"{BASE}/bulk", data={"action": "hide", "expected_count": "2", **filters})
+    response = organiser.post(f"{BASE}/bulk",
+                              data={"action": "hide", "expected_count": "2", **filters})
     page = response.get_data(as_text=True)
     assert response.status_code == 400 and "The selection has changed" in page
     assert "This will hide 3 signatures." in page
@@ -283,7 +293,8 @@ def test_bulk_shows_the_count_and_refuses_a_stale_one(organiser, letter):
     assert db.session.scalar(select(func.count()).where(Signature.moderation == MOD_HIDDEN)) == 0
     assert public_json(organiser)["total"] == 4
 
-    response = organiser.post(f"{BASE}/bulk", data={"action": "hide", "expected_count": "3", **filters})
+    response = organiser.post(f"{BASE}/bulk",
+                              data={"action": "hide", "expected_count": "3", **filters})
     assert response.status_code == 303
     assert public_json(organiser)["total"] == 1
     [event] = audit_events("signature.bulk")
@@ -292,7 +303,8 @@ def test_bulk_shows_the_count_and_refuses_a_stale_one(organiser, letter):
     page = organiser.post(f"{BASE}/bulk", data={"action": "hide", **filters}).get_data(as_text=True)
     assert "This will hide 0 signatures." in page and "expected_count" not in page
 
-    response = organiser.post(f"{BASE}/bulk", data={"action": "delete", "expected_count": "3", **filters})
+    response = organiser.post(f"{BASE}/bulk",
+                              data={"action": "delete", "expected_count": "3", **filters})
     assert response.status_code == 303
     assert db.session.scalar(select(func.count(Signature.id))) == 1
     assert organiser.post(f"{BASE}/bulk", data={"action": "explode"}).status_code == 400

@@ -7,10 +7,10 @@ import pytest
 from sqlalchemy import func, select
 
 from petition import addresses
-from petition.signatures import curation
 from petition.extensions import db
-from petition.signatures.importing import import_signatures
 from petition.models import PENDING, OutboxMail, Signature, utcnow
+from petition.signatures import curation
+from petition.signatures.importing import import_signatures
 from tests.factories import make_letter, make_signature
 from tests.helpers import mails_to, outbox, sign_form
 
@@ -33,7 +33,8 @@ def test_duplicate_key(typed, key):
 
 def test_hashes_of_spellings_agree_and_keep_the_unfolded_one(app):
     assert addresses.email_hash("alice+1@example.org") == addresses.email_hash("alice@example.org")
-    assert addresses.email_hashes("alice@example.org") == [addresses.email_hash("alice@example.org")]
+    assert addresses.email_hashes("alice@example.org") == [
+        addresses.email_hash("alice@example.org")]
     current, legacy = addresses.email_hashes("alice+1@example.org")
     assert current == addresses.email_hash("alice@example.org")
     assert legacy == addresses.keyed_hash("alice+1@example.org", "email") != current

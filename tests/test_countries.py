@@ -1,4 +1,5 @@
-"""Countries: CLDR names in the reader's language, overrides, order, and lookup from any language."""
+"""Countries: CLDR names in the reader's language, overrides, order, and lookup from any
+language."""
 from __future__ import annotations
 
 import pytest
@@ -31,7 +32,8 @@ def test_letter_labels_override_cldr(ctx):
 
 
 def test_countries_then_regions_then_international(ctx):
-    ranks = [countries.group_rank(code) for code in ("ZW", "AF", "europe", "africa", "international")]
+    ranks = [countries.group_rank(code)
+             for code in ("ZW", "AF", "europe", "africa", "international")]
     assert ranks[0] == ranks[1] == 0 < ranks[2] < ranks[3] < ranks[4]
 
 

@@ -8,17 +8,12 @@ import pytest
 from sqlalchemy import inspect, text
 
 from petition import tokens
-from petition.letters import counting
-from petition.signatures import curation
-from petition.privacy import housekeeping
-from petition.signatures import importing
-from petition.letters import operations as letters
-from petition.signatures import moderation
-from petition.privacy import retention
-from petition.signatures import signing
-from petition.signatures import withdrawal
 from petition.extensions import db
+from petition.letters import counting
+from petition.letters import operations as letters
 from petition.models import Letter, LetterCount, Signature, utcnow
+from petition.privacy import retention
+from petition.signatures import curation, importing, moderation, signing, withdrawal
 from tests.factories import make_letter, make_signature
 from tests.helpers import confirm_token_from, outbox
 
@@ -96,8 +91,8 @@ def test_every_public_change_keeps_the_counts_exact(app):
     curation.delete(letter, paper)
     assert_exact(letter, 3)
 
-    report = importing.import_file(slug, "Nom;Type;Pays\nLinke SDS;organisation;DE\n"
-                                   "Jean Dupont;personne;FR\n".encode(), "list.csv")
+    report = importing.import_file(slug, b"Nom;Type;Pays\nLinke SDS;organisation;DE\n"
+                                   b"Jean Dupont;personne;FR\n", "list.csv")
     assert report.imported == 2
     assert_exact(letter, 5)
     filters = curation.Filters(country="DE")
@@ -115,7 +110,7 @@ def test_every_public_change_keeps_the_counts_exact(app):
     signing.sign(slug, signing.SignatureDetails(signer_type="individual", name="Pending",
                                                 country="PL", email="pending@example.org",
                                                 lang="fr"))
-    housekeeping.purge_unconfirmed(now=utcnow() + dt.timedelta(days=30))
+    retention.purge_unconfirmed(now=utcnow() + dt.timedelta(days=30))
     assert_exact(letter, 1)
     letters.set_status(slug, "closed")
     retention.run(now=utcnow() + dt.timedelta(days=400))

@@ -8,11 +8,11 @@ import pytest
 from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import select, text
 
-from petition.letters import operations as letters
-from petition.privacy import retention
 from petition.core import remnants
 from petition.extensions import db
+from petition.letters import operations as letters
 from petition.models import CLOSED, OutboxMail, Signature, utcnow
+from petition.privacy import retention
 from tests.conftest import EMAIL_KEY
 from tests.factories import make_letter
 from tests.helpers import LINK_RE, outbox, rendered, sign_form

@@ -49,7 +49,8 @@ def test_every_setting_is_in_the_example():
 
 def test_the_shell_reads_the_example_as_systemd_does():
     shell = subprocess.run(["bash", "-c", f"set -a; . {ENV_EXAMPLE}; set +a; env -0"],
-                           capture_output=True, text=True, check=True, env={"PATH": "/usr/bin:/bin"})
+                           capture_output=True, text=True, check=True,
+                           env={"PATH": "/usr/bin:/bin"})
     read = dict(item.split("=", 1) for item in shell.stdout.split("\0") if "=" in item)
     assert {name: read.get(name) for name in example()} == example()
 

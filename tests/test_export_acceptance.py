@@ -12,19 +12,22 @@ import docx
 from .helpers import confirm_token_from, outbox, sign_form
 
 SIGNATORIES = {
-    "DE": ["Linksjugend ['solid]", "Campagne #FREE120", "Die Linke Berlin", "BAG Russischsprachige Linke"],
+    "DE": ["Linksjugend ['solid]", "Campagne #FREE120", "Die Linke Berlin",
+           "BAG Russischsprachige Linke"],
     "AR": ["Partido Obrero", "Izquierda Socialista"],
     "BE": ["Gauche anticapitaliste", "Comité de soutien belge"],
     "BR": ["PSOL", "Movimento Esquerda Socialista"],
     "CA": ["Solidarité Québec", "Canadian Peace Congress"],
-    "ES": ["Sindicato Andaluz de Trabajadores", "Confederación General del Trabajo CGT", "Anticapitalistas"],
+    "ES": ["Sindicato Andaluz de Trabajadores", "Confederación General del Trabajo CGT",
+           "Anticapitalistas"],
     "US": ["Tempest Collective", "Democratic Socialists of America", "Haymarket Books"],
     "FR": ["Union syndicale Solidaires", "Ensemble !", "Éditions Syllepse", "Attac France",
            "Nouveau Parti anticapitaliste"],
     "GR": ["Ξεκίνημα", "DEA Greece"],
     "IT": ["Sinistra Anticapitalista", "Rifondazione Comunista"],
     "PL": ["Razem", "Lewica Razem Kraków"],
-    "GB": ["Ukraine Solidarity Campaign", "Anti*Capitalist Resistance", "Labour Representation Committee"],
+    "GB": ["Ukraine Solidarity Campaign", "Anti*Capitalist Resistance",
+           "Labour Representation Committee"],
     "RU": ["Российское социалистическое движение", "Вперёд"],
     "CH": ["solidaritéS", "BFS Zürich"],
     "UA": ["Соціальний рух Київ", "Sotsialnyi Rukh"],
@@ -119,10 +122,12 @@ def _sign_and_confirm(client, country: str, name: str, number: int) -> None:
     assert client.post(f"/confirm/{token}").status_code == 200
 
 
-def test_forty_organisations_signed_through_the_form_export_as_the_press_expects(app, client, runner):
+def test_forty_organisations_signed_through_the_form_export_as_the_press_expects(app, client,
+                                                                                 runner):
     assert runner.invoke(args=["letter", "create", "appeal", "--lang", "fr",
                                "--title", "Libérez Boris Kagarlitsky"]).exit_code == 0
-    assert runner.invoke(args=["letter", "label", "appeal", "--lang", "fr", "ES", "Etat espagnol"]).exit_code == 0
+    assert runner.invoke(args=["letter", "label", "appeal", "--lang", "fr", "ES",
+                               "Etat espagnol"]).exit_code == 0
     assert runner.invoke(args=["letter", "label", "appeal", "--lang", "fr", "international",
                                "Organisation internationale"]).exit_code == 0
     rows = [(country, name) for country, names in SIGNATORIES.items() for name in names]
@@ -140,7 +145,8 @@ def test_forty_organisations_signed_through_the_form_export_as_the_press_expects
     assert client.get("/letters/appeal/signatories.txt?lang=fr").get_data(as_text=True) == EXPECTED
 
     # And the Word file a press officer pastes from has the same headings in the same order.
-    result = runner.invoke(args=["export", "appeal", "--format", "docx", "--lang", "fr", "--out", "-"])
+    result = runner.invoke(args=["export", "appeal", "--format", "docx", "--lang", "fr",
+                                 "--out", "-"])
     paragraphs = docx.Document(io.BytesIO(result.stdout_bytes)).paragraphs
     headings = [p.text for p in paragraphs if p.style.name == "Heading 2"]
     assert headings == [block.split("\n")[0] for block in EXPECTED.strip().split("\n\n")]

@@ -48,7 +48,8 @@ def test_every_format_from_the_command(app, runner, fmt, tmp_path):
 
 def test_export_to_stdout(app, runner):
     sample_letter()
-    result = runner.invoke(args=["export", "appeal", "--format", "json", "--lang", "ru", "--out", "-"])
+    result = runner.invoke(args=["export", "appeal", "--format", "json", "--lang", "ru",
+                                 "--out", "-"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout_bytes)["sections"][0]["groups"][0]["label"] == "Германия"
     result = runner.invoke(args=["export", "appeal", "--format", "docx", "--out", "-"])
@@ -74,9 +75,11 @@ def test_public_press_list(app, client):
     assert response.get_data(as_text=True) == FRENCH_PRESS
     assert response.headers["Content-Language"] == "fr"
     response = client.get("/letters/appeal/signatories.html?lang=ru")
-    assert response.mimetype == "text/html" and "<h3>Германия</h3>" in response.get_data(as_text=True)
+    assert (response.mimetype == "text/html"
+            and "<h3>Германия</h3>" in response.get_data(as_text=True))
     # A new visitor (no language cookie yet): the browser's language.
-    response = app.test_client().get("/letters/appeal/signatories.md", headers={"Accept-Language": "en"})
+    response = app.test_client().get("/letters/appeal/signatories.md",
+                                     headers={"Accept-Language": "en"})
     assert response.mimetype == "text/markdown" and "### Germany" in response.get_data(as_text=True)
     make_signature(letter, country="DE", name="Neue Gruppe")
     assert "Neue Gruppe" in client.get("/letters/appeal/signatories.txt").get_data(as_text=True)

@@ -102,7 +102,8 @@ def test_pdf_press_latin_and_cyrillic(app):
     make_signature(letter, country="RU", name="Мемориал")
     make_signature(letter, country="DE", name=MARKUP.replace("\x1b[0m", ""))
     lines = [line for line in _pdf_lines(exported(letter, "pdf")) if " / " not in line]
-    assert lines[:4] == ["Organisations", "Allemagne", "<b>Acme</b> & Co", "BAG Russischsprachige Linke"]
+    assert lines[:4] == ["Organisations", "Allemagne", "<b>Acme</b> & Co",
+                         "BAG Russischsprachige Linke"]
     assert lines.index("Égypte") < lines.index("Etat espagnol") < lines.index("Russie")
     assert lines[lines.index("Russie") + 1] == "Мемориал"
     assert lines[-1] == "et 1 autre signataire"
@@ -139,6 +140,7 @@ def test_pdf_without_fonts_says_what_to_install(app, tmp_path):
 
 def test_individual_lines_in_documents(app):
     letter = make_letter()
-    make_signature(letter, country="FR", name="Ada Lovelace", affiliation="<i>Analyst</i>", signer_type=INDIVIDUAL)
+    make_signature(letter, country="FR", name="Ada Lovelace", affiliation="<i>Analyst</i>",
+                   signer_type=INDIVIDUAL)
     assert ("Normal", "Ada Lovelace, <i>Analyst</i>") in _docx(exported(letter, "docx"))
     assert ("p", "Ada Lovelace, <i>Analyst</i>") in _odt(exported(letter, "odt"))

@@ -49,7 +49,8 @@ def test_docx_is_a4_in_the_export_language(app, lang):
     # Word stores twentieths of a point: 210 mm comes back as 210.008 mm.
     assert section.page_width.mm == pytest.approx(210, abs=0.05)
     assert section.page_height.mm == pytest.approx(297, abs=0.05)
-    for margin in (section.top_margin, section.bottom_margin, section.left_margin, section.right_margin):
+    for margin in (section.top_margin, section.bottom_margin,
+                   section.left_margin, section.right_margin):
         assert margin.mm == pytest.approx(20, abs=0.05)
     styles = word.styles.element
     languages = styles.findall(".//" + qn("w:lang"))

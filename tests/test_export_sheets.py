@@ -7,7 +7,6 @@ import io
 
 import pytest
 from openpyxl import load_workbook
-
 from sqlalchemy import select
 
 from petition.extensions import db
@@ -59,7 +58,8 @@ def test_csv_rows_in_list_order_without_email(app):
     assert (secret["name"], secret["listed_as"]) == ("", "")
     sartre = next(r for r in rows if r["display"] == "initials")
     assert sartre["name"] == sartre["listed_as"] == "J.-P. S."
-    assert dt.datetime.fromisoformat(rows[0]["confirmed_at"].replace("Z", "+00:00")).tzinfo is not None
+    assert dt.datetime.fromisoformat(
+        rows[0]["confirmed_at"].replace("Z", "+00:00")).tzinfo is not None
     assert "@" not in data.decode("utf-8-sig")  # no address, not even a hash column
     assert "email" not in ",".join(HEADER)
 

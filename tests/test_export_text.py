@@ -79,7 +79,8 @@ def test_digest_tells_whether_two_lists_differ(app):
     again = exported(letter, "json", layout="submission")
     assert json.loads(first)["sha256"] == json.loads(again)["sha256"]
     make_signature(letter, country="DE", name="Neue Gruppe")
-    assert json.loads(exported(letter, "json", layout="submission"))["sha256"] != json.loads(first)["sha256"]
+    assert (json.loads(exported(letter, "json", layout="submission"))["sha256"]
+            != json.loads(first)["sha256"])
 
 
 def _markdown_texts(source: str) -> list[tuple[str, str]]:

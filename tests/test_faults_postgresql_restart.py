@@ -14,10 +14,10 @@ import socket
 import threading
 import time
 import urllib.parse
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -263,7 +263,7 @@ def check_nothing_lost(app: Flask, port: int, smtp: Server, before: list[Answer]
                 OutboxMail.signature_id == signature.id)), f"{email} has no mail queued"
         states = dict(db.session.execute(select(Signature.public_id, Signature.status)).all())
         db.session.remove()
-    by_token = {token: answer.key for token, answer in zip(tokens, before)}
+    by_token = {token: answer.key for token, answer in zip(tokens, before, strict=True)}
     with app.app_context():
         for token in confirmed:
             email = by_token[token]

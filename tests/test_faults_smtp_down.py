@@ -14,8 +14,15 @@ from sqlalchemy import func, select
 
 from petition.extensions import db
 from petition.mail import dispatcher
-from petition.models import (CONFIRMED, MAIL_QUEUED, MAIL_SENT, PENDING, OutboxMail, Signature,
-                             utcnow)
+from petition.models import (
+    CONFIRMED,
+    MAIL_QUEUED,
+    MAIL_SENT,
+    PENDING,
+    OutboxMail,
+    Signature,
+    utcnow,
+)
 from tests.factories import make_letter
 from tests.helpers import LINK_RE, sign_form
 from tests.smtp_server import free_port, smtp_server

@@ -1,4 +1,5 @@
-"""Text fields sent as files or JSON values: the usual 400 form with its messages, nothing stored."""
+"""Text fields sent as files or JSON values: the usual 400 form with its messages, nothing
+stored."""
 import io
 
 import pytest

@@ -3,14 +3,22 @@ from __future__ import annotations
 
 from sqlalchemy import select, text
 
-from petition.signatures import signing
 from petition.collation import stored_key
 from petition.exporting.grouping import group_signatories, initials
 from petition.extensions import db
 from petition.models import (
-    ANONYMOUS, CONFIRMED, INDIVIDUAL, INITIALS, MOD_APPROVED, MOD_HELD, MOD_REJECTED, PENDING,
-    WITHDRAWN, CountryLabel, Signature,
+    ANONYMOUS,
+    INDIVIDUAL,
+    INITIALS,
+    MOD_APPROVED,
+    MOD_HELD,
+    MOD_REJECTED,
+    PENDING,
+    WITHDRAWN,
+    CountryLabel,
+    Signature,
 )
+from petition.signatures import signing
 
 from .factories import make_letter, make_signature
 
@@ -33,7 +41,8 @@ def test_organisations_first_countries_collated_then_regions_then_international(
     sections = group_signatories(letter, "fr")
     assert [s.signer_type for s in sections] == ["organization", "individual"]
     labels = [g.label for g in sections[0].groups]
-    assert labels == ["Afrique du Sud", "Allemagne", "Égypte", "Espagne", "Europe", "Afrique", "International"]
+    assert labels == ["Afrique du Sud", "Allemagne", "Égypte", "Espagne", "Europe", "Afrique",
+                      "International"]
     assert sections[0].count == 7 and sections[1].count == 1
 
 
@@ -46,7 +55,8 @@ def test_names_collated_inside_a_group_and_overrides_applied(app):
     make_signature(letter, country="EG", name="Égypte libre")
     (section,) = group_signatories(letter, "fr")
     assert [g.label for g in section.groups] == ["Égypte", "Etat espagnol"]
-    assert section.groups[1].names == ["Amnistía", "CGT", "Ecologistas", "Équipo Nizkor", "Zapatistas"]
+    assert section.groups[1].names == ["Amnistía", "CGT", "Ecologistas", "Équipo Nizkor",
+                                       "Zapatistas"]
     # The label is per language: in English, CLDR's name.
     (section,) = group_signatories(letter, "en")
     assert [g.label for g in section.groups] == ["Egypt", "Spain"]
@@ -65,10 +75,14 @@ def test_russian_headings_and_names(app):
 
 def test_individuals_as_they_chose(app):
     letter = make_letter()
-    make_signature(letter, country="FR", name="Émile Zola", signer_type=INDIVIDUAL, affiliation="écrivain")
-    make_signature(letter, country="FR", name="Jean-Paul Sartre", signer_type=INDIVIDUAL, display=INITIALS)
-    make_signature(letter, country="FR", name="Secret Person", signer_type=INDIVIDUAL, display=ANONYMOUS)
-    make_signature(letter, country="BE", name="Also Secret", signer_type=INDIVIDUAL, display=ANONYMOUS)
+    make_signature(letter, country="FR", name="Émile Zola", signer_type=INDIVIDUAL,
+                   affiliation="écrivain")
+    make_signature(letter, country="FR", name="Jean-Paul Sartre", signer_type=INDIVIDUAL,
+                   display=INITIALS)
+    make_signature(letter, country="FR", name="Secret Person", signer_type=INDIVIDUAL,
+                   display=ANONYMOUS)
+    make_signature(letter, country="BE", name="Also Secret", signer_type=INDIVIDUAL,
+                   display=ANONYMOUS)
     (section,) = group_signatories(letter, "fr")
     belgium, france = section.groups
     assert (belgium.label, belgium.names, belgium.unlisted, belgium.count) == ("Belgique", [], 1, 1)
@@ -110,7 +124,8 @@ def test_collation_key_filled_on_insert_and_update_and_computed_when_missing(app
     assert signature.collation_key == stored_key("Béatrice")
     signature.name = "Anne"
     db.session.commit()
-    assert db.session.scalar(select(Signature.collation_key).where(Signature.id == signature.id)) == stored_key("Anne")
+    assert db.session.scalar(select(Signature.collation_key)
+                             .where(Signature.id == signature.id)) == stored_key("Anne")
     make_signature(letter, name="Claire")
     # A row written around the ORM has no key: the grouping computes it.
     db.session.execute(text("UPDATE signature SET collation_key = NULL"))

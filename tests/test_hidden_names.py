@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import insert, select, text
 
 from petition import addresses
-from petition.privacy import hidden_names
 from petition.collation import stored_key
 from petition.exporting.grouping import group_signatories, listed_name
 from petition.extensions import db
@@ -28,6 +27,7 @@ from petition.models import (
     list_key,
 )
 from petition.models.accounts import KeyMaterial
+from petition.privacy import hidden_names
 from petition.signatures.submissions import Submission
 from tests.factories import make_letter, make_signature
 from tests.helpers import confirm_token_from, mails_to, rendered, sign_form
@@ -129,7 +129,8 @@ def test_the_private_spreadsheet_and_back_office_decrypt(client, app, runner):
         result.stdout_bytes.decode("utf-8-sig")))}
     assert (rows[INITIALS]["name"], rows[INITIALS]["affiliation"]) == (
         "Jean-Paul Sartre", "Collège de France")
-    assert (rows[ANONYMOUS]["name"], rows[ANONYMOUS]["affiliation"]) == ("Simone Weil", "Lycée du Puy")
+    assert (rows[ANONYMOUS]["name"], rows[ANONYMOUS]["affiliation"]) == (
+        "Simone Weil", "Lycée du Puy")
     assert rows[INITIALS]["listed_as"] == "J.-P. S."
     public = runner.invoke(args=["export", "appeal", "--format", "csv", "--out", "-"])
     assert "Sartre" not in public.stdout_bytes.decode("utf-8-sig")
@@ -143,15 +144,18 @@ NAMES = ("Jean-Paul Sartre", "Анна  Ахматова", "X - Y", "Jean--Paul 
 def test_stored_rows_list_the_same_lines_as_the_real_names(app, display):
     letter = make_letter()
     for name in NAMES:
-        make_signature(letter, signer_type=INDIVIDUAL, name=name, affiliation="Lab", display=display)
+        make_signature(letter, signer_type=INDIVIDUAL, name=name, affiliation="Lab",
+                       display=display)
     make_signature(letter, name="Some Org", affiliation="Unit")
-    expected = sorted(filter(None, (listed_name(INDIVIDUAL, name, "Lab", display) for name in NAMES)))
+    expected = sorted(filter(None, (listed_name(INDIVIDUAL, name, "Lab", display)
+                                    for name in NAMES)))
     sections = {s.signer_type: s for s in group_signatories(letter, "fr")}
     individuals = sections[INDIVIDUAL].groups[0]
     assert sorted(individuals.names) == expected
     assert individuals.unlisted == (len(NAMES) if display == ANONYMOUS else 0)
     assert sections[ORGANIZATION].groups[0].names == ["Some Org"]
-    for signature in db.session.scalars(select(Signature).where(Signature.signer_type == INDIVIDUAL)):
+    for signature in db.session.scalars(
+            select(Signature).where(Signature.signer_type == INDIVIDUAL)):
         real = Submission.of(signature)
         assert real.name in NAMES and real.affiliation == "Lab"
         assert listed_name(INDIVIDUAL, signature.name, signature.affiliation, display) == \
@@ -220,5 +224,6 @@ def test_the_migration_encrypts_existing_rows_and_the_downgrade_decrypts(app, ru
 
 def test_the_hidden_token_is_plain_fernet_under_email_key(app):
     sealed = hidden_names.seal(INDIVIDUAL, "Jean-Paul Sartre", None, INITIALS)
-    assert addresses.decrypt(sealed["private_encrypted"]) == '{"name":"Jean-Paul Sartre","affiliation":null}'
+    assert addresses.decrypt(sealed["private_encrypted"]) == (
+        '{"name":"Jean-Paul Sartre","affiliation":null}')
     assert re.fullmatch(r"[A-Z.\- ]+", sealed["name"])

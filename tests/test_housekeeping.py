@@ -3,10 +3,10 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from petition.privacy import housekeeping
-from petition.signatures import signing
 from petition.extensions import db
 from petition.models import CONFIRMED, PENDING, OutboxMail, Signature, utcnow
+from petition.privacy import retention
+from petition.signatures import signing
 from tests.factories import make_letter, make_signature
 
 
@@ -23,7 +23,7 @@ def test_unconfirmed_signatures_are_deleted_after_retention(app):
     confirmed.created_at = utcnow() - dt.timedelta(days=400)
     db.session.commit()
 
-    assert housekeeping.purge_unconfirmed() == 1
+    assert retention.purge_unconfirmed() == 1
     db.session.expire_all()
     names = set(db.session.scalars(select(Signature.name)))
     assert names == {"Recent", "Kept"}

@@ -62,7 +62,8 @@ def test_catalogue_is_complete_and_keeps_placeholders(lang):
 
 
 # A line holding a PO string: a keyword (or a continuation) then one closed "…" string.
-PO_STRING_LINE = re.compile(r'(?:msgctxt|msgid|msgid_plural|msgstr(?:\[\d+\])?)?\s*"(?:[^"\\]|\\.)*"\s*')
+PO_STRING_LINE = re.compile(r'(?:msgctxt|msgid|msgid_plural|msgstr(?:\[\d+\])?)?'
+                            r'\s*"(?:[^"\\]|\\.)*"\s*')
 
 
 @pytest.mark.parametrize("lang", ["en", "fr", "ru"])
@@ -113,8 +114,8 @@ def test_letter_page_in_french(client, app):
         "Choisir…",
     ]:
         assert expected in page, expected
-    for english in ["Sign this letter", "Signatories", "Individuals", "I sign as", "Country", "Privacy notice",
-                    "I agree to the", "Choose…"]:
+    for english in ["Sign this letter", "Signatories", "Individuals", "I sign as", "Country",
+                    "Privacy notice", "I agree to the", "Choose…"]:
         assert english not in page, english
 
 
@@ -144,7 +145,8 @@ def test_letter_page_in_russian(client, app):
         "Политика конфиденциальности",
     ]:
         assert expected in page, expected
-    for english in ["Sign this letter", "Signatories", "Organisations", "Individuals", "Country", "Privacy notice"]:
+    for english in ["Sign this letter", "Signatories", "Organisations", "Individuals", "Country",
+                    "Privacy notice"]:
         assert english not in page, english
 
 
@@ -285,7 +287,8 @@ def test_confirmation_mail_in_russian(client, app):
     response = client.post("/letters/appeal/sign?lang=ru", data=sign_form())
     assert response.status_code == 303
     [mail] = outbox("confirm")
-    assert rendered(mail).subject == "Подтвердите, пожалуйста, вашу подпись: Libérez le mathématicien"
+    assert rendered(mail).subject == ("Подтвердите, пожалуйста, вашу подпись: "
+                                      "Libérez le mathématicien")
     body = rendered(mail).text
     assert body.startswith("Здравствуйте, Campagne #FREE120!")
     assert "Чтобы подтвердить свою подпись под письмом «Libérez le mathématicien»" in body
@@ -302,7 +305,8 @@ def test_confirmation_mail_in_french(client, app):
     response = client.post("/letters/appeal/sign?lang=fr", data=sign_form())
     assert response.status_code == 303
     [mail] = outbox("confirm")
-    assert rendered(mail).subject == f"Veuillez confirmer votre signature{NBSP}: Libérez le mathématicien"
+    assert rendered(mail).subject == (f"Veuillez confirmer votre signature{NBSP}: "
+                                      "Libérez le mathématicien")
     body = rendered(mail).text
     assert body.startswith("Bonjour Campagne #FREE120,")
     assert f"la lettre «{NBSP}Libérez le mathématicien{NBSP}»" in body

@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 from petition import addresses
 from petition.exporting.grouping import group_signatories
 from petition.extensions import db
+from petition.models import CONFIRMED, SOURCE_IMPORT, CountryLabel, OutboxMail, Signature
 from petition.signatures.importing import ImportFailed, import_signatures
-from petition.models import CONFIRMED, CountryLabel, OutboxMail, Signature, SOURCE_IMPORT
 
 from .export_helpers import exported
 from .factories import make_letter, make_signature
@@ -39,7 +39,8 @@ def _write(tmp_path, content: str, name: str = "list.csv"):
 
 
 def _count(letter) -> int:
-    return db.session.scalar(select(func.count()).select_from(Signature).where(Signature.letter_id == letter.id))
+    return db.session.scalar(select(func.count()).select_from(Signature)
+                             .where(Signature.letter_id == letter.id))
 
 
 def test_import_resolves_headers_types_and_countries(app, tmp_path):
@@ -65,7 +66,8 @@ def test_imported_signatures_are_confirmed_unmailed_and_keep_no_address(app, tmp
     _letter()
     import_signatures("appeal", _write(tmp_path, FRENCH_CSV))
     signatures = db.session.scalars(select(Signature)).all()
-    assert {(s.status, s.source, s.moderation) for s in signatures} == {(CONFIRMED, SOURCE_IMPORT, "none")}
+    assert {(s.status, s.source, s.moderation) for s in signatures} == {
+        (CONFIRMED, SOURCE_IMPORT, "none")}
     assert all(s.email_encrypted is None and s.confirmed_at for s in signatures)
     assert all(s.collation_key for s in signatures)
     ada = next(s for s in signatures if s.name == "Ada Lovelace")
@@ -100,7 +102,8 @@ def test_dry_run_reports_every_problem_and_changes_nothing(app, tmp_path, runner
 
 def test_dry_run_of_a_good_file(app, tmp_path, runner):
     letter = _letter()
-    result = runner.invoke(args=["signatures", "import", "appeal", str(_write(tmp_path, FRENCH_CSV)), "--dry-run"])
+    result = runner.invoke(args=["signatures", "import", "appeal",
+                                 str(_write(tmp_path, FRENCH_CSV)), "--dry-run"])
     assert result.exit_code == 0, result.output
     assert "7 would be imported" in result.output and "Allemagne (DE): 2" in result.output
     assert _count(letter) == 0
@@ -111,10 +114,12 @@ def test_a_bad_file_imports_nothing(app, tmp_path, runner):
     path = _write(tmp_path, FRENCH_CSV + "Last Row;organisation;Nowhere;;\n")
     with pytest.raises(ImportFailed) as failure:
         import_signatures("appeal", path)
-    assert failure.value.problems == ["row 9, column country: 'Nowhere' is no country or region we know"]
+    assert failure.value.problems == [
+        "row 9, column country: 'Nowhere' is no country or region we know"]
     result = runner.invoke(args=["signatures", "import", "appeal", str(path)])
     assert result.exit_code == 1
-    assert "nothing imported: 1 problem(s)" in result.output and "row 9, column country" in result.output
+    assert ("nothing imported: 1 problem(s)" in result.output
+            and "row 9, column country" in result.output)
     assert _count(letter) == 0
 
 
@@ -124,8 +129,10 @@ def test_a_bad_file_imports_nothing(app, tmp_path, runner):
     ("Name,Country\nX,DE\n", "header: no type column"),
     ("Name,Country,Type\n", "no rows under the header"),
     ("Name,Country,Type\nX,DE,\n", "row 2, column type: empty"),
-    ("Name,Country,Type\nBell\x07,DE,organization\n", "row 2, column name: contains invisible control characters"),
-    ("Name,Country,Type\n" + "x" * 201 + ",DE,organization\n", "row 2, column name: longer than 200"),
+    ("Name,Country,Type\nBell\x07,DE,organization\n",
+     "row 2, column name: contains invisible control characters"),
+    ("Name,Country,Type\n" + "x" * 201 + ",DE,organization\n",
+     "row 2, column name: longer than 200"),
 ])
 def test_bad_headers_and_cells(app, tmp_path, content, message):
     _letter()
@@ -170,11 +177,13 @@ def test_duplicates_are_reported_and_skipped(app, tmp_path):
 def test_type_option_and_single_type_letters(app, tmp_path, runner):
     letter = _letter()
     path = _write(tmp_path, "name,country\nCGT,FR\nSUD,FR\n")
-    result = runner.invoke(args=["signatures", "import", "appeal", str(path), "--type", "organization"])
+    result = runner.invoke(args=["signatures", "import", "appeal", str(path),
+                                 "--type", "organization"])
     assert result.exit_code == 0, result.output
     assert "imported 2 of 2 rows" in result.output and "no mail sent" in result.output
     individuals = make_letter("people", accepts_organizations=False)
-    import_signatures("people", _write(tmp_path, "name,country,display\nA B,FR,initiales\n", "p.csv"))
+    import_signatures("people",
+                      _write(tmp_path, "name,country,display\nA B,FR,initiales\n", "p.csv"))
     assert group_signatories(individuals, "fr")[0].groups[0].names == ["A. B."]
     with pytest.raises(ImportFailed, match="does not take organization"):
         import_signatures("people", _write(tmp_path, "name,country,type\nCGT,FR,org\n", "q.csv"))
@@ -258,8 +267,7 @@ def test_a_dry_run_writes_no_audit_event(app, tmp_path):
 
 
 def test_an_upload_too_many_rows(app, tmp_path, monkeypatch):
-    from petition.signatures import import_files
-    from petition.signatures import importing
+    from petition.signatures import import_files, importing
 
     _letter()
     monkeypatch.setattr(import_files, "MAX_ROWS", 3)

@@ -7,8 +7,8 @@ import pytest
 from flask.logging import default_handler
 
 from petition import ConfigurationError, create_app
-from petition.extensions import db
 from petition.core.log_scrubbing import JsonFormatter
+from petition.extensions import db
 from tests.conftest import base_config
 from tests.test_logging import TOKEN
 

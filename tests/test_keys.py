@@ -9,7 +9,6 @@ from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import func, select
 
 from petition import addresses
-from petition.privacy import key_rotation
 from petition.accounts import operations as accounts
 from petition.extensions import db
 from petition.mail import dispatcher
@@ -23,6 +22,7 @@ from petition.models import (
     SignatureVersion,
 )
 from petition.models.accounts import KeyMaterial
+from petition.privacy import key_rotation
 from tests.admin_helpers import fresh_code, make_account
 from tests.conftest import EMAIL_KEY as OLD_KEY
 from tests.factories import make_letter
@@ -74,8 +74,8 @@ def rotate(app, runner, old_key: str):
 
 def test_rotation_moves_every_secret_and_keeps_the_duplicate_check(client, app, runner, capsys):
     secret = fill(client)
-    first_hash = db.session.scalar(select(Signature.email_hash).where(Signature.status == PENDING,
-                                                                      Signature.signer_type == "organization"))
+    first_hash = db.session.scalar(select(Signature.email_hash).where(
+        Signature.status == PENDING, Signature.signer_type == "organization"))
     first_mail = mails_to(FIRST)[0].id
     before = stored_tokens()
     result = rotate(app, runner, OLD_KEY)
@@ -85,7 +85,7 @@ def test_rotation_moves_every_secret_and_keeps_the_duplicate_check(client, app, 
     new, old = Fernet(NEW_KEY.encode()), Fernet(OLD_KEY.encode())
     for column, tokens in after.items():
         assert len(tokens) == len(before[column]), column
-        for token, earlier in zip(tokens, before[column]):
+        for token, earlier in zip(tokens, before[column], strict=True):
             assert new.decrypt(token) == old.decrypt(earlier), column
             with pytest.raises(InvalidToken):  # the old key alone opens nothing any more
                 old.decrypt(token)

@@ -7,11 +7,12 @@ from babel.dates import format_date
 from sqlalchemy import select
 
 from petition import countries
-from petition.letters import operations as letters
 from petition.collation import sorted_by
+from petition.exporting.document import place_and_date
 from petition.extensions import db
+from petition.letters import operations as letters
+from petition.letters import values as letter_values
 from petition.models import INDIVIDUAL, Letter
-from petition.views.templating import place_and_date
 from tests.factories import make_signature
 
 
@@ -34,10 +35,12 @@ def test_create_translate_label_close_open(runner, app, tmp_path):
     assert created.texts[0].body.startswith("Nous demandons")
     assert str(created.date) == "2026-05-21"
 
-    assert runner.invoke(args=["letter", "translate", "appeal", "--lang", "en", "--title", "Free him"]).exit_code == 0
+    assert runner.invoke(args=["letter", "translate", "appeal", "--lang", "en",
+                               "--title", "Free him"]).exit_code == 0
     assert letter().text_for("en").title == "Free him"
 
-    result = runner.invoke(args=["letter", "label", "appeal", "--lang", "fr", "es", "Etat espagnol"])
+    result = runner.invoke(args=["letter", "label", "appeal", "--lang", "fr", "es",
+                                 "Etat espagnol"])
     assert result.exit_code == 0, result.output
     assert letter().labels_for("fr") == {"ES": "Etat espagnol"}
 
@@ -54,7 +57,8 @@ def test_each_text_names_the_place_in_its_language(runner, app, client):
 
     from tests.export_helpers import exported
 
-    assert runner.invoke(args=["letter", "create", "appeal", "--lang", "fr", "--title", "Libérez-le",
+    assert runner.invoke(args=["letter", "create", "appeal", "--lang", "fr",
+                               "--title", "Libérez-le",
                                "--place", "Paris", "--date", "2026-05-21"]).exit_code == 0
     result = runner.invoke(args=["letter", "translate", "appeal", "--lang", "ru", "--title",
                                  "Свободу", "--place", " Париж "])
@@ -67,14 +71,16 @@ def test_each_text_names_the_place_in_its_language(runner, app, client):
     assert russian in client.get("/?lang=ru").get_data(as_text=True)
     assert russian in exported(letter(), "txt", lang="ru", layout="submission").decode()
     assert french in exported(letter(), "txt", lang="fr", layout="submission").decode()
-    assert json.loads(exported(letter(), "json", lang="ru", layout="submission"))["place"] == "Париж"
+    assert json.loads(exported(letter(), "json", lang="ru",
+                               layout="submission"))["place"] == "Париж"
     # Translated again without --place: the place stays; with an empty one it goes.
     runner.invoke(args=["letter", "translate", "appeal", "--lang", "ru", "--title", "Свободу!"])
     assert letter().text_for("ru").place == "Париж"
     runner.invoke(args=["letter", "translate", "appeal", "--lang", "ru", "--title", "Свободу!",
                         "--place", ""])
     assert letter().text_for("ru").place is None
-    assert place_and_date("Paris", date, "ru") in client.get("/letters/appeal?lang=ru").get_data(as_text=True)
+    assert place_and_date("Paris", date, "ru") in client.get(
+        "/letters/appeal?lang=ru").get_data(as_text=True)
 
 
 def test_bad_input_gets_clear_messages(runner, app):
@@ -114,12 +120,15 @@ def test_unknown_language_is_refused_with_a_clear_message(runner, app):
     assert "unknown language 'french'" in result.output and "did you mean fr?" in result.output
     with pytest.raises(letters.LetterError, match="'xx'"):  # every caller, not only the CLI
         letters.create_letter("appeal", lang="xx", title="T")
-    assert runner.invoke(args=["letter", "create", "appeal", "--lang", "fr", "--title", "T"]).exit_code == 0
+    assert runner.invoke(args=["letter", "create", "appeal", "--lang", "fr",
+                               "--title", "T"]).exit_code == 0
     for lang, hint in (("xx", ""), ("fr-XX", ""), ("zh-TW", " (did you mean zh_Hant?)")):
-        result = runner.invoke(args=["letter", "translate", "appeal", "--lang", lang, "--title", "T"])
+        result = runner.invoke(args=["letter", "translate", "appeal", "--lang", lang,
+                                     "--title", "T"])
         assert result.exit_code != 0 and f"unknown language {lang!r}{hint}:" in result.output
     # Known to CLDR but longer than the column: say what fits.
-    result = runner.invoke(args=["letter", "translate", "appeal", "--lang", "zh-Hant-TW", "--title", "T"])
+    result = runner.invoke(args=["letter", "translate", "appeal", "--lang", "zh-Hant-TW",
+                                 "--title", "T"])
     assert result.exit_code != 0 and "use 'zh_Hant'" in result.output
     assert letter().languages == ["fr"]
 
@@ -129,7 +138,8 @@ def test_language_codes_are_stored_in_one_form(runner, app):
     assert result.exit_code == 0, result.output
     assert letter().default_lang == "fr" and letter().languages == ["fr"]
     for spelling in ("pt-BR", "pt_br", "PT-br"):
-        result = runner.invoke(args=["letter", "translate", "appeal", "--lang", spelling, "--title", spelling])
+        result = runner.invoke(args=["letter", "translate", "appeal", "--lang", spelling,
+                                     "--title", spelling])
         assert result.exit_code == 0 and "Saved the pt_BR text" in result.output
     assert letter().languages == ["fr", "pt_BR"]  # one text, replaced twice
     assert letter().text_for("pt_BR").title == "PT-br"
@@ -172,14 +182,14 @@ def test_a_letter_in_any_accepted_language_renders(runner, client, app, lang):
 def test_every_accepted_language_has_what_a_letter_needs(app):
     """Cheap, over all of them: the dateline, a name for every place, and an order."""
     codes = sorted(countries.country_codes()) + list(countries.SCOPES)
-    accepted = letters.accepted_languages()
+    accepted = letter_values.accepted_languages()
     assert {"en", "fr", "ru", "de", "pt_BR", "zh_Hant"} <= set(accepted)
     for lang in accepted:
-        assert letters.check_language(lang) == lang and len(lang) <= 8
+        assert letter_values.check_language(lang) == lang and len(lang) <= 8
         assert place_and_date("Paris", dt.date(2026, 5, 21), lang).startswith("Paris, ")
         names = [countries.cldr_name(code, lang) for code in codes]
         own = set(Locale.parse(lang).territories.values())  # Romansh calls 019 "americas"
-        unnamed = [code for code, name in zip(codes, names)
+        unnamed = [code for code, name in zip(codes, names, strict=True)
                    if not name.strip() or (name == code and name not in own)]
         assert not unnamed, f"{lang}: no name for {unnamed}"
         assert len(sorted_by(names, key=str, lang=lang)) == len(codes)
@@ -187,11 +197,14 @@ def test_every_accepted_language_has_what_a_letter_needs(app):
 
 def test_a_label_in_an_unknown_language_is_refused(runner, app):
     runner.invoke(args=["letter", "create", "appeal", "--lang", "fr", "--title", "Appel"])
-    result = runner.invoke(args=["letter", "label", "appeal", "--lang", "french", "ES", "Etat espagnol"])
+    result = runner.invoke(args=["letter", "label", "appeal", "--lang", "french", "ES",
+                                 "Etat espagnol"])
     assert result.exit_code != 0 and "unknown language 'french'" in result.output
-    result = runner.invoke(args=["letter", "label", "appeal", "--lang", "FR", "ES", "Etat espagnol"])
+    result = runner.invoke(args=["letter", "label", "appeal", "--lang", "FR", "ES",
+                                 "Etat espagnol"])
     assert result.exit_code == 0, result.output
-    assert "Etat espagnol" in app.test_client().get("/letters/appeal?lang=fr").get_data(as_text=True)
+    assert "Etat espagnol" in app.test_client().get(
+        "/letters/appeal?lang=fr").get_data(as_text=True)
 
 
 def test_update_changes_only_what_is_given(runner, app):
@@ -214,7 +227,8 @@ def test_update_changes_only_what_is_given(runner, app):
 
 
 def test_update_refuses_bad_input_and_changes_nothing(runner, app):
-    runner.invoke(args=["letter", "create", "appeal", "--lang", "fr", "--title", "Appel", "--goal", "10"])
+    runner.invoke(args=["letter", "create", "appeal", "--lang", "fr", "--title", "Appel",
+                        "--goal", "10"])
     for args, message in [
         ([], "nothing to change"),
         (["--date", "21/05/2026"], "not a date"),

@@ -14,13 +14,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event, select
 
-from petition.signatures import importing
-from petition.letters import operations as letters
-from petition.signatures import moderation
-from petition.signatures import signing
 from petition.exporting.grouping import group_signatories
 from petition.extensions import db
+from petition.letters import operations as letters
 from petition.models import Letter, Signature
+from petition.signatures import importing, moderation, signing
 from tests.conftest import EMAIL_KEY
 from tests.factories import make_letter, make_signature
 from tests.helpers import confirm_token_from, mails_to
@@ -57,7 +55,8 @@ def test_every_change_through_the_use_cases_shows_at_once(app, tmp_path):
     source.write_text("name,country,type\nImported Org,Allemagne,organisation\n", encoding="utf-8")
     importing.import_signatures("appeal", source)
     assert names(letter) == ["Held Org", "Imported Org"]
-    moderation.reject("appeal", [db.session.scalar(select(Signature.public_id).where(Signature.name == "Held Org"))])
+    moderation.reject("appeal", [db.session.scalar(
+        select(Signature.public_id).where(Signature.name == "Held Org"))])
     assert names(letter) == ["Imported Org"]
 
 
@@ -145,7 +144,8 @@ def other_process(app, tmp_path):
             if server.poll() is not None or time.monotonic() > deadline:
                 server.kill()
                 server.wait()
-                pytest.fail(f"the other process did not start: {server.stderr.read().decode()[-2000:]}")
+                pytest.fail("the other process did not start: "
+                            f"{server.stderr.read().decode()[-2000:]}")
             time.sleep(0.1)
     try:
         yield base

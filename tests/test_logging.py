@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from petition.logging_setup import mask_tokens, scrub
+from petition.core.log_scrubbing import mask_tokens, scrub
 from tests.conftest import EMAIL_KEY
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,6 +8,7 @@ import pytest
 
 from config import Config
 from petition.mail import backends
+from petition.mail import errors as mail_errors
 from tests.smtp_server import (
     Collector,
     authenticator,
@@ -48,7 +49,8 @@ def send(smtp_backend, *messages, to: str = "alice@example.org") -> None:
 
 def test_mail_url_schemes_ports_and_credentials():
     plain = backend("smtp://relay.example")
-    assert (plain.host, plain.port, plain.security, plain.username) == ("relay.example", 25, "plain", None)
+    assert (plain.host, plain.port, plain.security, plain.username) == (
+        "relay.example", 25, "plain", None)
     tls = backend("smtps://u%40x:p%3Aw%2Fd%40@mail.example", timeout=3)
     assert (tls.port, tls.security, tls.username, tls.password, tls.timeout) == (
         465, "tls", "u@x", "p:w/d@", 3)
@@ -85,14 +87,15 @@ def test_message_has_ids_date_and_alternatives():
 
 
 def test_subject_line_breaks_cannot_inject_headers():
-    mail = backends.build_message(sender=SENDER, to="a@example.org", subject="Hi\r\nBcc: x@evil.example",
+    mail = backends.build_message(sender=SENDER, to="a@example.org",
+                                  subject="Hi\r\nBcc: x@evil.example",
                                   text="t", html=None, message_id="<1@x>")
     assert mail["Bcc"] is None
     assert mail["Subject"] == "Hi Bcc: x@evil.example"
 
 
 def test_short_error_hides_addresses():
-    text = backends.short_error("550 5.1.1 <bob.smith+x@mail.example.org>: Recipient\n rejected")
+    text = mail_errors.short_error("550 5.1.1 <bob.smith+x@mail.example.org>: Recipient\n rejected")
     assert text == "550 5.1.1 <<address>>: Recipient rejected"
 
 
@@ -123,7 +126,7 @@ def test_smtp_auth_logs_in_with_decoded_credentials():
                      auth_require_tls=False) as server:
         send(backend(f"smtp://user%40x:p%40ss%3Aword@127.0.0.1:{server.port}"))
         assert server.received[0].authenticated
-        with pytest.raises(backends.MailServerUnavailable, match="535"):
+        with pytest.raises(mail_errors.MailServerUnavailable, match="535"):
             send(backend(f"smtp://user%40x:wrong@127.0.0.1:{server.port}"))
     assert len(server.received) == 1
 
@@ -148,7 +151,7 @@ def test_tls_refuses_an_unknown_certificate_unless_told_not_to_verify(certificat
     cert, key = certificate
     with smtp_server(ssl_context=server_tls_context(cert, key)) as server:
         url = f"smtps://127.0.0.1:{server.port}"
-        with pytest.raises(backends.MailServerUnavailable, match="certificate verify failed"):
+        with pytest.raises(mail_errors.MailServerUnavailable, match="certificate verify failed"):
             send(backend(url))
         send(backend(url, tls_verify=False))
     assert len(server.received) == 1
@@ -156,18 +159,18 @@ def test_tls_refuses_an_unknown_certificate_unless_told_not_to_verify(certificat
 
 def test_plain_server_refuses_starttls_client():
     with smtp_server() as server:
-        with pytest.raises(backends.MailServerUnavailable, match="STARTTLS"):
+        with pytest.raises(mail_errors.MailServerUnavailable, match="STARTTLS"):
             send(backend(f"smtp+starttls://127.0.0.1:{server.port}"))
 
 
 def test_closed_port_is_server_unavailable():
-    with pytest.raises(backends.MailServerUnavailable, match="ConnectionRefused"):
+    with pytest.raises(mail_errors.MailServerUnavailable, match="ConnectionRefused"):
         send(backend(f"smtp://127.0.0.1:{free_port()}", timeout=2))
 
 
 GONE = "gone@example.org"
-Unavailable, Temporary, Rejected = (backends.MailServerUnavailable, backends.MailError,
-                                    backends.MailRejected)
+Unavailable, Temporary, Rejected = (mail_errors.MailServerUnavailable, mail_errors.MailError,
+                                    mail_errors.MailRejected)
 
 
 @pytest.mark.parametrize("collector, to, server, expected", [
@@ -195,7 +198,7 @@ Unavailable, Temporary, Rejected = (backends.MailServerUnavailable, backends.Mai
 def test_refusals_are_classified(collector, to, server, expected):
     with smtp_server(Collector(**collector), **server) as smtp:
         with backend(f"smtp://127.0.0.1:{smtp.port}").open() as connection:
-            with pytest.raises(backends.MailError) as refused:
+            with pytest.raises(mail_errors.MailError) as refused:
                 connection.send(message(to), sender="n@x.org", to=to)
             if "refuse_sender" not in collector:
                 # The connection (reopened after a 421) carries the next mail.

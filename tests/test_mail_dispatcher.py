@@ -13,13 +13,20 @@ from config import Config
 from petition import create_app
 from petition.extensions import db
 from petition.mail import dispatcher, outbox
-from petition.worker import DispatchLoop
 from petition.models import MAIL_FAILED, MAIL_QUEUED, MAIL_SENDING, MAIL_SENT, OutboxMail, utcnow
+from petition.worker import DispatchLoop
 from tests.conftest import base_config
-from tests.smtp_server import Collector, free_port, make_certificate, server_tls_context, smtp_server
+from tests.smtp_server import (
+    Collector,
+    free_port,
+    make_certificate,
+    server_tls_context,
+    smtp_server,
+)
 
 
-def queue(count: int = 1, to: str = "alice@example.org", html: str | None = "<p>Hi</p>") -> list[int]:
+def queue(count: int = 1, to: str = "alice@example.org",
+          html: str | None = "<p>Hi</p>") -> list[int]:
     mails = [
         outbox.enqueue(kind="confirm", to=to, subject=f"Confirm {n}",
                        text=f"Hello,\nhttp://localhost/confirm/token{n}\n", html=html)
@@ -63,7 +70,8 @@ def test_smtp_delivery_in_order_with_a_stable_message_id(app):
     with smtp_server() as server:
         use_smtp(app, server.port)
         assert dispatcher.deliver_due() == 3
-    assert [r.message["Subject"] for r in server.received] == ["Confirm 0", "Confirm 1", "Confirm 2"]
+    assert [r.message["Subject"] for r in server.received] == [
+        "Confirm 0", "Confirm 1", "Confirm 2"]
     message = server.received[0].message
     assert message["From"] == app.config["MAIL_FROM"]
     assert message["Message-ID"].endswith("@localhost>") and message["Date"]

@@ -11,13 +11,22 @@ import datetime as dt
 from flask import Flask
 from sqlalchemy import select, update
 
-from petition.signatures import signing
 from petition.extensions import db
 from petition.mail import dispatcher, outbox
-from petition.models import (CONFIRMED, MAIL_DROPPED, MAIL_FAILED, MAIL_QUEUED, MAIL_SENT,
-                             OutboxMail, Signature, utcnow)
+from petition.models import (
+    CONFIRMED,
+    MAIL_DROPPED,
+    MAIL_FAILED,
+    MAIL_QUEUED,
+    MAIL_SENT,
+    OutboxMail,
+    Signature,
+    utcnow,
+)
+from petition.signatures import signing
 from tests.factories import make_letter
-from tests.helpers import LINK_RE, confirm_token_from, mails_to, outbox as outbox_rows, sign_form
+from tests.helpers import LINK_RE, confirm_token_from, mails_to, sign_form
+from tests.helpers import outbox as outbox_rows
 from tests.smtp_server import Collector, Received, smtp_server
 
 ADDRESS = "jps@example.org"
@@ -125,7 +134,8 @@ def test_a_mail_whose_link_was_renewed_is_dropped_the_new_one_sent(client, app):
     [old] = mails_to(ADDRESS)
     expired_token = confirm_token_from(old)
     db.session.execute(update(Signature).values(
-        link_issued_at=utcnow() - dt.timedelta(days=30), last_mailed_at=utcnow() - dt.timedelta(days=30)))
+        link_issued_at=utcnow() - dt.timedelta(days=30),
+        last_mailed_at=utcnow() - dt.timedelta(days=30)))
     db.session.commit()
     signing.resend_confirmation(expired_token)  # a new nonce: the old link stops working
     old_mail, new_mail = mails_to(ADDRESS)

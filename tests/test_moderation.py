@@ -16,8 +16,10 @@ def test_held_organisations_are_listed_only_once_approved(runner, client, app):
     assert listing.exit_code == 0 and "Held Org" in listing.output and "2 held." in listing.output
     assert "Held Org" not in client.get("/letters/appeal").get_data(as_text=True)
 
-    assert "1 approved." in runner.invoke(args=["signatures", "approve", "appeal", held.public_id]).output
-    assert "1 rejected." in runner.invoke(args=["signatures", "reject", "appeal", rejected.public_id]).output
+    assert "1 approved." in runner.invoke(
+        args=["signatures", "approve", "appeal", held.public_id]).output
+    assert "1 rejected." in runner.invoke(
+        args=["signatures", "reject", "appeal", rejected.public_id]).output
     page = client.get("/letters/appeal").get_data(as_text=True)
     assert "Held Org" in page and "Spam Org" not in page
     assert client.get("/letters/appeal.json").get_json()["total"] == 2
@@ -27,8 +29,11 @@ def test_unknown_or_pending_ids_change_nothing(runner, app):
     letter = make_letter(moderate_organizations=True)
     held = make_signature(letter, name="Held Org", moderation=MOD_HELD)
     pending = make_signature(letter, name="Pending Org", status=PENDING)
-    result = runner.invoke(args=["signatures", "approve", "appeal", held.public_id, pending.public_id, "999"])
+    result = runner.invoke(args=["signatures", "approve", "appeal", held.public_id,
+                                 pending.public_id, "999"])
     assert result.exit_code != 0
-    assert pending.public_id in result.output and "999" in result.output and "nothing changed" in result.output
+    assert (pending.public_id in result.output and "999" in result.output
+            and "nothing changed" in result.output)
     db.session.expire_all()
-    assert db.session.scalar(select(Signature.moderation).where(Signature.id == held.id)) == MOD_HELD
+    assert db.session.scalar(
+        select(Signature.moderation).where(Signature.id == held.id)) == MOD_HELD

@@ -4,7 +4,6 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from petition.signatures import moderation
 from petition.extensions import db
 from petition.models import (
     INDIVIDUAL,
@@ -16,6 +15,7 @@ from petition.models import (
     PENDING,
     Signature,
 )
+from petition.signatures import moderation
 from tests.factories import make_letter, make_signature
 from tests.helpers import confirm_token_from, mails_to, sign_form
 
@@ -129,7 +129,8 @@ def test_held_by_initials_is_matched_and_listed_by_real_name_for_the_organiser(c
     data = sign_form(signer_type="individual", name="Memorial", email="e@example.org",
                      display="initials")
     assert client.post("/letters/appeal/sign", data=data).status_code == 303
-    assert client.post(f"/confirm/{confirm_token_from(mails_to('e@example.org')[-1])}").status_code == 200
+    assert client.post(
+        f"/confirm/{confirm_token_from(mails_to('e@example.org')[-1])}").status_code == 200
     db.session.expire_all()
     held = db.session.scalar(select(Signature).where(Signature.moderation == MOD_HELD))
     assert held is not None and held.name == "M."  # stored as listed, the real name encrypted

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from petition import names
 from petition.extensions import db
-from petition.signatures.importing import import_signatures
 from petition.models import OutboxMail, Signature
+from petition.signatures.importing import import_signatures
 from tests.admin_helpers import signed_in_client
 from tests.factories import make_letter
 from tests.helpers import sign_form

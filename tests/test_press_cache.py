@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import text, update
 
 from petition import create_app
-from petition.letters import operations as letters
 from petition.exporting import grouping, md, press_cache, txt
 from petition.exporting import html_page as html_format
 from petition.exporting.document import Document, blocks, text_lines
 from petition.extensions import db
+from petition.letters import operations as letters
 from petition.models import Letter, utcnow
 from tests.conftest import FreshContextClient, base_config
 from tests.factories import make_letter, make_signature

@@ -24,7 +24,8 @@ def test_index_lists_open_letters_then_closed_ones(client, app):
     make_letter("draft-one", title="Brouillon", status="draft")
     page = client.get("/?lang=en").get_data(as_text=True)
     assert_valid_html(page)
-    assert page.index("Libérez le mathématicien") < page.index("Closed letters") < page.index("Fermée")
+    assert (page.index("Libérez le mathématicien") < page.index("Closed letters")
+            < page.index("Fermée"))
     assert "1 signature" in page and 'max="1000" value="1"' in page and "0.1% of the goal" in page
     assert "Closed on March 14, 2026 with 2 signatures." in page
     assert "Brouillon" not in page
@@ -78,7 +79,7 @@ def test_a_closed_letter_keeps_its_list_and_says_when_it_closed(client, app):
     assert "This letter closed on March 14, 2026 and no longer takes signatures." in page
     assert "Its signatories stay listed below." in page and "Campagne #FREE120" in page
     assert 'name="email"' not in page and "Be the first" not in page
-    empty = make_letter("empty", status="closed")
+    make_letter("empty", status="closed")
     page = client.get("/letters/empty?lang=en").get_data(as_text=True)
     assert "No signature was published for this letter." in page
     assert "Be the first" not in page and "stay listed" not in page
@@ -219,9 +220,12 @@ def test_closed_letter_refuses_signing(client, app):
 
 def test_individual_display_choices(client, app):
     letter = make_letter()
-    make_signature(letter, signer_type=INDIVIDUAL, name="Marie Curie", affiliation="physicist", country="FR")
-    make_signature(letter, signer_type=INDIVIDUAL, name="Jean-Paul Sartre", display="initials", country="FR")
-    make_signature(letter, signer_type=INDIVIDUAL, name="Hidden Person", display="anonymous", country="FR")
+    make_signature(letter, signer_type=INDIVIDUAL, name="Marie Curie", affiliation="physicist",
+                   country="FR")
+    make_signature(letter, signer_type=INDIVIDUAL, name="Jean-Paul Sartre", display="initials",
+                   country="FR")
+    make_signature(letter, signer_type=INDIVIDUAL, name="Hidden Person", display="anonymous",
+                   country="FR")
     page = client.get("/letters/appeal?lang=en").get_data(as_text=True)
     assert "Marie Curie, physicist" in page
     assert "J.-P. S." in page and "Sartre" not in page
@@ -277,7 +281,8 @@ def test_rate_limit_on_signing(database_url, tmp_path, storage):
         make_letter()
         client = app.test_client()
         codes = [
-            client.post("/letters/appeal/sign", data=sign_form(email=f"r{i}@example.org")).status_code
+            client.post("/letters/appeal/sign",
+                        data=sign_form(email=f"r{i}@example.org")).status_code
             for i in range(5)
         ]
         assert codes == [303, 303, 303, 429, 429]

@@ -36,7 +36,8 @@ def limited_app(database_url, tmp_path, storage: str, limit: str = "3 per minute
 
 def post_signs(app, count: int, start: int = 0) -> list[int]:
     client = app.test_client()
-    return [client.post("/letters/appeal/sign", data=sign_form(email=f"r{i}@example.org")).status_code
+    return [client.post("/letters/appeal/sign",
+                        data=sign_form(email=f"r{i}@example.org")).status_code
             for i in range(start, start + count)]
 
 

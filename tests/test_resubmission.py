@@ -9,13 +9,19 @@ import pytest
 from sqlalchemy import func, select
 
 from petition import tokens
-from petition.signatures import signing
 from petition.extensions import db
-from petition.signatures.submissions import Submission
 from petition.models import (
-    ANONYMOUS, CONFIRMED, FULL, INITIALS, MAIL_QUEUED, OutboxMail, Signature, SignatureVersion,
+    ANONYMOUS,
+    CONFIRMED,
+    INITIALS,
+    MAIL_QUEUED,
+    OutboxMail,
+    Signature,
+    SignatureVersion,
     utcnow,
 )
+from petition.signatures import signing
+from petition.signatures.submissions import Submission
 from tests.factories import make_letter, make_signature
 from tests.helpers import confirm_token_from, mails_to, outbox, rendered, sign_form
 
@@ -46,7 +52,7 @@ def test_links_carry_nothing_ordered_whoever_signed_before(client, app):
     """Own address, the target's (already signed), own again: the links tell nothing."""
     letter = make_letter()
     make_signature(letter, email="target@example.org")
-    for number in range(30):  # rows before ours, as on a live letter
+    for _ in range(30):  # rows before ours, as on a live letter
         make_signature(letter)
     first = client.post("/letters/appeal/sign", data=sign_form(email="me.one@example.org"))
     middle = client.post("/letters/appeal/sign", data=sign_form(email="target@example.org"))
@@ -86,7 +92,8 @@ def test_a_stranger_cannot_turn_counted_only_into_listed_in_full(client, app):
     assert "Counted, not listed (under Russia)" in done
     signature = db.session.scalar(select(Signature))
     db.session.refresh(signature)
-    assert (signature.status, signature.display, signature.affiliation) == (CONFIRMED, ANONYMOUS, None)
+    assert (signature.status, signature.display, signature.affiliation) == (
+        CONFIRMED, ANONYMOUS, None)
     assert db.session.scalar(select(func.count(SignatureVersion.id))) == 0
     # The stranger's link now only says it is done, and changes nothing.
     assert "already confirmed" in page_text(client.post(f"/confirm/{stranger_link}?lang=en"))
@@ -129,7 +136,8 @@ def test_a_few_mails_an_hour_then_the_latest_waits_for_the_hour(client, app):
     answers = [client.post("/letters/appeal/sign", data=individual(name=f"Olga {n}"))
                for n in range(limit + 3)]
     # Every visitor sees the same page, mailed now or later.
-    assert {(a.status_code, a.location) for a in answers} == {(303, "/letters/appeal/check-your-mail")}
+    assert {(a.status_code, a.location) for a in answers} == {
+        (303, "/letters/appeal/check-your-mail")}
     now = utcnow()
     mails = mails_to(OWNER)
     due = [m for m in mails if m.next_attempt_at <= now]

@@ -3,10 +3,8 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from petition.letters import operations as letters
-from petition.privacy import retention
 from petition.extensions import db
-from petition.worker import DispatchLoop
+from petition.letters import operations as letters
 from petition.models import (
     CLOSED,
     CONFIRMED,
@@ -21,6 +19,8 @@ from petition.models import (
     utcnow,
 )
 from petition.models.accounts import AuditEvent
+from petition.privacy import retention
+from petition.worker import DispatchLoop
 from tests.factories import make_letter, make_signature
 from tests.helpers import confirm_token_from, mails_to, sign_form
 

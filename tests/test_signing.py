@@ -3,9 +3,9 @@ import pytest
 from sqlalchemy import func, select
 
 from petition import tokens
-from petition.signatures import signing
 from petition.extensions import db
 from petition.models import CONFIRMED, MOD_HELD, PENDING, Signature
+from petition.signatures import signing
 from tests.factories import make_letter
 from tests.helpers import confirm_token_from, mails_to, outbox, rendered
 

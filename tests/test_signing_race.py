@@ -4,10 +4,10 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from petition.letters import counting
-from petition.signatures import signing
 from petition.extensions import db
+from petition.letters import counting
 from petition.models import OutboxMail, Signature, utcnow
+from petition.signatures import signing
 from tests.factories import make_letter
 
 WORKERS = 8
@@ -45,8 +45,10 @@ def test_concurrent_duplicates_make_one_signature_and_keep_the_mail_cap(app):
     assert db.session.scalar(select(func.count(Signature.id))) == 1
     # Eight at once for one address: the cap's five go now, one waits, none beyond.
     now = utcnow()
-    due = db.session.scalar(select(func.count(OutboxMail.id)).where(OutboxMail.next_attempt_at <= now))
-    waiting = db.session.scalar(select(func.count(OutboxMail.id)).where(OutboxMail.next_attempt_at > now))
+    due = db.session.scalar(
+        select(func.count(OutboxMail.id)).where(OutboxMail.next_attempt_at <= now))
+    waiting = db.session.scalar(
+        select(func.count(OutboxMail.id)).where(OutboxMail.next_attempt_at > now))
     assert (due, waiting) == (app.config["MAIL_PER_ADDRESS_PER_HOUR"], 1)
 
 

@@ -5,19 +5,26 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from sqlalchemy import delete, func, select
 
 from petition import addresses, tokens
-from petition.signatures import withdrawal
-from petition.mail.outbox import WITHDRAW_REQUEST
 from petition.extensions import db
+from petition.mail.outbox import WITHDRAW_REQUEST
 from petition.models import CLOSED, PENDING, Letter, OutboxMail, Signature, SignatureVersion, utcnow
 from petition.models.accounts import AuditEvent
+from petition.signatures import withdrawal
 from tests.export_helpers import exported
 from tests.factories import make_letter, make_signature
-from tests.helpers import (assert_valid_html, confirm_token_from, html_lang, mails_to, outbox,
-                           rendered, sign_form, statements)
+from tests.helpers import (
+    assert_valid_html,
+    confirm_token_from,
+    html_lang,
+    mails_to,
+    outbox,
+    rendered,
+    sign_form,
+    statements,
+)
 
 WITHDRAW_RE = re.compile(r"http://localhost/withdraw/([A-Za-z0-9_.\-]+)")
 NAME = "Campagne #FREE120"
@@ -43,7 +50,8 @@ def list_version() -> int:
 
 def sign_and_confirm(client, email: str = "contact@free120.example", **fields) -> str:
     """Sign through the form, confirm through the mailed link; the mail's withdrawal token."""
-    assert client.post("/letters/appeal/sign", data=sign_form(email=email, **fields)).status_code == 303
+    assert client.post("/letters/appeal/sign",
+                       data=sign_form(email=email, **fields)).status_code == 303
     mail = mails_to(email)[-1]
     withdraw_token = withdraw_token_from(mail)  # the mail as delivered, before confirming
     assert client.post(f"/confirm/{confirm_token_from(mail)}").status_code == 200
@@ -64,7 +72,8 @@ def public_views(client, letter: Letter) -> dict[str, str]:
 
 def counts(client) -> tuple[int, list[dict]]:
     data = client.get("/letters/appeal.json").get_json()
-    return data["total"], [{"code": row["code"], "count": row["count"]} for row in data["by_country"]]
+    return data["total"], [{"code": row["code"], "count": row["count"]}
+                           for row in data["by_country"]]
 
 
 def test_withdrawn_signature_is_gone_everywhere_at_once(client, app):
@@ -144,7 +153,8 @@ def test_a_link_whose_signature_is_gone(client, app):
     make_letter()
     token = sign_and_confirm(client)
     assert client.post(f"/withdraw/{token}").status_code == 200
-    for response in (client.post(f"/withdraw/{token}?lang=en"), client.get(f"/withdraw/{token}?lang=en")):
+    for response in (client.post(f"/withdraw/{token}?lang=en"),
+                     client.get(f"/withdraw/{token}?lang=en")):
         assert response.status_code == 404
         page = response.get_data(as_text=True)
         assert "Nothing to withdraw" in page and 'href="/withdraw"' in page
@@ -161,7 +171,8 @@ def test_tokens_of_another_purpose_do_not_withdraw(client, app):
     assert tokens.read_withdraw_token(withdraw_token) == signature.public_id
     for bad in (confirm_token, withdraw_token[:-2], withdraw_token + "x",
                 tokens.confirm_token(signature.public_id, signature.token_nonce)):
-        for response in (client.get(f"/withdraw/{bad}?lang=en"), client.post(f"/withdraw/{bad}?lang=en")):
+        for response in (client.get(f"/withdraw/{bad}?lang=en"),
+                         client.post(f"/withdraw/{bad}?lang=en")):
             assert response.status_code == 404
             assert "This link does not work" in response.get_data(as_text=True)
     # Nor does a withdrawal token confirm.
@@ -193,7 +204,8 @@ def test_confirm_pages_say_how_to_withdraw(client, app):
     make_letter()
     client.post("/letters/appeal/sign", data=sign_form(email="h@example.org"))
     token = confirm_token_from(mails_to("h@example.org")[0])
-    for response in (client.get(f"/confirm/{token}?lang=en"), client.post(f"/confirm/{token}?lang=en")):
+    for response in (client.get(f"/confirm/{token}?lang=en"),
+                     client.post(f"/confirm/{token}?lang=en")):
         page = response.get_data(as_text=True)
         assert "You can withdraw your signature at any time" in page
         assert 'href="/withdraw"' in page

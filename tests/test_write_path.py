@@ -11,13 +11,20 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
 from petition import addresses
-from petition.letters import counting
-from petition.signatures import importing
-from petition.signatures import moderation
-from petition.signatures import signing
 from petition.extensions import db
-from petition.models import (CONFIRMED, INDIVIDUAL, MOD_HELD, MOD_NONE, PENDING, CountryLabel,
-                             Letter, Signature, SignatureVersion)
+from petition.letters import counting
+from petition.models import (
+    CONFIRMED,
+    INDIVIDUAL,
+    MOD_HELD,
+    MOD_NONE,
+    PENDING,
+    CountryLabel,
+    Letter,
+    Signature,
+    SignatureVersion,
+)
+from petition.signatures import importing, moderation, signing
 from tests.factories import make_letter, make_signature
 from tests.helpers import confirm_token_from, mails_to, rendered, sign_form, statements
 
@@ -261,27 +268,25 @@ def traced(tmp_path):
     db.session.close()
     db.engine.dispose()
     trace = tmp_path / "libpq.trace"
-    file = open(trace, "a")
+    with open(trace, "a") as file:  # open until the last traced connection is gone
+        connections = []
 
-    connections = []
+        def on_connect(dbapi_connection, record):
+            dbapi_connection.pgconn.trace(file.fileno())
+            connections.append(dbapi_connection)
 
-    def on_connect(dbapi_connection, record):
-        dbapi_connection.pgconn.trace(file.fileno())
-        connections.append(dbapi_connection)
+        def flush() -> None:
+            """libpq writes the trace through a buffer: untracing flushes it."""
+            for connection in connections:
+                if not connection.closed:
+                    connection.pgconn.untrace()
+                    connection.pgconn.trace(file.fileno())
 
-    def flush() -> None:
-        """libpq writes the trace through a buffer: untracing flushes it."""
-        for connection in connections:
-            if not connection.closed:
-                connection.pgconn.untrace()
-                connection.pgconn.trace(file.fileno())
-
-    event.listen(db.engine, "connect", on_connect)
-    yield trace, flush
-    event.remove(db.engine, "connect", on_connect)
-    db.session.close()
-    db.engine.dispose()
-    file.close()
+        event.listen(db.engine, "connect", on_connect)
+        yield trace, flush
+        event.remove(db.engine, "connect", on_connect)
+        db.session.close()
+        db.engine.dispose()
 
 
 @contextmanager
@@ -306,7 +311,7 @@ def _round_trips_traced(traced, *, new_connections: bool):
             lines = file.read().splitlines()
         senders = [line.split("\t")[1] for line in lines
                    if line.count("\t") >= 2 and line.split("\t")[1] in ("F", "B")]
-        counted.append(sum(1 for sent, answer in zip(senders, senders[1:])
+        counted.append(sum(1 for sent, answer in zip(senders, senders[1:], strict=False)
                            if (sent, answer) == ("F", "B")))
 
 

@@ -1,13 +1,12 @@
 """initial schema: letters, texts, labels, signatures, outbox
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-22 00:22:53.595557
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0001'
@@ -39,9 +38,11 @@ def upgrade():
     sa.Column('lang', sa.String(length=8), nullable=False),
     sa.Column('code', sa.String(length=16), nullable=False),
     sa.Column('label', sa.String(length=200), nullable=False),
-    sa.ForeignKeyConstraint(['letter_id'], ['letter.id'], name=op.f('fk_country_label_letter_id_letter'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['letter_id'], ['letter.id'],
+                            name=op.f('fk_country_label_letter_id_letter'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_country_label')),
-    sa.UniqueConstraint('letter_id', 'lang', 'code', name=op.f('uq_country_label_letter_id_lang_code'))
+    sa.UniqueConstraint('letter_id', 'lang', 'code',
+                        name=op.f('uq_country_label_letter_id_lang_code'))
     )
     op.create_table('letter_text',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -49,7 +50,8 @@ def upgrade():
     sa.Column('lang', sa.String(length=8), nullable=False),
     sa.Column('title', sa.String(length=300), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
-    sa.ForeignKeyConstraint(['letter_id'], ['letter.id'], name=op.f('fk_letter_text_letter_id_letter'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['letter_id'], ['letter.id'],
+                            name=op.f('fk_letter_text_letter_id_letter'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_letter_text')),
     sa.UniqueConstraint('letter_id', 'lang', name=op.f('uq_letter_text_letter_id_lang'))
     )
@@ -73,12 +75,14 @@ def upgrade():
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.Column('confirmed_at', sa.DateTime(), nullable=True),
     sa.Column('last_mailed_at', sa.DateTime(), nullable=True),
-    sa.ForeignKeyConstraint(['letter_id'], ['letter.id'], name=op.f('fk_signature_letter_id_letter'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['letter_id'], ['letter.id'],
+                            name=op.f('fk_signature_letter_id_letter'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_signature')),
     sa.UniqueConstraint('letter_id', 'email_hash', name=op.f('uq_signature_letter_id_email_hash'))
     )
     with op.batch_alter_table('signature', schema=None) as batch_op:
-        batch_op.create_index('ix_signature_letter_public', ['letter_id', 'status', 'moderation'], unique=False)
+        batch_op.create_index('ix_signature_letter_public', ['letter_id', 'status', 'moderation'],
+                              unique=False)
 
     op.create_table('outbox_mail',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -95,7 +99,9 @@ def upgrade():
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('sent_at', sa.DateTime(), nullable=True),
     sa.Column('signature_id', sa.Integer(), nullable=True),
-    sa.ForeignKeyConstraint(['signature_id'], ['signature.id'], name=op.f('fk_outbox_mail_signature_id_signature'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['signature_id'], ['signature.id'],
+                            name=op.f('fk_outbox_mail_signature_id_signature'),
+                            ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_mail'))
     )
     with op.batch_alter_table('outbox_mail', schema=None) as batch_op:

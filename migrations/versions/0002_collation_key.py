@@ -8,10 +8,9 @@ Create Date: 2026-11-22 01:00:00
 import struct
 from functools import lru_cache
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from pyuca.collator import Collator_9_0_0
-
 
 # revision identifiers, used by Alembic.
 revision = '0002'
@@ -40,7 +39,8 @@ def stored_key(text: str) -> bytes:
 def upgrade():
     with op.batch_alter_table('signature', schema=None) as batch_op:
         batch_op.add_column(sa.Column('collation_key', sa.LargeBinary(), nullable=True))
-        batch_op.create_index('ix_signature_letter_updated', ['letter_id', 'updated_at'], unique=False)
+        batch_op.create_index('ix_signature_letter_updated', ['letter_id', 'updated_at'],
+                              unique=False)
 
     # Fill the key of existing rows; new rows get theirs from the model's listener.
     signature = sa.table(

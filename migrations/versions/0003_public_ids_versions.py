@@ -11,10 +11,9 @@ import secrets
 import struct
 from functools import lru_cache
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from pyuca.collator import Collator_9_0_0
-
 
 # revision identifiers, used by Alembic.
 revision = '0003'
@@ -85,13 +84,15 @@ def _fill_signatures(conn):
 
 def upgrade():
     with op.batch_alter_table('letter', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('list_version', sa.Integer(), server_default='0', nullable=False))
+        batch_op.add_column(sa.Column('list_version', sa.Integer(), server_default='0',
+                                      nullable=False))
 
     with op.batch_alter_table('signature', schema=None) as batch_op:
         batch_op.add_column(sa.Column('public_id', sa.String(length=32), nullable=True))
         batch_op.add_column(sa.Column('link_issued_at', sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column('mail_window_start', sa.DateTime(), nullable=True))
-        batch_op.add_column(sa.Column('mail_window_count', sa.Integer(), server_default='0', nullable=False))
+        batch_op.add_column(sa.Column('mail_window_count', sa.Integer(), server_default='0',
+                                      nullable=False))
         # The list's freshness is the letter's list_version now, not a scan of updated_at.
         batch_op.drop_index('ix_signature_letter_updated')
 
@@ -119,10 +120,15 @@ def upgrade():
     sa.Column('link_issued_at', sa.DateTime(), nullable=False),
     sa.Column('mail_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['mail_id'], ['outbox_mail.id'], name=op.f('fk_signature_version_mail_id_outbox_mail'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['signature_id'], ['signature.id'], name=op.f('fk_signature_version_signature_id_signature'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['mail_id'], ['outbox_mail.id'],
+                            name=op.f('fk_signature_version_mail_id_outbox_mail'),
+                            ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['signature_id'], ['signature.id'],
+                            name=op.f('fk_signature_version_signature_id_signature'),
+                            ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_signature_version')),
-    sa.UniqueConstraint('signature_id', 'nonce', name=op.f('uq_signature_version_signature_id_nonce'))
+    sa.UniqueConstraint('signature_id', 'nonce',
+                        name=op.f('uq_signature_version_signature_id_nonce'))
     )
 
 
@@ -134,7 +140,8 @@ def downgrade():
                               existing_nullable=False, postgresql_using='left(subject, 300)')
     with op.batch_alter_table('signature', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('uq_signature_public_id'), type_='unique')
-        batch_op.create_index('ix_signature_letter_updated', ['letter_id', 'updated_at'], unique=False)
+        batch_op.create_index('ix_signature_letter_updated', ['letter_id', 'updated_at'],
+                              unique=False)
         batch_op.drop_column('mail_window_count')
         batch_op.drop_column('mail_window_start')
         batch_op.drop_column('link_issued_at')

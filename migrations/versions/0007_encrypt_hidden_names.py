@@ -28,7 +28,6 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 from pyuca.collator import Collator_9_0_0
 
-
 # revision identifiers, used by Alembic.
 revision = '0007'
 down_revision = '0006'

@@ -18,7 +18,6 @@ Create Date: 2026-12-01 04:30:00
 import sqlalchemy as sa
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
 revision = '0009'
 down_revision = '0008'

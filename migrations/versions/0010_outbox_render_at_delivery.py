@@ -15,7 +15,6 @@ Create Date: 2026-12-01 06:10:00
 import sqlalchemy as sa
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
 revision = '0010'
 down_revision = '0009'
@@ -32,7 +31,8 @@ def upgrade():
 def downgrade():
     # Rows still waiting without a body could not be sent by the older code: drop them
     # (their signers can ask for a new link), as a downgrade must not leave unsendable mail.
-    op.execute("DELETE FROM outbox_mail WHERE body_text IS NULL AND status IN ('queued', 'sending', 'failed')")
+    op.execute("DELETE FROM outbox_mail WHERE body_text IS NULL"
+               " AND status IN ('queued', 'sending', 'failed')")
     op.execute("UPDATE outbox_mail SET status = 'sent' WHERE status = 'dropped'")
     with op.batch_alter_table('outbox_mail') as batch:
         batch.drop_column('lang')

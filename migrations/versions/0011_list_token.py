@@ -16,7 +16,6 @@ import uuid
 import sqlalchemy as sa
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
 revision = '0011'
 down_revision = '0010'

@@ -11,7 +11,6 @@ Create Date: 2026-12-01 14:00:00
 import sqlalchemy as sa
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
 revision = '0012'
 down_revision = '0011'

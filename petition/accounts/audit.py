@@ -4,14 +4,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from sqlalchemy import Select, and_, func, or_, select
 
-from petition.text import cell
 from petition.extensions import db
 from petition.models.accounts import ROLE_ADMIN, Account, AuditEvent
+from petition.text import cell
 
 PAGE_SIZE = 200
 
@@ -39,7 +39,7 @@ class AuditFilter:
     until: dt.date | None = None  # ...to this one, both included
 
     @classmethod
-    def parse(cls, args: Mapping[str, str]) -> tuple["AuditFilter", list[str]]:
+    def parse(cls, args: Mapping[str, str]) -> tuple[AuditFilter, list[str]]:
         """The filter the query string asks for, and the names of fields it got wrong."""
         bad: list[str] = []
 

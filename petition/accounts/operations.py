@@ -15,10 +15,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 
 from petition import addresses
+from petition.accounts import audit
 from petition.extensions import db
 from petition.models import Letter, utcnow
 from petition.models.accounts import ROLE_ADMIN, ROLE_ORGANISER, ROLES, Account
-from petition.accounts import audit
 
 MIN_PASSWORD_LENGTH = 12
 
@@ -141,6 +141,7 @@ def verify_login(email: str, password: str, totp: str | None) -> Account | None:
     """The account if every given factor is right, else None: one answer for every failure."""
     dummy = _dummy_hash()  # before the lookup: a process's first attempt costs the same either way
     account = get_account(email)
+    ok: bool
     try:
         ok = _hasher.verify(account.password_hash if account else dummy, password)
     except (VerificationError, InvalidHashError):

@@ -12,11 +12,11 @@ from flask import Blueprint, Flask, abort, current_app, g, redirect, request, se
 from flask_login import LoginManager, UserMixin, current_user
 from sqlalchemy import select
 
+from petition.accounts import operations as accounts
 from petition.core import startup_checks
 from petition.extensions import db
 from petition.models import Letter
 from petition.models.accounts import Account
-from petition.accounts import operations as accounts
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 login_manager = LoginManager()
@@ -148,9 +148,17 @@ def no_store(response):
 
 def init_app(app: Flask) -> None:
     # Views register on bp when imported.
-    from petition.admin import auth, exports, imports, letters, manage  # noqa: F401
-    from petition.admin import letter_edit, moderation_views, signatures  # noqa: F401
-    from petition.admin import labels
+    from petition.admin import (  # noqa: F401  # noqa: F401
+        auth,
+        exports,
+        imports,
+        labels,
+        letter_edit,
+        letters,
+        manage,
+        moderation_views,
+        signatures,
+    )
     from petition.admin.cookie import AdminSessionInterface
 
     labels.init_app(app)

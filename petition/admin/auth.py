@@ -10,10 +10,10 @@ from flask_login import login_user, logout_user
 from werkzeug.wrappers import Response
 
 from petition import addresses
-from petition.extensions import db, limiter
-from petition.admin import User, bp, current_account, totp_required
-from petition.accounts import operations as accounts
 from petition.accounts import audit
+from petition.accounts import operations as accounts
+from petition.admin import User, bp, current_account, totp_required
+from petition.extensions import db, limiter
 
 
 def _login_limit() -> str:

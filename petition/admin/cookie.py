@@ -23,11 +23,13 @@ class AdminSessionInterface(SecureCookieSessionInterface):
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
         serializer = super().get_signing_serializer(app)
         if serializer is not None and _in_admin():
-            serializer.salt = "petition-admin-session"
+            serializer.salt = b"petition-admin-session"
         return serializer
 
     def get_cookie_name(self, app: Flask) -> str:
-        return app.config["ADMIN_SESSION_COOKIE_NAME"] if _in_admin() else super().get_cookie_name(app)
+        return (
+            app.config["ADMIN_SESSION_COOKIE_NAME"] if _in_admin() else super().get_cookie_name(app)
+        )
 
     def get_cookie_path(self, app: Flask) -> str:
         return request.script_root + PREFIX if _in_admin() else super().get_cookie_path(app)

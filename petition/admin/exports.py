@@ -6,14 +6,21 @@ import io
 from flask import Response, abort, g, render_template, request
 from flask_babel import gettext as _
 
+from petition.accounts import audit
+from petition.accounts import operations as accounts
+from petition.admin import bp, current_account
+from petition.admin.letters import PRIVATE_FORMATS
 from petition.exporting.document import LAYOUTS, PRESS
-from petition.exporting.formats import FORMATS, ExportError, check_lang, default_name, export, renderer
+from petition.exporting.formats import (
+    FORMATS,
+    ExportError,
+    check_lang,
+    default_name,
+    export,
+    renderer,
+)
 from petition.models import Letter
 from petition.views.templating import utc_when
-from petition.admin import bp, current_account
-from petition.accounts import operations as accounts
-from petition.accounts import audit
-from petition.admin.letters import PRIVATE_FORMATS
 
 
 @bp.get("/letters/<slug>/export")
@@ -36,6 +43,7 @@ def export_letter(slug: str) -> Response:
         if fmt not in PRIVATE_FORMATS:
             abort(400)
     if letter.embargoed and not accounts.can_export_embargoed(account):
+        assert letter.embargo_until is not None  # embargoed: an embargo_until in the future
         # The organisers prepare the release with the list; the press gets it at the end.
         message = _("The list is under embargo until %(when)s: it can be downloaded from then "
                     "on.", when=utc_when(letter.embargo_until))

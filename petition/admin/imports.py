@@ -14,20 +14,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app, flash, g, redirect, render_template, request, url_for
-from flask_login import current_user
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from itsdangerous import BadData, SignatureExpired, TimestampSigner
 from sqlalchemy.exc import IntegrityError
 
-from petition.signatures import importing
+from petition.accounts import audit
+from petition.admin import bp, current_account
+from petition.admin.labels import human
 from petition.countries import display_name
 from petition.models import Letter
-from petition.admin import bp, current_account
-from petition.accounts import audit
-from petition.admin.labels import human
+from petition.signatures import importing
 
 SUFFIXES = (".csv", ".xlsx")
 ENCODINGS = {"utf-8-sig": _l("UTF-8 (recommended)"), "cp1252": _l("Windows (Western Europe)"),
@@ -155,7 +154,8 @@ def _install_body_limits(state) -> None:
 
 def _form(letter: Letter, error: str | None = None, status: int = 200):
     return render_template("admin/import.html", letter=letter, error=error,
-                           types=[(kind, human(kind, "signer_types")) for kind in letter.signer_types],
+                           types=[(kind, human(kind, "signer_types"))
+                                  for kind in letter.signer_types],
                            encodings=ENCODINGS, form=request.form), status
 
 
@@ -214,6 +214,7 @@ def import_confirm(slug: str):
     try:
         report = upload.run(letter.slug, actor=account.email, expected=expected)
     except importing.ImportFailed as failure:
+        assert failure.report is not None  # import_file() raises it with its report
         return _report(letter, failure.report, upload, None, status=409, notice=_(
             "The list changed since the check and the file can no longer be imported. "
             "Nothing was written."))

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from babel import Locale
 from flask import Flask
-from flask_babel import get_locale, lazy_gettext as _l
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 
 from petition import models as m
 from petition.models.accounts import ROLE_ADMIN, ROLE_ORGANISER, ROLE_PRESS
@@ -37,6 +38,11 @@ def human(value: str | None, kind: str) -> str:
     if value is None:
         return ""
     return str(LABELS[kind].get(value, value))
+
+
+def labelled(rows: list[tuple[str, int]], kind: str) -> list[tuple[str, int]]:
+    """Counted values with their labels: [("Confirmed", 12), …]."""
+    return [(human(value, kind), count) for value, count in rows]
 
 
 def language_name(code: str) -> str:

@@ -1,20 +1,21 @@
 """Creating and editing letters: settings, texts side by side, country labels, open/close.
 
-Thin: read request.form, call petition.letters.operations (which checks everything, writes and logs),
-then redirect with a flash, or show the page again with the reason and status 400.
+Thin: read request.form, call petition.letters.operations (which checks everything, writes and
+logs), then redirect with a flash, or show the page again with the reason and status 400.
 """
 from __future__ import annotations
 
 from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from petition.accounts import operations as accounts
+from petition.admin import bp, current_account
+from petition.admin.labels import language_name
 from petition.letters import operations as letters
+from petition.letters import values as letter_values
 from petition.letters.operations import LetterError
 from petition.models import CLOSED, DRAFT, OPEN, Letter
 from petition.models.accounts import ROLE_ORGANISER
-from petition.admin import bp, current_account
-from petition.accounts import operations as accounts
-from petition.admin.labels import language_name
 
 # Offered in the language fields; any language CLDR knows may still be typed.
 COMMON_LANGUAGES = ("en", "fr", "ru", "de", "es", "it", "pt", "pt_BR", "nl", "pl", "uk", "ar",
@@ -70,19 +71,19 @@ def new_letter():
 def _settings() -> dict:
     """The settings fields of the new-letter and edit forms, as the use cases take them."""
     settings = dict(
-        goal=letters.parse_goal(request.form.get("goal", "")),
-        deadline=letters.parse_date(request.form.get("deadline", ""), "deadline"),
+        goal=letter_values.parse_goal(request.form.get("goal", "")),
+        deadline=letter_values.parse_date(request.form.get("deadline", ""), "deadline"),
         place=request.form.get("place", ""),
-        date=letters.parse_date(request.form.get("date", "")),
+        date=letter_values.parse_date(request.form.get("date", "")),
         accepts_organizations=_checked("accepts_organizations"),
         accepts_individuals=_checked("accepts_individuals"),
         moderate_organizations=_checked("moderate_organizations"),
         # datetime-local sends "2026-12-24T09:00", which the page says is UTC.
-        embargo_until=letters.parse_embargo(request.form.get("embargo_until", "")),
+        embargo_until=letter_values.parse_embargo(request.form.get("embargo_until", "")),
         embargo_count=_checked("embargo_count"),
     )
     if "retention_days" in request.form:  # a form without the field leaves it as it is
-        settings["fingerprint_retention_days"] = letters.parse_retention(
+        settings["fingerprint_retention_days"] = letter_values.parse_retention(
             request.form["retention_days"])
     return settings
 

@@ -5,15 +5,16 @@ from flask import g, render_template
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from petition.letters.counting import public_counts
-from petition.views.i18n import supported as supported_languages
+from petition.accounts import operations as accounts
+from petition.admin import bp, current_account
+from petition.admin.chart import cumulative_chart
+from petition.admin.labels import labelled
 from petition.exporting.document import LAYOUTS
 from petition.exporting.formats import FORMATS
-from petition.models import Letter
-from petition.admin import bp, current_account
-from petition.accounts import operations as accounts
 from petition.letters import overview
-from petition.admin.chart import cumulative_chart
+from petition.letters.counting import public_counts
+from petition.models import Letter
+from petition.views.i18n import supported as supported_languages
 
 PRIVATE_FORMATS = ("csv", "xlsx")
 
@@ -40,9 +41,9 @@ def letter(slug: str):
         "admin/letter.html",
         letter=letter,
         overview=figures,
-        by_status=figures.by_status,
-        by_moderation=figures.by_moderation,
-        by_type=figures.by_type,
+        by_status=labelled(figures.by_status, "status"),
+        by_moderation=labelled(figures.by_moderation, "moderation"),
+        by_type=labelled(figures.by_type, "signer_types"),
         by_country=figures.by_country,
         chart=chart,
         formats=FORMATS,

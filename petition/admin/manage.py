@@ -4,17 +4,18 @@ from __future__ import annotations
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from petition.accounts import audit
+from petition.accounts import operations as accounts
+from petition.admin import bp, current_account
 from petition.extensions import db
 from petition.models.accounts import Account
-from petition.admin import bp, current_account
-from petition.accounts import operations as accounts
-from petition.accounts import audit
 
 
 @bp.get("/accounts")
 def accounts_page():
     return render_template("admin/accounts.html", accounts=accounts.list_accounts(),
-                           me=current_account(), letters=accounts.visible_letters(current_account()))
+                           me=current_account(),
+                           letters=accounts.visible_letters(current_account()))
 
 
 def _account_or_404(account_id: int) -> Account:

@@ -7,14 +7,15 @@ Thin: the rules live in petition/moderation.py. Nothing held is listed or counte
 from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, request, url_for
-from flask_babel import gettext as _, ngettext
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
-from petition.signatures import moderation
+from petition.accounts import audit
+from petition.admin import bp, current_account
+from petition.admin.signatures import labels
 from petition.extensions import db
 from petition.models import Letter
-from petition.admin import bp, current_account
-from petition.accounts import audit
-from petition.admin.signatures import labels
+from petition.signatures import moderation
 
 DONE = {
     "approve": lambda n: ngettext("%(num)d signature approved: listed and counted.",

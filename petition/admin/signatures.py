@@ -7,17 +7,21 @@ only look at what the list shows: hidden real names are encrypted.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from flask import abort, flash, g, redirect, render_template, request, url_for
-from flask_babel import get_locale, gettext as _, ngettext
+from flask_babel import get_locale, ngettext
+from flask_babel import gettext as _
 
 from petition import countries
-from petition.signatures import curation
-from petition.privacy import hidden_names
-from petition.signatures.curation import CurationError, Filters, SignatureNotFound
+from petition.accounts import audit
+from petition.admin import bp, current_account
 from petition.extensions import db
 from petition.models import FULL, Letter
-from petition.admin import bp, current_account
-from petition.accounts import audit
+from petition.privacy import hidden_names
+from petition.signatures import curation
+from petition.signatures.curation import CurationError, Filters, SignatureNotFound
+
 
 def labels() -> dict:
     """What templates need to name countries (states go through the `human` filter)."""
@@ -172,7 +176,8 @@ def signatures_bulk(slug: str):
         else:
             _audit(done)
             flash(DONE_SENTENCES[action](done.count))
-            return redirect(url_for("admin.signatures", slug=slug, **filters.as_strings()), 303)
+            search: dict[str, Any] = filters.as_strings()
+            return redirect(url_for("admin.signatures", slug=slug, **search), 303)
     count = curation.bulk_count(letter, filters, action)
     return render_template("admin/signatures_bulk.html", letter=letter, filters=filters,
                            action=action, count=count, sentence=BULK_SENTENCES[action](count),

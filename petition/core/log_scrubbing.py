@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import logging
 import re
+from typing import Any
 
 from flask import Flask, has_request_context, request
 from flask.logging import default_handler
@@ -21,7 +22,7 @@ from config import ConfigurationError
 try:  # only gunicorn deployments have it; the app itself does not need it
     from gunicorn.glogging import Logger as _GunicornLogger
 except ImportError:  # pragma: no cover - gunicorn is in requirements.txt
-    _GunicornLogger = object  # type: ignore[assignment,misc]
+    _GunicornLogger = object
 
 # /confirm/<token>, /confirm/<token>/resend, /withdraw/<token>: the token is one path segment.
 TOKEN_PATH = re.compile(r"(/(?:confirm|withdraw)/)[^/\s?#\"'\x1b]+")
@@ -156,7 +157,7 @@ def _formatter(name: str) -> logging.Formatter:
     raise ConfigurationError(f"LOG_FORMAT is {name!r}: it must be 'plain' or 'json'")
 
 
-class TokenMaskingLogger(_GunicornLogger):  # type: ignore[misc,valid-type]
+class TokenMaskingLogger(_GunicornLogger):
     """gunicorn's logger with the client address left out and tokens masked everywhere.
 
     Whatever access_log_format says: %(h)s is "-", every path, referer and request line is
@@ -165,12 +166,13 @@ class TokenMaskingLogger(_GunicornLogger):  # type: ignore[misc,valid-type]
     REMOTE_ADDR) can be logged.
     """
 
-    def setup(self, cfg) -> None:
+    def setup(self, cfg: Any) -> None:
         super().setup(cfg)
         for log in (self.error_log, self.access_log):
             log.addFilter(SCRUB)
 
-    def atoms(self, resp, req, environ, request_time) -> dict:
+    def atoms(self, resp: Any, req: Any, environ: dict[str, Any],
+              request_time: dt.timedelta) -> dict[str, Any]:
         atoms = super().atoms(resp, req, environ, request_time)
         kept = {key: value for key, value in atoms.items() if not key.startswith("{")}
         kept["h"] = kept["q"] = "-"

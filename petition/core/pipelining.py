@@ -16,14 +16,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import event
-from sqlalchemy.engine import Compiled, Dialect, Engine
-from sqlalchemy.sql import Executable
+from sqlalchemy.engine import Compiled, Connection, Dialect, Engine
+from sqlalchemy.engine.interfaces import DBAPIConnection, DBAPICursor, ExecutionContext
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InvalidatePoolError
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
+from sqlalchemy.sql import ClauseElement, Executable
 
 from petition.extensions import db
+
+if TYPE_CHECKING:
+    import psycopg
+    from psycopg.rows import RowFactory
 
 
 def begin_on_checkout(engine: Engine) -> None:
@@ -40,14 +46,15 @@ def begin_on_checkout(engine: Engine) -> None:
     from psycopg.pq import ExecStatus
 
     @event.listens_for(engine, "checkout")
-    def begin(dbapi_connection, connection_record, connection_proxy) -> None:
-        driver = dbapi_connection
+    def begin(dbapi_connection: DBAPIConnection, connection_record: ConnectionPoolEntry,
+              connection_proxy: PoolProxiedConnection) -> None:
+        driver = cast("psycopg.Connection[Any]", dbapi_connection)  # the engine is psycopg's
         plain = (not driver.autocommit and driver.info.transaction_status == _IDLE
                  and (driver.isolation_level, driver.read_only, driver.deferrable)
                  == (None, None, None))
         try:
             if not plain:  # nothing to begin, or a BEGIN with options: psycopg's to send
-                engine.dialect.do_ping(driver)
+                engine.dialect.do_ping(dbapi_connection)
                 return
             # libpq's own call (psycopg's documented `pgconn`): psycopg's execute() would
             # send a BEGIN of its own before this one.
@@ -60,15 +67,19 @@ def begin_on_checkout(engine: Engine) -> None:
             raise DisconnectionError(str(error)) from error
 
     @event.listens_for(engine, "set_connection_execution_options")
-    def end_the_empty_transaction(connection, options) -> None:
+    def end_the_empty_transaction(connection: Connection, options: dict[str, Any]) -> None:
         """A connection about to change its isolation level (VACUUM runs in autocommit) must
         not be in a transaction: the one the checkout began has run nothing yet."""
         if "isolation_level" in options and not connection.in_transaction():
             driver = connection.connection.driver_connection
+            assert driver is not None  # a connection in use has its driver's connection
             if driver.info.transaction_status == _INTRANS:
                 driver.rollback()
 
 
+_IDLE: TransactionStatus | None
+_INTRANS: TransactionStatus | None
+namedtuple_row: RowFactory[Any] | None
 try:
     from psycopg.pq import TransactionStatus
     from psycopg.rows import namedtuple_row
@@ -156,7 +167,8 @@ def statements_sent(engine: Engine) -> Iterator[list[str]]:
     Together's included: what tests and benchmarks count."""
     seen: list[str] = []
 
-    def record(conn, cursor, statement, parameters, context, executemany) -> None:
+    def record(conn: Connection, cursor: DBAPICursor, statement: str, parameters: Any,
+               context: ExecutionContext | None, executemany: bool) -> None:
         seen.append(" ".join(statement.split()))
 
     event.listen(engine, "before_cursor_execute", record)
@@ -180,7 +192,8 @@ def written_here(dialect: str) -> str:
 def _compiled(statement: Executable, dialect: Dialect, keys: tuple[str, ...]) -> Compiled:
     """An INSERT or UPDATE without values() sets the columns named in `keys`, as when
     SQLAlchemy runs it with those parameters."""
-    return statement.compile(dialect=dialect, column_keys=list(keys))
+    # Every statement sent here is an INSERT, UPDATE or DELETE: a ClauseElement too.
+    return cast(ClauseElement, statement).compile(dialect=dialect, column_keys=list(keys))
 
 
 @contextmanager
@@ -202,6 +215,8 @@ def committed_together(*, keep_loaded_rows: bool = False) -> Iterator[Together]:
         yield Together()
     else:
         import psycopg  # only with PostgreSQL
+
+        assert driver is not None  # it has a pipeline()
 
         try:
             with pipeline():

@@ -20,7 +20,8 @@ _PLACEHOLDER_WORDS = ("change", "secret", "example", "placeholder", "replace", "
 # A generated key (token_urlsafe, token_hex) uses many distinct characters; "aaaa…" or
 # "01230123…" does not. 8 keeps even a 32-character hex key clear of false alarms.
 _MIN_DISTINCT_CHARACTERS = 8
-_NEW_EMAIL_KEY = "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+_NEW_EMAIL_KEY = ("python -c 'from cryptography.fernet import Fernet; "
+                  "print(Fernet.generate_key().decode())'")
 _NEW_SECRET_KEY = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
 
 

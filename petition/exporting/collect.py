@@ -10,9 +10,10 @@ or key for those not listed, and rows come a few thousand at a time (all at once
 from __future__ import annotations
 
 import threading
-from typing import Iterator
+from collections.abc import Iterator
+from typing import Any
 
-from sqlalchemy import case, literal, null, select
+from sqlalchemy import Connection, Select, case, literal, null, select
 
 from petition.collation import cyrillic_first, is_cyrillic, stored_key
 from petition.extensions import db
@@ -81,14 +82,16 @@ def _rows(letter_id: int, signer_type: str | None) -> Iterator[tuple]:
         result.close()
 
 
-def _server_side(connection, query) -> Iterator[tuple]:
+def _server_side(connection: Connection, query: Select[Any]) -> Iterator[tuple]:
     """The rows through a server-side cursor of the session's own connection (in its
     transaction): a client cursor would hold all 100,000 rows in libpq's memory before the
     first fetch, ~20 MB more at the build's peak. (SQLAlchemy's stream_results would do it,
     but its buffer takes rows from under the plain cursor read here.)"""
     compiled = query.compile(dialect=connection.dialect,
                              compile_kwargs={"render_postcompile": True})
-    cursor = connection.connection.dbapi_connection.cursor(name="petition_press_rows")
+    driver = connection.connection.dbapi_connection
+    assert driver is not None  # the session's connection, open in its transaction
+    cursor = driver.cursor(name="petition_press_rows")
     try:
         cursor.execute(str(compiled), compiled.params)
         while rows := cursor.fetchmany(_BATCH):

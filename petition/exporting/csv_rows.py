@@ -23,7 +23,8 @@ def render(document: Document, out: BinaryIO) -> None:
     cell = text.cell
     labels: dict[str, str] = {}
     for (id_, kind, name, affiliation, country, country_name, display, listed_as, moderation,
-         source, language, signed_at, confirmed_at) in signature_rows(document.letter, document.lang, document.private):
+         source, language, signed_at, confirmed_at) in signature_rows(
+             document.letter, document.lang, document.private):
         name_cell = cell(name)
         label = labels.get(country_name)
         if label is None:

@@ -13,25 +13,36 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
 from functools import cached_property
-from typing import Iterator
 
 from babel import Locale
 from babel.core import get_global
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 from flask_babel import force_locale, get_translations, gettext
 from markdown_it import MarkdownIt
 
-from petition.models import ORGANIZATION, Letter, utcnow
-from petition.views.templating import place_and_date
 from petition.exporting.grouping import Group, Section, group_signatories, total
+from petition.models import ORGANIZATION, Letter, utcnow
 from petition.text import clean
 
 PRESS, SUBMISSION = "press", "submission"
 LAYOUTS = (PRESS, SUBMISSION)
+
+
+def place_and_date(place: str | None, date: dt.date | None, lang: str) -> str:
+    """"Paris, le 21 mai 2026" in French, "Paris, 21 May 2026" in English."""
+    if not date:
+        return place or ""
+    when = format_date(date, format="long", locale=lang)
+    if not place:
+        return when
+    if lang == "fr":
+        return f"{place}, le {when}"
+    return f"{place}, {when}"
 
 
 class Kind(Enum):
@@ -133,7 +144,8 @@ class Document:
         """Localized fixed strings of the submission layout."""
         lang = self.lang
         num = format_decimal(self.total, locale=lang)
-        when = format_datetime(self.exported_at.replace(tzinfo=dt.UTC), "long", tzinfo=dt.UTC, locale=lang)
+        when = format_datetime(self.exported_at.replace(tzinfo=dt.UTC), "long", tzinfo=dt.UTC,
+                               locale=lang)
         with force_locale(lang):
             return {
                 "total": ngettext(
@@ -171,16 +183,21 @@ def section_title(signer_type: str, lang: str) -> str:
         return gettext("Organisations") if signer_type == ORGANIZATION else gettext("Individuals")
 
 
-def list_blocks(sections: list[Section], lang: str, counts: bool = False) -> Iterator[tuple[Kind, str]]:
+def list_blocks(sections: list[Section], lang: str,
+                counts: bool = False) -> Iterator[tuple[Kind, str]]:
     """The list itself: section and group headings, names, unlisted counts."""
     both = len(sections) > 1
     for section in sections:
         if both:
             title = section_title(section.signer_type, lang)
-            yield Kind.SECTION, f"{title} ({format_decimal(section.count, locale=lang)})" if counts else title
+            yield Kind.SECTION, (
+                f"{title} ({format_decimal(section.count, locale=lang)})" if counts else title
+            )
         for group in section.groups:
             label = group.label
-            yield Kind.GROUP, f"{label} ({format_decimal(group.count, locale=lang)})" if counts else label
+            yield Kind.GROUP, (
+                f"{label} ({format_decimal(group.count, locale=lang)})" if counts else label
+            )
             for name in group.names:
                 yield Kind.NAME, name
             if group.unlisted:

@@ -10,8 +10,8 @@ from typing import BinaryIO
 
 from babel import Locale, UnknownLocaleError
 
-from petition.models import Letter
 from petition.exporting.document import LAYOUTS, PRESS, Document, build
+from petition.models import Letter
 
 FORMATS = ("txt", "md", "html", "docx", "odt", "pdf", "csv", "xlsx", "json")
 # What the public page offers: the press list, nothing with per-signature data.
@@ -65,7 +65,7 @@ def export(letter: Letter, fmt: str, lang: str, layout: str, out: BinaryIO,
         raise UnknownLayout(f"unknown layout {layout!r}; choose press or submission")
     document = build(letter, check_lang(lang), layout, private, public)
     if public:
-        document.sections  # the embargo check, before a single byte is written
+        _ = document.sections  # the embargo check, before a single byte is written
     module.render(document, out)
     return document
 

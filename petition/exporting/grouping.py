@@ -18,18 +18,28 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, TypeVar
+from typing import Any, TypeVar
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import Row, select
 
 from petition import countries
-from petition.letters import counting
 from petition.collation import is_cyrillic, sort_key
-from petition.extensions import db
-from petition.models import ANONYMOUS, INDIVIDUAL, INITIALS, ORGANIZATION, CountryLabel, Letter, initials, utcnow
 from petition.exporting.collect import collect
+from petition.extensions import db
+from petition.letters import counting
+from petition.models import (
+    ANONYMOUS,
+    INDIVIDUAL,
+    INITIALS,
+    ORGANIZATION,
+    CountryLabel,
+    Letter,
+    initials,
+    utcnow,
+)
 from petition.text import clean
 
 _CACHE_SIZE = 32
@@ -85,7 +95,7 @@ def _labels(letter_id: int, lang: str) -> dict[str, str]:
     # Read after the version, not from the letter loaded earlier: see group_signatories().
     rows = db.session.execute(select(CountryLabel.code, CountryLabel.label).where(
         CountryLabel.letter_id == letter_id, CountryLabel.lang == lang))
-    return dict(rows.all())
+    return dict(rows.tuples().all())
 
 
 def _grouped(letter_id: int, lang: str, overrides: dict[str, str],
@@ -123,7 +133,9 @@ def _sections(groups_by_type: dict[str, list[Group]], lang: str) -> list[Section
     for signer_type in (ORGANIZATION, INDIVIDUAL):
         groups = groups_by_type.get(signer_type)
         if groups:
-            groups.sort(key=lambda g: (countries.group_rank(g.code), sort_key(g.label, lang), g.code))
+            groups.sort(
+                key=lambda g: (countries.group_rank(g.code), sort_key(g.label, lang), g.code)
+            )
             sections.append(Section(signer_type=signer_type, groups=groups))
     return sections
 
@@ -159,7 +171,7 @@ class ListState:
     shareable: bool = True
 
 
-def _token(row) -> str:
+def _token(row: Row[Any]) -> str:
     return row.list_token or f"version-{row.list_version or 0}"
 
 

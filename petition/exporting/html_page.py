@@ -1,8 +1,9 @@
 """A standalone HTML page: escaped text, no script, no style from elsewhere."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from html import escape
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
 
 from petition.exporting.document import Document, Kind, blocks, press_chunks
 

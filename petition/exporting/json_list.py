@@ -5,7 +5,6 @@ import datetime as dt
 import json
 from typing import BinaryIO
 
-
 from petition.exporting.document import Document, body_paragraphs, section_title
 
 MEDIA_TYPE = "application/json"

@@ -1,7 +1,8 @@
 """Markdown (CommonMark): headings, one list item per name; names escaped to stay text."""
 from __future__ import annotations
 
-from typing import BinaryIO, Iterator
+from collections.abc import Iterator
+from typing import BinaryIO
 
 from petition import text
 from petition.exporting.document import Document, Kind, blocks, press_chunks

@@ -11,7 +11,12 @@ from typing import BinaryIO
 from odf.dc import Language, Title
 from odf.opendocument import OpenDocumentText
 from odf.style import (
-    DefaultStyle, MasterPage, PageLayout, PageLayoutProperties, ParagraphProperties, Style,
+    DefaultStyle,
+    MasterPage,
+    PageLayout,
+    PageLayoutProperties,
+    ParagraphProperties,
+    Style,
     TextProperties,
 )
 from odf.text import H, P
@@ -22,7 +27,8 @@ MEDIA_TYPE = "application/vnd.oasis.opendocument.text"
 
 
 def _styles(odt: OpenDocumentText) -> dict[Kind, Style]:
-    def add(name: str, size: str, bold: bool = False, italic: bool = False, space: str = "0cm"):
+    def add(name: str, size: str, bold: bool = False, italic: bool = False,
+            space: str = "0cm") -> Style:
         style = Style(name=name, family="paragraph")
         properties = {"fontsize": size}
         if bold:

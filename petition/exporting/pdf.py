@@ -13,6 +13,7 @@ from typing import BinaryIO
 
 from flask import current_app
 from fpdf import FPDF
+from fpdf.fonts import TTFFont
 
 from petition.exporting.document import Document, Kind, blocks
 from petition.exporting.formats import ExportError
@@ -77,15 +78,19 @@ class _Layout:
     def _printable(self, text: str) -> str:
         if text.isascii():
             return text
-        cmap = self.pdf.current_font.cmap
+        font = self.pdf.current_font
+        assert isinstance(font, TTFFont)  # _use() set DejaVu, a TrueType font
+        cmap = font.cmap
         for char in set(text):
             if char not in self.glyphs:
                 self.glyphs[char] = ord(char) in cmap or char.isspace()
         return "".join(char if self.glyphs[char] else "\ufffd" for char in text)
 
     def _text_width(self, text: str) -> float:
-        widths = self.pdf.current_font.cw
-        return sum(widths[ord(char)] for char in text) * self.look.size * 0.001 * _MM_PER_PT
+        font, look = self.pdf.current_font, self.look
+        assert isinstance(font, TTFFont) and look is not None  # _use() came first: DejaVu
+        widths = font.cw
+        return sum(widths[ord(char)] for char in text) * look.size * 0.001 * _MM_PER_PT
 
     def _wrap(self, text: str) -> list[str]:
         if self._text_width(text) <= self.width:

@@ -6,12 +6,12 @@ import io
 
 from flask import current_app
 
-from petition.extensions import db
-from petition.models import Letter
 from petition.exporting import grouping, press_cache
 from petition.exporting.document import PRESS, Document
 from petition.exporting.formats import check_lang, renderer
 from petition.exporting.grouping import ListEmbargoed, ListState
+from petition.extensions import db
+from petition.models import Letter
 
 __all__ = ["ListEmbargoed", "current_state", "etag", "press_file"]
 

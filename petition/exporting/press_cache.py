@@ -25,14 +25,18 @@ import struct
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app
 
 from petition.extensions import REDIS_SCHEMES
+
+if TYPE_CHECKING:
+    import redis
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +65,9 @@ class Built:
 
 def etag(letter_id: int, token: str, lang: str, fmt: str) -> str:
     """The file's entity tag, known from the list's state alone (no build needed for a 304)."""
-    return hashlib.sha256(f"{build_id()}:{letter_id}:{token}:{lang}:{fmt}".encode()).hexdigest()[:32]
+    return hashlib.sha256(
+        f"{build_id()}:{letter_id}:{token}:{lang}:{fmt}".encode()
+    ).hexdigest()[:32]
 
 
 _build_id: str | None = None
@@ -134,7 +140,7 @@ def _give_back_memory() -> None:
         _malloc_trim(0)
 
 
-_malloc_trim = None
+_malloc_trim: Callable[[int], int] | Literal[False] | None = None
 
 
 def _unpack(token: str, changed_at: dt.datetime | None, packed: bytes) -> Built:
@@ -158,7 +164,7 @@ class PressCache:
 
     def __init__(self, url: str | None, timeout: float) -> None:
         self.url, self.timeout = url, timeout
-        self._client = None
+        self._client: redis.Redis | None = None
         self._down_until = 0.0
         self._lock = threading.Lock()
         self._local: OrderedDict[tuple, Built] = OrderedDict()
@@ -188,9 +194,11 @@ class PressCache:
             joined = job is not None
             if job is None:
                 job = self._jobs[(slot, token)] = _Job(next(self._started))
+                # Flask's stubs type current_app as Flask, not its LocalProxy
+                app = current_app._get_current_object()  # type: ignore[attr-defined]
                 threading.Thread(target=self._run, daemon=True, name="press-build",
-                                 args=(current_app._get_current_object(), job, slot, token,
-                                       changed_at, shareable, build)).start()
+                                 args=(app, job, slot, token, changed_at, shareable,
+                                       build)).start()
         # The request that starts a big list's build waits `wait`; those that come while it
         # runs take the previous file at once.
         big = kept is not None and kept.seconds > wait
@@ -202,7 +210,7 @@ class PressCache:
             raise job.error  # ListEmbargoed included: never the previous list then
         return job.built
 
-    def _run(self, app: Flask, job: "_Job", slot: tuple, token: str,
+    def _run(self, app: Flask, job: _Job, slot: tuple, token: str,
              changed_at: dt.datetime | None, shareable: bool, build: Callable[[], bytes]) -> None:
         from petition.exporting.collect import between_batches
 
@@ -241,10 +249,11 @@ class PressCache:
                     return _unpack(token, changed_at, packed)
         try:
             built = self._built(token, changed_at, build)
-            if owner and self._alive():
+            if owner and client is not None and self._alive():
                 self._call(client.set, key, struct.pack("!d", built.seconds) + built.gz, ex=TTL)
         finally:
-            if owner and self._alive():  # a failed build frees the others at once
+            # a failed build frees the others at once
+            if owner and client is not None and self._alive():
                 self._call(client.delete, key + ":lock")
         return built
 
@@ -258,7 +267,7 @@ class PressCache:
         gz = gzip.compress(build(), compresslevel=1, mtime=0)
         return Built(token, changed_at, gz, time.perf_counter() - started)
 
-    def _wait_for(self, client, key: str) -> bytes | None:
+    def _wait_for(self, client: redis.Redis, key: str) -> bytes | None:
         deadline = time.monotonic() + WAIT
         while time.monotonic() < deadline and self._alive():
             time.sleep(POLL)
@@ -286,19 +295,20 @@ class PressCache:
     def _alive(self) -> bool:
         return time.monotonic() >= self._down_until
 
-    def _redis(self):
+    def _redis(self) -> redis.Redis | None:
         if self.url is None or not self._alive():
             return None
         if self._client is None:
             import redis
 
             # limits spells a Unix socket redis+unix://; redis-py wants unix://.
-            url = "unix" + self.url[len("redis+unix"):] if self.url.startswith("redis+unix") else self.url
+            url = ("unix" + self.url[len("redis+unix"):] if self.url.startswith("redis+unix")
+                   else self.url)
             self._client = redis.Redis.from_url(url, socket_connect_timeout=self.timeout,
                                                 socket_timeout=self.timeout)
         return self._client
 
-    def _call(self, method: Callable, *args, **kwargs):
+    def _call(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """method(*args) on Redis; None (and Redis set aside for a while) on any error."""
         import redis
 
@@ -317,7 +327,8 @@ class PressCache:
 
 def cache(app: Flask | None = None) -> PressCache:
     """The app's PressCache, made on first use (in the worker, after any fork)."""
-    app = app or current_app._get_current_object()
+    # Flask's stubs type current_app as Flask, not its LocalProxy
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     found = app.extensions.get(_EXTENSION)
     if found is None:
         found = app.extensions.setdefault(_EXTENSION, PressCache(

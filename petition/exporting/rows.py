@@ -13,16 +13,16 @@ addresses are never stored in plain text, and are deleted once a signature is co
 from __future__ import annotations
 
 import datetime as dt
-from typing import Iterator
+from collections.abc import Iterator, Sequence
 
 from sqlalchemy import select
 
 from petition import countries
-from petition.privacy import hidden_names
 from petition.collation import cyrillic_first, sort_key
+from petition.exporting.grouping import entry_order, listed_name
 from petition.extensions import db
 from petition.models import CONFIRMED, FULL, ORGANIZATION, Letter, Signature, list_key
-from petition.exporting.grouping import entry_order, listed_name
+from petition.privacy import hidden_names
 
 COLUMNS = (
     "id", "type", "name", "affiliation", "country", "country_name", "display", "listed_as",
@@ -34,7 +34,7 @@ TEXT_COLUMNS = frozenset({"name", "affiliation", "country_name", "listed_as"})
 TIME_COLUMNS = frozenset({"signed_at", "confirmed_at"})
 
 
-def _fetch(letter_id: int) -> list[tuple]:
+def _fetch(letter_id: int) -> Sequence[tuple]:
     table = Signature.__table__
     query = select(
         table.c.public_id, table.c.signer_type, table.c.name, table.c.affiliation,
@@ -57,14 +57,14 @@ def _fetch(letter_id: int) -> list[tuple]:
         result.close()
 
 
-def timestamp(value) -> dt.datetime | None:
+def timestamp(value: str | dt.datetime | None) -> dt.datetime | None:
     """A stored time as a datetime: SQLite's driver returns text, PostgreSQL's a datetime."""
     if value is None or isinstance(value, dt.datetime):
         return value
     return dt.datetime.fromisoformat(value)
 
 
-def iso(value) -> str:
+def iso(value: str | dt.datetime | None) -> str:
     """"2026-05-21T09:30:00Z" (stored times are naive UTC)."""
     if not value:
         return ""
@@ -73,10 +73,11 @@ def iso(value) -> str:
     return value.isoformat(timespec="seconds") + "Z"
 
 
-def _runs(rows: list[tuple]) -> dict[tuple[str, str], list[tuple]]:
+def _runs(rows: Sequence[tuple]) -> dict[tuple[str, str], list[tuple]]:
     """Consecutive rows of one (signer type, country), as the query ordered them."""
     runs: dict[tuple[str, str], list[tuple]] = {}
-    current, run = None, None
+    current: tuple[str, str] | None = None
+    run: list[tuple] = []  # replaced by the first row's run before any append
     for row in rows:
         if (row[1], row[4]) != current:
             current = (row[1], row[4])
@@ -129,4 +130,5 @@ def _order(row: tuple, line: str | None, by_script: bool) -> tuple:
     if line is None:
         return (1, (), row[0])  # unlisted: after the listed, by random public id
     key = row[11] if row[11] is not None else list_key(row[1], row[2], row[5])
+    assert key is not None  # a listed row (line is not None) has a sort key
     return (0, entry_order(line, key, by_script), "")

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import zipfile
-from typing import BinaryIO, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import BinaryIO
 from xml.sax.saxutils import escape
 
 from petition import text
@@ -48,13 +49,14 @@ def _letters(count: int) -> list[str]:
     return [chr(ord("A") + index) for index in range(count)]  # up to 26 columns is plenty
 
 
-def _cell(ref: str, value, style: int = 0) -> str:
+def _cell(ref: str, value: str | float | dt.datetime | None, style: int = 0) -> str:
     """One <c> element; `value` is str (inline string), int/float or datetime (naive UTC)."""
     styled = f' s="{style}"' if style else ""
     if value is None or value == "":
         return f'<c r="{ref}"{styled}/>' if style else ""
     if isinstance(value, str):
-        return f'<c r="{ref}" t="inlineStr"{styled}><is><t xml:space="preserve">{escape(value)}</t></is></c>'
+        return (f'<c r="{ref}" t="inlineStr"{styled}>'
+                f'<is><t xml:space="preserve">{escape(value)}</t></is></c>')
     if isinstance(value, dt.datetime):
         serial = (value.replace(microsecond=0) - _EPOCH).total_seconds() / 86400
         return f'<c r="{ref}" s="{style or _TIME}"><v>{serial!r}</v></c>'
@@ -62,14 +64,17 @@ def _cell(ref: str, value, style: int = 0) -> str:
 
 
 def _row(number: int, letters: list[str], values: Iterable, style: int = 0) -> str:
-    cells = "".join(_cell(f"{letter}{number}", value, style) for letter, value in zip(letters, values))
+    cells = "".join(_cell(f"{letter}{number}", value, style)
+                    for letter, value in zip(letters, values, strict=False))
     return f'<row r="{number}">{cells}</row>'
 
 
-def _sheet(out: zipfile.ZipFile, name: str, widths: list[int], rows: Iterator[str], frozen: bool) -> None:
+def _sheet(out: zipfile.ZipFile, name: str, widths: list[int], rows: Iterator[str],
+           frozen: bool) -> None:
     with out.open(name, "w", force_zip64=True) as part:
         pane = (
-            '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>' if frozen else ""
+            '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
+            if frozen else ""
         )
         cols = "".join(
             f'<col min="{index}" max="{index}" width="{width}" customWidth="1"/>'
@@ -93,7 +98,8 @@ def _signature_rows(document: Document) -> Iterator[str]:
     yield _row(1, letters, COLUMNS, _BOLD)
     texts = [index for index, column in enumerate(COLUMNS) if column in TEXT_COLUMNS]
     times = [index for index, column in enumerate(COLUMNS) if column in TIME_COLUMNS]
-    for number, row in enumerate(signature_rows(document.letter, document.lang, document.private), start=2):
+    for number, row in enumerate(signature_rows(document.letter, document.lang, document.private),
+                                 start=2):
         values = list(row)
         for index in texts:
             values[index] = text.cell(values[index])
@@ -124,7 +130,8 @@ def _package(out: zipfile.ZipFile, document: Document) -> None:
     )
     out.writestr("[Content_Types].xml", (
         f'{_HEAD}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="rels" '
+        'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
         '<Default Extension="xml" ContentType="application/xml"/>'
         f'<Override PartName="/xl/workbook.xml" ContentType="{_CT}.sheet.main+xml"/>'
         f'<Override PartName="/xl/styles.xml" ContentType="{_CT}.styles+xml"/>{overrides}</Types>'
@@ -134,7 +141,8 @@ def _package(out: zipfile.ZipFile, document: Document) -> None:
         f'Type="{_REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
     ))
     entries = "".join(
-        f'<sheet name="{name}" sheetId="{n}" r:id="rId{n}"/>' for n, name in enumerate(sheets, start=1)
+        f'<sheet name="{name}" sheetId="{n}" r:id="rId{n}"/>'
+        for n, name in enumerate(sheets, start=1)
     )
     out.writestr("xl/workbook.xml", (
         f'{_HEAD}<workbook xmlns="{_MAIN}" xmlns:r="{_REL}"><sheets>{entries}</sheets></workbook>'

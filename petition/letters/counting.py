@@ -8,17 +8,27 @@ one way to write them; `rebuild()` recounts from the rows and reports any drift.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
-from typing import Iterable, Optional
+from typing import cast
 
-from sqlalchemy import Integer, String, bindparam, case, func, select, text, update
+from sqlalchemy import Integer, String, Table, bindparam, case, func, select, text, update
 from sqlalchemy.sql.elements import TextClause
 
+from petition.core.pipelining import Together, written_here
 from petition.extensions import db
 from petition.letters.operations import bump_list_version
-from petition.models import ANONYMOUS, INDIVIDUAL, ORGANIZATION, Letter, LetterCount, Signature, new_list_token, utcnow
-from petition.core.pipelining import Together, written_here
+from petition.models import (
+    ANONYMOUS,
+    INDIVIDUAL,
+    ORGANIZATION,
+    Letter,
+    LetterCount,
+    Signature,
+    new_list_token,
+    utcnow,
+)
 
 # What one public signature adds to its letter's counts: (country, signer type, listed).
 Entry = tuple[str, str, bool]
@@ -29,7 +39,7 @@ def is_listed(signer_type: str, display: str) -> bool:
     return signer_type == ORGANIZATION or display != ANONYMOUS
 
 
-def entry(signature: Signature) -> Optional[Entry]:
+def entry(signature: Signature) -> Entry | None:
     """What `signature` adds to the public counts as it stands now; None if not public."""
     if not signature.is_public:
         return None
@@ -43,8 +53,8 @@ def entry_of(columns: dict) -> Entry:
             is_listed(columns["signer_type"], columns["display"]))
 
 
-def changed(letter: Letter, removed: Iterable[Optional[Entry]] = (),
-            added: Iterable[Optional[Entry]] = ()) -> None:
+def changed(letter: Letter, removed: Iterable[Entry | None] = (),
+            added: Iterable[Entry | None] = ()) -> None:
     """Bump the letter's list version and move its counts from `removed` to `added`, in the
     caller's transaction. None entries (not public) are skipped. The organisations' version
     moves too when an entry is an organisation's."""
@@ -64,8 +74,8 @@ def changed(letter: Letter, removed: Iterable[Optional[Entry]] = (),
     # every writer of a letter's counts holds that row's lock before touching them, so two
     # transactions never wait on each other's count rows (no deadlock on PostgreSQL).
     db.session.flush()
-    for (country, signer_type), (listed, unlisted) in sorted(deltas.items()):
-        _add(letter.id, country, signer_type, listed, unlisted)
+    for (country, signer_type), (listed_delta, unlisted_delta) in sorted(deltas.items()):
+        _add(letter.id, country, signer_type, listed_delta, unlisted_delta)
 
 
 def confirmed_here(together: Together, letter: Letter, signature_id: int, added: Entry) -> None:
@@ -198,9 +208,10 @@ def rebuild(letter: Letter) -> list[Drift]:
     if not drifts:
         db.session.rollback()  # nothing to fix: the version stays
         return []
-    db.session.execute(LetterCount.__table__.delete().where(LetterCount.letter_id == letter.id))
+    counts = cast(Table, LetterCount.__table__)
+    db.session.execute(counts.delete().where(LetterCount.letter_id == letter.id))
     if counted:
-        db.session.execute(LetterCount.__table__.insert(), [
+        db.session.execute(counts.insert(), [
             {"letter_id": letter.id, "signer_type": kind, "country": country,
              "listed": named, "unlisted": unnamed}
             for (kind, country), (named, unnamed) in counted.items()

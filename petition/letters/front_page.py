@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from petition.letters import counting
 from petition.extensions import db
+from petition.letters import counting
 from petition.models import CLOSED, OPEN, Letter, LetterText
 
 

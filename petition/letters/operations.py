@@ -2,23 +2,47 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import bindparam, select
+from sqlalchemy import Table, Update, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from petition import countries
+
 # Every change is logged here, in its own transaction, whoever makes it (web or command
 # line: actor "cli"), so no caller can forget.
 from petition.accounts import audit
-from petition.extensions import db
-from petition.letters.errors import LetterError, LetterNotFound
 from petition.core.pipelining import Together
+from petition.extensions import db
+
 # Re-exported: callers parse and check a letter's values through this module.
-from petition.letters.values import GOAL_MAX, RETENTION_MAX, RETENTION_MIN, check_embargo, check_goal, check_retention, check_signers, check_slug, check_title, clean_body, clean_place, accepted_languages, check_language, parse_date, parse_embargo, parse_goal, parse_retention
-from petition.models import CLOSED, DRAFT, LETTER_STATES, OPEN, CountryLabel, Letter, LetterText, new_list_token, utcnow
+from petition.letters.values import (
+    LetterError,
+    LetterNotFound,
+    check_embargo,
+    check_goal,
+    check_language,
+    check_retention,
+    check_signers,
+    check_slug,
+    check_title,
+    clean_body,
+    clean_place,
+)
+from petition.models import (
+    CLOSED,
+    DRAFT,
+    LETTER_STATES,
+    OPEN,
+    CountryLabel,
+    Letter,
+    LetterText,
+    new_list_token,
+    utcnow,
+)
+
 
 def get_letter(slug: str, *, with_texts: bool = False) -> Letter:
     """The letter; `with_texts` loads its texts in the same query (a page or mail needs one)."""
@@ -64,11 +88,11 @@ def bump_list_version(letter: Letter, organizations: bool = True,
 _BUMPED = ["list_version", "list_token", "list_changed_at", "organizations_version"]
 
 
-def _bump_statement(organizations: bool):
+def _bump_statement(organizations: bool) -> Update:
     # Two transactions that both bump leave the token of the last to commit: a state no
     # reader saw before, which is all a cache key needs.
     # Core, not update(Letter): the ORM's bulk UPDATE machinery cost more than the statement.
-    table = Letter.__table__
+    table = cast(Table, Letter.__table__)
     values = {"list_version": table.c.list_version + 1, "list_token": bindparam("token"),
               "list_changed_at": bindparam("now")}
     if organizations:
@@ -289,7 +313,7 @@ def set_label(slug: str, *, lang: str, code: str, label: str, actor: str = "cli"
     if not label or len(label) > 200:
         raise LetterError("the label must be 1 to 200 characters")
     letter = get_letter(slug)
-    existing = next((l for l in letter.labels if l.lang == lang and l.code == code), None)
+    existing = next((row for row in letter.labels if row.lang == lang and row.code == code), None)
     old = existing.label if existing else None
     if existing is None:
         existing = CountryLabel(lang=lang, code=code, label=label)
@@ -309,7 +333,7 @@ def remove_label(slug: str, *, lang: str, code: str, actor: str = "cli") -> None
     """Remove the letter's own heading: the country's usual name shows again."""
     lang, code = _label_key(lang, code)
     letter = get_letter(slug)
-    existing = next((l for l in letter.labels if l.lang == lang and l.code == code), None)
+    existing = next((row for row in letter.labels if row.lang == lang and row.code == code), None)
     if existing is None:
         raise LetterError("the letter has no label for %(code)s in %(lang)s", code=code, lang=lang)
     letter.labels.remove(existing)  # delete-orphan: the row goes
@@ -334,6 +358,7 @@ def set_status(slug: str, status: str, actor: str = "cli") -> Letter:
     if (old, status) not in STATUS_MOVES:
         raise LetterError("a letter cannot go from %(old)s to %(new)s", old=old, new=status)
     if status == OPEN and letter.past_deadline:
+        assert letter.deadline is not None  # past_deadline is False without a deadline
         raise LetterError("the deadline %(date)s has passed: move or clear it before opening "
                           "the letter", date=letter.deadline.isoformat())
     letter.status = status

@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from petition.countries import display_name
 from petition.extensions import db
 from petition.models import CONFIRMED, Letter, Signature
 from petition.models.accounts import AuditEvent
-from petition.admin.labels import human
 
 
 @dataclass
@@ -36,7 +36,7 @@ class Overview:
     def by_day(self) -> list[tuple[dt.date, int, int]]:
         """(day, confirmed that day, total so far)."""
         return [(day, count, total) for (day, count), (_day, total)
-                in zip(self.daily, self.cumulative)]
+                in zip(self.daily, self.cumulative, strict=True)]
 
     @property
     def public_total(self) -> int:
@@ -47,7 +47,8 @@ class Overview:
         return max(self.daily, key=lambda item: (item[1], item[0]), default=None)
 
 
-def _grouped(letter: Letter, column, *conditions) -> list[tuple[str, int]]:
+def _grouped(letter: Letter, column: InstrumentedAttribute[str],
+             *conditions: ColumnElement[bool]) -> list[tuple[str, int]]:
     rows = db.session.execute(
         select(column, func.count(Signature.id))
         .where(Signature.letter_id == letter.id, *conditions)
@@ -55,10 +56,6 @@ def _grouped(letter: Letter, column, *conditions) -> list[tuple[str, int]]:
         .order_by(func.count(Signature.id).desc(), column)
     )
     return [(value, count) for value, count in rows]
-
-
-def _labelled(rows: list[tuple[str, int]], kind: str) -> list[tuple[str, int]]:
-    return [(human(value, kind), count) for value, count in rows]
 
 
 def last_export(letter: Letter) -> AuditEvent | None:
@@ -97,10 +94,9 @@ def letter_overview(letter: Letter, lang: str) -> Overview:
     country_labels = letter.labels_for(lang)
     export = last_export(letter)
     return Overview(
-        by_status=_labelled(_grouped(letter, Signature.status), "status"),
-        by_moderation=_labelled(_grouped(letter, Signature.moderation, confirmed),
-                                "moderation"),
-        by_type=_labelled(_grouped(letter, Signature.signer_type, confirmed), "signer_types"),
+        by_status=_grouped(letter, Signature.status),
+        by_moderation=_grouped(letter, Signature.moderation, confirmed),
+        by_type=_grouped(letter, Signature.signer_type, confirmed),
         by_country=[(display_name(code, lang, country_labels), count)
                     for code, count in _grouped(letter, Signature.country, confirmed)],
         last_export=export,

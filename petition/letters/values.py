@@ -1,5 +1,6 @@
 """Checks and parsers of a letter's values (slug, goal, dates, retention, embargo, language,
-title, body) as typed in a form or on the command line; LetterError says what is wrong."""
+title, body) as typed in a form or on the command line, and LetterError, the refusal every
+letter use case raises."""
 from __future__ import annotations
 
 import datetime as dt
@@ -10,8 +11,30 @@ from babel import Locale, UnknownLocaleError, localedata
 from sqlalchemy import select
 
 from petition.extensions import db
-from petition.letters.errors import LetterError
 from petition.models import Letter, utcnow
+
+
+class LetterError(Exception):
+    """A letter operation was refused; the message says why.
+
+    The message is an English template with named values: str() gives it in English (the
+    command line), translated() in the language of the page. pybabel extracts the templates
+    (babel.cfg runs it with -k LetterError).
+    """
+
+    def __init__(self, template: str, **values: object) -> None:
+        super().__init__(template % values if values else template)
+        self.template, self.values = template, values
+
+    def translated(self) -> str:
+        from flask_babel import gettext
+
+        return gettext(self.template, **self.values)
+
+
+class LetterNotFound(LetterError):
+    """No letter has that slug."""
+
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 # Taken by the back office's own pages (/admin/letters/new).

@@ -14,15 +14,15 @@ from __future__ import annotations
 import smtplib
 import ssl
 import sys
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
-from typing import Any, Iterator, Mapping, Protocol, TextIO
+from typing import Any, Protocol, TextIO
 from urllib.parse import unquote, urlsplit
 
-# MailError and its kinds are re-exported: callers (outbox, dispatcher) import them from here.
-from petition.mail.errors import MailError, MailRejected, MailServerUnavailable, describe, from_smtp, short_error
+from petition.mail.errors import MailServerUnavailable, describe, from_smtp
 
 # scheme → (security, default port)
 SMTP_SCHEMES = {"smtp": ("plain", 25), "smtp+starttls": ("starttls", 587), "smtps": ("tls", 465)}
@@ -37,7 +37,9 @@ def sender_address(sender: str) -> str:
     """The bare address of MAIL_FROM, used as envelope sender."""
     address = parseaddr(sender)[1]
     if "@" not in address:
-        raise MailConfigError("MAIL_FROM must hold an address, e.g. 'petition <noreply@example.org>'")
+        raise MailConfigError(
+            "MAIL_FROM must hold an address, e.g. 'petition <noreply@example.org>'"
+        )
     return address
 
 
@@ -70,7 +72,7 @@ class ConsoleBackend:
         self.stream = stream
 
     @contextmanager
-    def open(self) -> Iterator["ConsoleBackend"]:
+    def open(self) -> Iterator[ConsoleBackend]:
         yield self
 
     def send(self, message: EmailMessage, *, sender: str, to: str) -> None:
@@ -79,7 +81,8 @@ class ConsoleBackend:
         extra = " (+ an HTML alternative)" if message.is_multipart() else ""
         lines = [
             "-" * 30 + " mail" + extra + " " + "-" * 30,
-            *(f"{name}: {message[name]}" for name in ("From", "To", "Subject", "Date", "Message-ID")),
+            *(f"{name}: {message[name]}"
+              for name in ("From", "To", "Subject", "Date", "Message-ID")),
             "",
             text.rstrip("\n"),
             "-" * 30 + " end of mail " + "-" * 30,
@@ -109,7 +112,7 @@ class SMTPBackend:
         return context
 
     @contextmanager
-    def open(self) -> Iterator["SMTPConnection"]:
+    def open(self) -> Iterator[SMTPConnection]:
         connection = SMTPConnection(self)
         try:
             yield connection

@@ -13,16 +13,25 @@ signers' mails: petition.signatures.mails), so this package knows no feature's r
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol, cast
 
 from flask import Flask, current_app
-from sqlalchemy import ColumnElement, case, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, case, or_, select, update
 from sqlalchemy.orm import Session
 
 from petition.extensions import db
-from petition.models import MAIL_DROPPED, MAIL_FAILED, MAIL_QUEUED, MAIL_SENDING, MAIL_SENT, OutboxMail, utcnow
 from petition.mail import backends, errors, outbox
+from petition.models import (
+    MAIL_DROPPED,
+    MAIL_FAILED,
+    MAIL_QUEUED,
+    MAIL_SENDING,
+    MAIL_SENT,
+    OutboxMail,
+    utcnow,
+)
 
 # Rows claimed per transaction: the lease must cover sending all of them.
 CHUNK = 10
@@ -72,7 +81,7 @@ def content(mail: OutboxMail, session: Session, loaded: dict[int, Any]) -> outbo
         return stored
     renderer = _renderers().get(mail.kind)
     if renderer is None:
-        raise backends.MailRejected("nothing to send: no body")
+        raise errors.MailRejected("nothing to send: no body")
     return renderer.render(mail, session, loaded.get(id(renderer)))
 
 
@@ -158,8 +167,8 @@ def _claim(session: Session, now: dt.datetime, count: int, lease: dt.datetime) -
         ids, seen = [], True
         while not ids and seen:
             seen = bool(found := session.scalars(candidates).all())
-            ids = [row_id for row_id in found if session.execute(
-                claim.where(OutboxMail.id == row_id, _due(now))).rowcount == 1]
+            ids = [row_id for row_id in found if cast(CursorResult[Any], session.execute(
+                claim.where(OutboxMail.id == row_id, _due(now)))).rowcount == 1]
     session.commit()
     return ids
 
@@ -205,7 +214,7 @@ def _content(mail: OutboxMail, session: Session, loaded: dict[int, Any]) -> outb
 
 
 def _mark_failed(session: Session, mail: OutboxMail, lease: dt.datetime,
-                 error: backends.MailError, report: DispatchReport, counted: bool = True) -> None:
+                 error: errors.MailError, report: DispatchReport, counted: bool = True) -> None:
     """Record a failed attempt: retry later, or give up."""
     attempts = mail.attempts + (1 if counted else 0)
     give_up = error.permanent or attempts >= _setting("MAIL_MAX_ATTEMPTS")
@@ -254,7 +263,7 @@ def _deliver(session: Session, connection: backends.Connection, ids: list[int],
             return True
         if mail.attempts >= max_attempts:
             # Only after re-claims of interrupted deliveries: do not try yet again.
-            error = backends.MailRejected("gave up: delivery was interrupted too often")
+            error = errors.MailRejected("gave up: delivery was interrupted too often")
             _mark_failed(session, mail, lease, error, report, counted=False)
             continue
         try:
@@ -263,7 +272,7 @@ def _deliver(session: Session, connection: backends.Connection, ids: list[int],
             connection.send(message, sender=envelope_from, to=to)
         except outbox.Obsolete as reason:
             _mark_dropped(session, mail, lease, str(reason), report)
-        except backends.MailServerUnavailable as error:
+        except errors.MailServerUnavailable as error:
             _mark_failed(session, mail, lease, error, report)
             # The rest was not tried: same delay, no attempt counted.
             rest = [m.id for m in mails[index + 1:]]
@@ -273,7 +282,7 @@ def _deliver(session: Session, connection: backends.Connection, ids: list[int],
                         next_attempt_at=utcnow() + retry_delay(mail.attempts + 1))
                 report.retrying += len(rest)
             return False
-        except backends.MailError as error:
+        except errors.MailError as error:
             _mark_failed(session, mail, lease, error, report)
         except Exception as error:
             # A bug or a bad row, not the server: count an attempt and back off as for any

@@ -45,8 +45,8 @@ def short_error(text: object, limit: int = 200) -> str:
 def describe(error: BaseException) -> str:
     """A short text for `error`: the server's reply when there is one."""
     if isinstance(error, smtplib.SMTPRecipientsRefused):
-        code, reply = next(iter(error.recipients.values()))
-        error = smtplib.SMTPResponseException(code, reply)
+        code, refusal = next(iter(error.recipients.values()))
+        error = smtplib.SMTPResponseException(code, refusal)
     if isinstance(error, smtplib.SMTPResponseException):
         reply = error.smtp_error
         if isinstance(reply, bytes):

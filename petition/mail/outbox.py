@@ -8,16 +8,18 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from email.message import EmailMessage
+from typing import Any, cast
 
 from cryptography.fernet import InvalidToken
 from flask import current_app, has_app_context
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import CursorResult, Insert, Table, bindparam, func, select, update
 
 from petition.addresses import decrypt, encrypt, keyed_hash
-from petition.extensions import db
-from petition.models import MAIL_FAILED, MAIL_QUEUED, MAIL_SENDING, OutboxMail, Signature, utcnow
 from petition.core.pipelining import Together
-from petition.mail.backends import MailRejected, build_message, short_error
+from petition.extensions import db
+from petition.mail.backends import build_message
+from petition.mail.errors import MailRejected, short_error
+from petition.models import MAIL_FAILED, MAIL_QUEUED, MAIL_SENDING, OutboxMail, Signature, utcnow
 
 # An outbox row that is no mail: an address someone asked withdrawal links for, answered
 # by the mail worker (withdrawal.expand_requests), never claimed for sending.
@@ -67,8 +69,8 @@ def insert_for_new_signature(together: Together, *, kind: str, to: str, letter_i
     _wake_dispatcher()
 
 
-def _insert_for_new_signature():
-    outbox, signature = OutboxMail.__table__, Signature.__table__
+def _insert_for_new_signature() -> Insert:
+    outbox, signature = cast(Table, OutboxMail.__table__), Signature.__table__
     names = ["kind", "recipient_encrypted", "subject", "body_text", "body_html", "link_nonce",
              "lang", "status", "attempts", "next_attempt_at", "created_at"]
     values = [bindparam(name, type_=outbox.c[name].type) for name in names]
@@ -198,12 +200,12 @@ def oldest_waiting(now: dt.datetime | None = None) -> Waiting | None:
 
 def requeue_failed() -> int:
     """Queue again the failed mails that still hold a recipient; return how many."""
-    result = db.session.execute(
+    result = cast(CursorResult[Any], db.session.execute(
         update(OutboxMail)
         .where(OutboxMail.status == MAIL_FAILED, OutboxMail.recipient_encrypted.is_not(None))
         .values(status=MAIL_QUEUED, attempts=0, next_attempt_at=utcnow(), locked_until=None)
         .execution_options(synchronize_session=False)
-    )
+    ))
     db.session.commit()
     return result.rowcount
 
@@ -219,7 +221,7 @@ def purge_failed(older_than: dt.timedelta | None = None) -> int:
         config = current_app.config
         seconds = config["MAIL_FAILED_RETENTION"] or config["CONFIRM_MAX_AGE"]  # config.py's
         older_than = dt.timedelta(seconds=float(seconds))
-    result = db.session.execute(
+    result = cast(CursorResult[Any], db.session.execute(
         update(OutboxMail)
         .where(
             OutboxMail.status == MAIL_FAILED,
@@ -228,6 +230,6 @@ def purge_failed(older_than: dt.timedelta | None = None) -> int:
         )
         .values(recipient_encrypted=None, body_text=None, body_html=None)
         .execution_options(synchronize_session=False)
-    )
+    ))
     db.session.commit()
     return result.rowcount

@@ -6,14 +6,13 @@ letters and their signatures.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Optional
 
 from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from petition.extensions import db
-from petition.models import Letter, utcnow
-
+from petition.extensions import Model
+from petition.models.letters import Letter
+from petition.models.stamps import utcnow
 
 # Back-office roles: admin sees and manages everything; organiser and press see the letters
 # they are given (press without private spreadsheets).
@@ -21,7 +20,7 @@ ROLE_ADMIN, ROLE_ORGANISER, ROLE_PRESS = "admin", "organiser", "press"
 ROLES = (ROLE_ADMIN, ROLE_ORGANISER, ROLE_PRESS)
 
 
-class Account(db.Model):
+class Account(Model):
     """A back-office account. Created from the command line only: there is no sign-up."""
 
     __tablename__ = "account"
@@ -32,13 +31,13 @@ class Account(db.Model):
     role: Mapped[str] = mapped_column(String(12))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Fernet-encrypted (addresses.encrypt): a database dump alone does not give the codes.
-    totp_secret: Mapped[Optional[bytes]] = mapped_column(LargeBinary)
+    totp_secret: Mapped[bytes | None] = mapped_column(LargeBinary)
     # Every session carries the version it was opened under; bumping it ends them all.
     session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     # The TOTP time step of the last accepted code: a code is good for one login only.
-    totp_last_step: Mapped[Optional[int]] = mapped_column(Integer)
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    last_login_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
     letters: Mapped[list[Letter]] = relationship(secondary="account_letter",
                                                  order_by="Letter.slug")
@@ -48,7 +47,7 @@ class Account(db.Model):
         return self.role == ROLE_ADMIN
 
 
-class AccountLetter(db.Model):
+class AccountLetter(Model):
     """A letter an organiser or press account is given."""
 
     __tablename__ = "account_letter"
@@ -59,7 +58,7 @@ class AccountLetter(db.Model):
                                            primary_key=True)
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """Append-only record of logins, account changes and downloads.
 
     The actor is a plain email, not a foreign key: the record outlives the account. Never a
@@ -72,11 +71,11 @@ class AuditEvent(db.Model):
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
     actor: Mapped[str] = mapped_column(String(254))
     action: Mapped[str] = mapped_column(String(40))
-    letter_slug: Mapped[Optional[str]] = mapped_column(String(80), index=True)
+    letter_slug: Mapped[str | None] = mapped_column(String(80), index=True)
     detail: Mapped[str] = mapped_column(Text, default="")
 
 
-class KeyMaterial(db.Model):
+class KeyMaterial(Model):
     """A key kept in the database wrapped (Fernet) under EMAIL_KEY, e.g. the address-hash key.
 
     So `keys rotate` can re-wrap it under a new EMAIL_KEY and every stored fingerprint still

@@ -9,16 +9,24 @@ and signature pages decrypt. Organisations and individuals listed in full stay i
 from __future__ import annotations
 
 import json
-from typing import NamedTuple
+from typing import NamedTuple, TypedDict
 
 from petition import addresses
+from petition.models import FULL, INITIALS, ORGANIZATION, Signature, SignatureVersion, initials
 from petition.text import clean
-from petition.models import FULL, INITIALS, ORGANIZATION, initials
 
 
 class RealName(NamedTuple):
     name: str
     affiliation: str | None
+
+
+class Sealed(TypedDict):
+    """The stored form of a name (seal())."""
+
+    name: str
+    affiliation: str | None
+    private_encrypted: bytes | None
 
 
 def hides(signer_type: str, display: str) -> bool:
@@ -39,7 +47,7 @@ def shown_name(signer_type: str, name: str, display: str) -> str:
     return ""  # ANONYMOUS: counted, not listed
 
 
-def seal(signer_type: str, name: str, affiliation: str | None, display: str) -> dict[str, object]:
+def seal(signer_type: str, name: str, affiliation: str | None, display: str) -> Sealed:
     """The stored `name`, `affiliation` and `private_encrypted` for these real values."""
     if not hides(signer_type, display):
         return {"name": name, "affiliation": affiliation, "private_encrypted": None}
@@ -57,6 +65,6 @@ def unseal(name: str, affiliation: str | None, private_encrypted: bytes | None) 
     return RealName(private["name"], private["affiliation"])
 
 
-def real(row) -> RealName:
+def real(row: Signature | SignatureVersion) -> RealName:
     """The real name and affiliation of a Signature or SignatureVersion (back office)."""
     return unseal(row.name, row.affiliation, row.private_encrypted)

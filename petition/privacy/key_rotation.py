@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import binascii
 from dataclasses import dataclass, field
+from typing import cast
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import current_app
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 
 from petition import addresses
 from petition.extensions import db
@@ -69,7 +70,8 @@ def rotate(old_key: str) -> Rotation:
     try:
         for model, column_name in SECRETS:
             column = getattr(model, column_name)
-            [primary] = model.__table__.primary_key.columns
+            table = cast(Table, model.__table__)
+            [primary] = table.primary_key.columns
             changes = []
             rows = db.session.execute(select(primary, column).where(column.is_not(None)))
             for row_id, token in rows:
@@ -89,7 +91,7 @@ def rotate(old_key: str) -> Rotation:
                         "was changed.") from None
             if changes:
                 db.session.execute(
-                    update(model.__table__).where(primary == bindparam("row_id"))
+                    update(table).where(primary == bindparam("row_id"))
                     .values({column_name: bindparam("token")}),
                     changes,
                 )

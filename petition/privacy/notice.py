@@ -1,20 +1,26 @@
 """What the privacy notice states, read from the settings and the letter, never typed twice.
 
-The notice promises periods that the housekeeping code keeps: both read the same settings,
+The notice promises periods that the retention code keeps: both read the same settings,
 so changing one changes what the notice says.
 """
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 from flask import Flask
 from limits import parse_many
 
-from petition.views.site_identity import contact_is_email
 from petition.models import Letter
 
 _DAY, _HOUR = 86400, 3600
+_EMAIL = re.compile(r"[^\s@]+@[^\s@]+")
+
+
+def contact_is_email(contact: str) -> bool:
+    """Whether the organiser's contact is a mail address (linked as mailto:)."""
+    return bool(_EMAIL.fullmatch(contact))
 
 
 def _days(seconds: float) -> int:

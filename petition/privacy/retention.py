@@ -5,17 +5,24 @@ fingerprints (the keyed hash, any encrypted address left) are erased and its pen
 signatures deleted. Names, countries and counts stay: the list and the totals do not change.
 Only the duplicate check goes: a letter reopened later takes a former signer's address
 again as a new signature.
+
+Hourly, purge_expired() deletes what the privacy notice gives a shorter life: mail that could
+not be delivered and signatures never confirmed. The worker runs both.
 """
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import delete, or_, select, update
+from flask import current_app
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.engine import CursorResult
 
-from petition.core import remnants
 from petition.accounts import audit
+from petition.core import remnants
 from petition.extensions import db
+from petition.mail import outbox
 from petition.models import CLOSED, DRAFT, PENDING, Letter, Signature, utcnow
 
 ACTOR = "retention"
@@ -61,18 +68,18 @@ def _date_closings(now: dt.datetime) -> None:
 
 def _erase(letter: Letter, since: dt.datetime, now: dt.datetime) -> Erasure | None:
     """Erase the letter's fingerprints in one transaction; None if there was nothing new."""
-    fingerprints = db.session.execute(
+    fingerprints = cast(CursorResult[Any], db.session.execute(
         update(Signature)
         .where(Signature.letter_id == letter.id, Signature.status != PENDING,
                or_(Signature.email_hash.is_not(None), Signature.email_encrypted.is_not(None)))
         .values(email_hash=None, email_encrypted=None)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )).rowcount
     # Their versions go with them (ON DELETE CASCADE); their mails' rows only lose the link.
-    pending = db.session.execute(
+    pending = cast(CursorResult[Any], db.session.execute(
         delete(Signature).where(Signature.letter_id == letter.id, Signature.status == PENDING)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )).rowcount
     erased_at = letter.fingerprints_erased_at
     if erased_at is not None and erased_at >= since and not (fingerprints or pending):
         db.session.rollback()
@@ -108,3 +115,35 @@ def run(now: dt.datetime | None = None) -> list[Erasure]:
     erased = erase_due(now)
     remnants.vacuum()
     return erased
+
+
+def purge_unconfirmed(now: dt.datetime | None = None) -> int:
+    """Delete pending signatures whose last link went out over UNCONFIRMED_RETENTION ago.
+
+    Until then an expired link can still ask for a new one; after it, nothing of a person
+    who never confirmed (encrypted address included) is kept.
+    """
+    now = now or utcnow()
+    cutoff = now - dt.timedelta(seconds=current_app.config["UNCONFIRMED_RETENTION"])
+    result = cast(CursorResult[Any], db.session.execute(
+        delete(Signature)
+        .where(
+            Signature.status == PENDING,
+            func.coalesce(Signature.last_mailed_at, Signature.created_at) < cutoff,
+        )
+        .execution_options(synchronize_session=False)
+    ))
+    db.session.commit()
+    return result.rowcount
+
+
+def purge_expired() -> bool:
+    """Failed mail and never-confirmed signatures past their time (hourly), then out of
+    SQLite's log too.
+
+    Returns False when the checkpoint was held back by readers: try remnants.checkpoint_wal()
+    again soon.
+    """
+    outbox.purge_failed()
+    purge_unconfirmed()
+    return remnants.checkpoint_wal()

@@ -9,24 +9,49 @@ log of their letters, and a name may be one its signer asked not to have listed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Literal, overload
 
-from flask_babel import gettext, lazy_gettext as _l
-from sqlalchemy import select
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete as sql_delete
-from wtforms.validators import ValidationError
+from sqlalchemy import select
 
-from petition import addresses, countries, names
-from petition.letters import counting
-from petition.signatures import moderation
+from petition import countries, names
 from petition.extensions import db
-from petition.views.forms import AFFILIATION_MAX, NAME_MAX, PlainText, clean_text
+from petition.letters import counting
 from petition.letters.operations import UNCHANGED
-from petition.models import CONFIRMED, DISPLAY_CHOICES, MAIL_FAILED, MAIL_QUEUED, MOD_APPROVED, MOD_NONE, ORGANIZATION, SIGNER_TYPES, SOURCE_MANUAL, Letter, PROVENANCE_MAX, OutboxMail, Signature, utcnow
-from petition.signatures.submissions import Submission
+from petition.models import (
+    CONFIRMED,
+    DISPLAY_CHOICES,
+    MAIL_FAILED,
+    MAIL_QUEUED,
+    MOD_APPROVED,
+    MOD_NONE,
+    ORGANIZATION,
+    PROVENANCE_MAX,
+    SIGNER_TYPES,
+    SOURCE_MANUAL,
+    Letter,
+    OutboxMail,
+    Signature,
+    utcnow,
+)
+from petition.names import AFFILIATION_MAX, NAME_MAX, clean_text
+from petition.signatures import moderation
+
 # Re-exported: the back office finds signatures and reads refusals through this module.
-from petition.signatures.curation_errors import CurationError, SignatureNotFound, StaleSelection  # noqa: E402
-from petition.signatures.search import SOURCES, Filters, find_by_email, get_signature, search, selection
+from petition.signatures.search import (  # noqa: E402
+    SOURCES,
+    CurationError,
+    Filters,
+    SignatureNotFound,
+    StaleSelection,
+    find_by_email,
+    get_signature,
+    search,
+    selection,
+)
+from petition.signatures.submissions import Submission
 
 BULK_ACTIONS = ("approve", "reject", "hide", "delete")
 
@@ -43,13 +68,12 @@ class Done:
 
 # --- Validation, as the signing form does it -------------------------------------------
 
-class _Field:
-    """What the form's validators read of a field."""
-
-    def __init__(self, data: str) -> None:
-        self.data = data
-
-
+@overload
+def _text(value: str | None, label: Any, limit: int, required: Literal[True],
+          listed: bool = False) -> str: ...
+@overload
+def _text(value: str | None, label: Any, limit: int, required: bool,
+          listed: bool = False) -> str | None: ...
 def _text(value: str | None, label: Any, limit: int, required: bool,
           listed: bool = False) -> str | None:
     """Trimmed, NFC, on one line, without control or text-direction characters; what the
@@ -62,10 +86,8 @@ def _text(value: str | None, label: Any, limit: int, required: bool,
     if len(value) > limit:
         raise CurationError(_l("%(field)s: please use at most %(max)d characters.",
                                field=label, max=limit))
-    try:
-        PlainText()(None, _Field(value))  # the signing form's own rule
-    except ValidationError as error:
-        raise CurationError(_l("%(field)s: %(problem)s", field=label, problem=str(error)))
+    if why := names.plain_text_problem(value):  # the signing form's own rule
+        raise CurationError(_l("%(field)s: %(problem)s", field=label, problem=gettext(why)))
     if listed and (why := names.problem(value)):
         raise CurationError(_l("%(field)s: %(problem)s", field=label, problem=gettext(why)))
     return value
@@ -111,7 +133,8 @@ def correct(letter: Letter, public_id: str, *, name: str = UNCHANGED,
     changed = [key for key, value in wanted.items() if getattr(current, key) != value]
     if changed:
         before = counting.entry(signature)  # a new country moves it between counts
-        corrected = replace(current, **{key: wanted[key] for key in changed})
+        changes: dict[str, Any] = {key: wanted[key] for key in changed}  # Submission fields
+        corrected = replace(current, **changes)
         for column, value in corrected.columns().items():
             setattr(signature, column, value)
         if signature.is_public:
@@ -136,7 +159,7 @@ def add_manual(letter: Letter, *, signer_type: str, name: str, affiliation: str 
     affiliation = _text(affiliation, _l("Affiliation"), AFFILIATION_MAX, required=False,
                         listed=True)
     provenance = _text(provenance, _l("Provenance"), PROVENANCE_MAX, required=True)
-    if addresses.holds_address(provenance):
+    if names.holds_address(provenance):
         raise CurationError(_l("Provenance: please say who sent it without their email "
                                "address; no address is kept in plain text."))
     submission = Submission.make(signer_type=signer_type, name=name, affiliation=affiliation,

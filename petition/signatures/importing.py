@@ -11,21 +11,47 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from email_validator import EmailNotValidError
 from sqlalchemy import insert, select
 
 from petition import addresses, countries, names
-from petition.letters import counting
-from petition.privacy import hidden_names
 from petition.accounts import audit
-from petition.text import uncell
 from petition.extensions import db
+from petition.letters import counting
 from petition.letters.operations import get_letter
-from petition.models import ANONYMOUS, CONFIRMED, FULL, INDIVIDUAL, INITIALS, MOD_NONE, ORGANIZATION, PROVENANCE_MAX, SOURCE_IMPORT, Letter, Signature, derived_columns, new_nonce, new_public_id, utcnow
+from petition.models import (
+    ANONYMOUS,
+    CONFIRMED,
+    FULL,
+    INDIVIDUAL,
+    INITIALS,
+    MOD_NONE,
+    ORGANIZATION,
+    PROVENANCE_MAX,
+    SOURCE_IMPORT,
+    Letter,
+    Signature,
+    derived_columns,
+    new_nonce,
+    new_public_id,
+    utcnow,
+)
+from petition.privacy import hidden_names
+
 # ImportChanged, ImportFailed and ImportReport are this module's interface too.
-from petition.signatures.import_files import HEADER_ROW, ImportChanged, ImportFailed, ImportReport, N_, Problem, read_data
+from petition.signatures.import_files import (
+    HEADER_ROW,
+    N_,
+    ImportChanged,
+    ImportFailed,
+    ImportReport,
+    Problem,
+    read_data,
+)
 from petition.signatures.submissions import Submission
+from petition.text import uncell
 
 MAX_LENGTH = 200
 # Header (normalised like country names) → field.
@@ -34,7 +60,8 @@ HEADERS = {
              "название", "подписант"),
     "type": ("type", "signer type", "kind", "type de signataire", "тип"),
     "country": ("country", "country code", "pays", "страна"),
-    "affiliation": ("affiliation", "institution", "qualite", "fonction", "organisation d appartenance",
+    "affiliation": ("affiliation", "institution", "qualite", "fonction",
+                    "organisation d appartenance",
                     "должность", "аффилиация"),
     "email": ("email", "e mail", "mail", "courriel", "adresse e mail", "адрес электронной почты",
               "электронная почта", "почта"),
@@ -70,8 +97,6 @@ def _columns(header: list[str], report: ImportReport) -> dict[str, int]:
     return found
 
 
-# As the sign form: zero-width (non-)joiners and direction marks are part of some scripts.
-_ALLOWED_FORMAT = frozenset("\u200c\u200d\u200e\u200f")
 _MISSING_COLUMN = {
     "name": N_("no name column (found: %(found)s)"),
     "country": N_("no country column (found: %(found)s)"),
@@ -87,8 +112,7 @@ def _text_problem(value: str, limit: int = MAX_LENGTH) -> str | None:
     """Why `value` (cleaned) cannot be stored, or None."""
     if len(value) > limit:
         return N_("longer than %(max)s characters")
-    if any(unicodedata.category(char) in ("Cc", "Cf", "Co", "Cs") and char not in _ALLOWED_FORMAT
-           for char in value):
+    if names.has_hidden_controls(value):  # as the sign form
         return N_("contains invisible control characters")
     return None
 
@@ -203,7 +227,8 @@ def _real(values: dict) -> dict:
 
 
 def _drop_duplicates(letter: Letter, rows: list[_Row], report: ImportReport) -> list[_Row]:
-    """Rows that are not already on the letter (same email, or same name, affiliation and country)."""
+    """Rows that are not already on the letter (same email, or same name, affiliation and
+    country)."""
     existing = db.session.execute(
         select(Signature.email_hash, Signature.signer_type, Signature.name, Signature.affiliation,
                Signature.country, Signature.private_encrypted)
@@ -234,7 +259,7 @@ def clean_provenance(text: str | None) -> str | None:
     return _clean(text or "") or None
 
 
-def import_signatures(slug: str, path: Path, **options) -> ImportReport:
+def import_signatures(slug: str, path: Path, **options: Any) -> ImportReport:
     """import_file for a file on disk (the command line)."""
     return import_file(slug, path.read_bytes(), path.name, **options)
 
@@ -263,12 +288,14 @@ def import_file(slug: str, data: bytes, filename: str, *, dry_run: bool = False,
         report.issues.append(Problem(None, None, N_("no rows under the header"), source=filename))
     if provenance and (why := _text_problem(provenance, PROVENANCE_MAX)):
         report.issues.append(Problem(None, "provenance", why, {"max": PROVENANCE_MAX}))
-    elif provenance and addresses.holds_address(provenance):
+    elif provenance and names.holds_address(provenance):
         report.issues.append(Problem(None, "provenance", N_(
             "say who sent the list without an email address: none is kept in plain text")))
     rows = _drop_duplicates(letter, rows, report)
     for row in rows:
-        report.by_country[row.values["country"]] = report.by_country.get(row.values["country"], 0) + 1
+        report.by_country[row.values["country"]] = (
+            report.by_country.get(row.values["country"], 0) + 1
+        )
     report.imported = 0 if report.issues else len(rows)
     if dry_run:
         return report

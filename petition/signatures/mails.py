@@ -11,19 +11,20 @@ link confirms is still exactly what the signer submitted with it: the row its no
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from flask import current_app, render_template
-from flask_babel import force_locale, gettext as _
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from petition import tokens
-from petition.extensions import db
-from petition.models import PENDING, Letter, OutboxMail, Signature, SignatureVersion
 from petition.core.pipelining import Together
-from petition.signatures.submissions import Link, Submission, listing
 from petition.mail import outbox
 from petition.mail.outbox import Obsolete, enqueue
+from petition.models import PENDING, Letter, OutboxMail, Signature, SignatureVersion
+from petition.signatures.submissions import Link, Submission, listing
 
 CONFIRM, ALREADY_SIGNED, WITHDRAW_LINK = "confirm", "already_signed", "withdraw_link"
 
@@ -75,7 +76,7 @@ def queue_withdraw_link(signature: Signature, email: str,
 class SignerMails:
     """The dispatcher's renderer of these mails (registered in create_app())."""
 
-    kinds = (CONFIRM, ALREADY_SIGNED, WITHDRAW_LINK)
+    kinds: tuple[str, ...] = (CONFIRM, ALREADY_SIGNED, WITHDRAW_LINK)
 
     def load(self, session: Session, mails: list[OutboxMail]) -> dict[int, Signature]:
         return load_signatures(session, mails)
@@ -114,7 +115,8 @@ def render(mail: OutboxMail, session: Session, signatures: dict[int, Signature])
         return _render_kind(mail, session, signature, lang)
 
 
-def _render_kind(mail: OutboxMail, session: Session, signature: Signature, lang: str) -> outbox.Content:
+def _render_kind(mail: OutboxMail, session: Session, signature: Signature,
+                 lang: str) -> outbox.Content:
     letter = signature.letter
     title = letter.text_for(lang).title
     letter_url = _letter_url(letter, lang)
@@ -155,7 +157,7 @@ def _link(session: Session, signature: Signature, nonce: str | None) -> Link:
     return Link(signature, version)
 
 
-def _render(template: str, lang: str, subject: str, **context) -> outbox.Content:
+def _render(template: str, lang: str, subject: str, **context: Any) -> outbox.Content:
     text = render_template(f"email/{template}.txt", lang=lang, **context)
     html = render_template(f"email/{template}.html", lang=lang, **context)
     return outbox.Content(subject=subject, text=text, html=html)

@@ -8,7 +8,17 @@ from petition.collation import fold_name  # noqa: F401 (moderation.fold_name: th
 from petition.extensions import db
 from petition.letters import counting
 from petition.letters.operations import get_letter
-from petition.models import CONFIRMED, MOD_APPROVED, MOD_HELD, MOD_HIDDEN, MOD_NONE, MOD_REJECTED, ORGANIZATION, Letter, Signature
+from petition.models import (
+    CONFIRMED,
+    MOD_APPROVED,
+    MOD_HELD,
+    MOD_HIDDEN,
+    MOD_NONE,
+    MOD_REJECTED,
+    ORGANIZATION,
+    Letter,
+    Signature,
+)
 
 # The decisions an organiser takes, by the name forms and the audit log use.
 DECISIONS: dict[str, str] = {"approve": MOD_APPROVED, "reject": MOD_REJECTED, "hide": MOD_HIDDEN}

@@ -1,11 +1,12 @@
 """Finding a letter's signatures in the back office: filters, a page of results, by address
-and by public id. The selection is also what curation's bulk actions act on.
+and by public id. The selection is also what curation's bulk actions act on; the refusals
+of both (CurationError and its kinds) are defined here.
 """
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from email_validator import EmailNotValidError
 from flask_babel import lazy_gettext as _l
@@ -13,9 +14,34 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, or_, select
 
 from petition import addresses, countries
-from petition.signatures.curation_errors import CurationError, SignatureNotFound
 from petition.extensions import db
-from petition.models import MODERATION_STATES, SIGNATURE_STATES, SOURCE_FORM, SOURCE_IMPORT, SOURCE_MANUAL, Letter, Signature
+from petition.models import (
+    MODERATION_STATES,
+    SIGNATURE_STATES,
+    SOURCE_FORM,
+    SOURCE_IMPORT,
+    SOURCE_MANUAL,
+    Letter,
+    Signature,
+)
+
+
+class CurationError(Exception):
+    """A change was refused; the message (translatable) says why."""
+
+
+class SignatureNotFound(CurationError):
+    """No signature of this letter has that public id."""
+
+
+class StaleSelection(CurationError):
+    """The filtered selection no longer holds the number of signatures the user was shown."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__(_l("The selection has changed: it now holds %(num)d signatures. "
+                            "Nothing was done; please check it and confirm again.", num=count))
+        self.count = count
+
 
 SOURCES = (SOURCE_FORM, SOURCE_IMPORT, SOURCE_MANUAL)
 PAGE_SIZE = 50
@@ -38,7 +64,7 @@ class Filters:
     FIELDS = ("q", "country", "status", "source", "moderation", "since", "until")
 
     @classmethod
-    def parse(cls, values: Mapping[str, str]) -> "Filters":
+    def parse(cls, values: Mapping[str, str]) -> Filters:
         """From the strings of a form; CurationError names the first bad one."""
         text = {name: (values.get(name) or "").strip() for name in cls.FIELDS}
         country = countries.normalize_code(text["country"]) if text["country"] else ""
@@ -74,7 +100,7 @@ def _date(value: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise CurationError(_l("Please give dates as YYYY-MM-DD."))
+        raise CurationError(_l("Please give dates as YYYY-MM-DD.")) from None
 
 
 def selection(letter: Letter, filters: Filters) -> Select:
@@ -96,7 +122,8 @@ def selection(letter: Letter, filters: Filters) -> Select:
     return query.order_by(Signature.created_at.desc(), Signature.id.desc())
 
 
-def search(letter: Letter, filters: Filters, page: int = 1, per_page: int = PAGE_SIZE) -> Pagination:
+def search(letter: Letter, filters: Filters, page: int = 1,
+           per_page: int = PAGE_SIZE) -> Pagination:
     """One page of the selection, with its total."""
     return db.paginate(selection(letter, filters), page=max(page, 1), per_page=per_page,
                        error_out=False)
@@ -112,7 +139,7 @@ def find_by_email(letter: Letter, email: str) -> Signature | None:
     try:
         canonical = addresses.canonical_email(email)
     except EmailNotValidError:
-        raise CurationError(_l("This does not look like an email address."))
+        raise CurationError(_l("This does not look like an email address.")) from None
     return db.session.scalar(select(Signature).where(
         Signature.letter_id == letter.id,
         Signature.email_hash.in_(addresses.email_hashes(canonical)))

@@ -11,23 +11,35 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass
 from enum import Enum
+from typing import cast
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from petition import addresses, tokens
-from petition.letters import counting
-from petition.signatures import mail_cap
-from petition.signatures import moderation
-from petition.extensions import db
-from petition.letters.operations import LetterNotFound, get_letter
-from petition.signatures import mails
-from petition.models import CONFIRMED, FULL, MOD_HELD, MOD_NONE, PENDING, WITHDRAWN, Letter, LetterText, Signature, SignatureVersion, derived_columns, new_nonce, utcnow
-from petition.signatures import write_statements
 from petition.core.pipelining import committed_together
+from petition.extensions import db
+from petition.letters import counting
+from petition.letters.operations import LetterNotFound, get_letter
+from petition.models import (
+    CONFIRMED,
+    FULL,
+    MOD_HELD,
+    MOD_NONE,
+    PENDING,
+    WITHDRAWN,
+    Letter,
+    LetterText,
+    Signature,
+    SignatureVersion,
+    derived_columns,
+    new_nonce,
+    utcnow,
+)
+from petition.signatures import mail_cap, mails, moderation, write_statements
+from petition.signatures.submissions import Columns, Link, Submission
 from petition.signatures.write_statements import full_row, insert_unless_taken
-from petition.signatures.submissions import Link, Submission
 
 
 class SigningError(Exception):
@@ -139,7 +151,7 @@ def _create(letter: Letter, details: SignatureDetails, email_hash: str) -> bool:
     """
     now = utcnow()
     submission = details.submission()
-    row = full_row(Signature.__table__, {
+    row = full_row(cast(Table, Signature.__table__), {
         "letter_id": letter.id,
         "status": PENDING,
         "email_hash": email_hash,
@@ -158,20 +170,25 @@ def _create(letter: Letter, details: SignatureDetails, email_hash: str) -> bool:
     # INSERT finds the signature by its new random nonce, so it adds nothing if the key
     # turned the signature down; on SQLite that is known at once, and it is not sent.
     # The letter is kept through the commit: a duplicate goes on with it (_sign_again).
+    nonce = row["token_nonce"]
+    assert isinstance(nonce, str)  # full_row() drew it with the column's default, new_nonce()
     with committed_together(keep_loaded_rows=True) as together:
         created = together.returning(_INSERT_SIGNATURE, row)
         if created.may():
             mails.queue_new_confirmation(together, letter.id, email_hash,
-                                            row["token_nonce"], submission.lang, details.email)
+                                            nonce, submission.lang, details.email)
     return created.row is not None
 
 
-_INSERT_SIGNATURE = insert_unless_taken(Signature.__table__, ("letter_id", "email_hash"))
+_INSERT_SIGNATURE = insert_unless_taken(cast(Table, Signature.__table__),
+                                        ("letter_id", "email_hash"))
 
 
 def _sign_again(letter: Letter, signature_id: int, details: SignatureDetails) -> SignOutcome:
     mail_cap.lock(signature_id)  # one request per address at a time, until commit
     signature = db.session.get(Signature, signature_id, populate_existing=True)
+    # sign() found the row just before; nothing here handles it vanishing in between.
+    assert signature is not None
     now, send_at = mail_cap.reserve(signature)
     if signature.status == CONFIRMED:
         mails.queue_already_signed(signature, details.email, details.lang, send_at)
@@ -185,6 +202,7 @@ def _sign_again(letter: Letter, signature_id: int, details: SignatureDetails) ->
     link, is_new = _link_for(signature, submission, now, send_at)
     mail = mails.queue_confirmation(link, details.email, send_at)
     if is_new and send_at > now:
+        assert link.version is not None  # _link_for() made a new version: is_new
         db.session.flush()
         link.version.mail_id = mail.id  # a later request in the same wait replaces both
     db.session.commit()
@@ -236,7 +254,7 @@ def find_link(token: str) -> Link:
     try:
         public_id, nonce = tokens.read_confirm_token(token)
     except tokens.BadSignature:
-        raise InvalidLink()
+        raise InvalidLink() from None
     signature = db.session.scalars(_BY_PUBLIC_ID, {"public_id": public_id}).unique().first()
     if signature is None:
         raise InvalidLink()
@@ -326,7 +344,7 @@ def _confirm(link: Link) -> Signature | None:
     return signature
 
 
-def _with_key(columns: dict[str, object]) -> dict[str, object]:
+def _with_key(columns: Columns) -> dict[str, object]:
     """Stored columns and their sort key and fold, from what the list shows (never a hidden
     name): an UPDATE statement skips the model's listener."""
     return {**columns, **derived_columns(columns["signer_type"], columns["name"],
@@ -358,6 +376,7 @@ def resend_confirmation(token: str) -> None:
     signature = link.signature
     _, send_at = mail_cap.reserve(signature)
     link.renew(send_at)
+    assert signature.email_encrypted is not None  # checked above, and nothing since clears it
     mails.queue_confirmation(link, addresses.decrypt(signature.email_encrypted), send_at)
     db.session.commit()
 

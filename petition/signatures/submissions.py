@@ -12,16 +12,29 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TypedDict
 
 from flask import current_app
 
 from petition import countries, tokens
-from petition.privacy import hidden_names
 from petition.exporting.grouping import listed_name
 from petition.models import FULL, INDIVIDUAL, Letter, Signature, SignatureVersion, new_nonce
+from petition.privacy import hidden_names
 
 # The columns a submission sets, in Signature and SignatureVersion alike.
 FIELDS = ("signer_type", "name", "affiliation", "country", "display", "lang")
+
+
+class Columns(TypedDict):
+    """What a Signature or SignatureVersion row stores of a submission (columns())."""
+
+    signer_type: str
+    name: str
+    affiliation: str | None
+    country: str
+    display: str
+    lang: str
+    private_encrypted: bytes | None
 
 
 @dataclass(frozen=True)
@@ -34,7 +47,7 @@ class Submission:
     lang: str
 
     @classmethod
-    def of(cls, row: Signature | SignatureVersion) -> "Submission":
+    def of(cls, row: Signature | SignatureVersion) -> Submission:
         """What a stored row asks for, its hidden name decrypted."""
         values = {name: getattr(row, name) for name in FIELDS}
         values["name"], values["affiliation"] = hidden_names.real(row)
@@ -42,7 +55,7 @@ class Submission:
 
     @classmethod
     def make(cls, *, signer_type: str, name: str, affiliation: str | None, country: str,
-             display: str, lang: str) -> "Submission":
+             display: str, lang: str) -> Submission:
         """Normalised: organisations are always listed by name, only individuals may hide."""
         return cls(signer_type, name, affiliation or None, country,
                    display if signer_type == INDIVIDUAL else FULL, lang)
@@ -51,12 +64,15 @@ class Submission:
         """The real values, in memory only: rows are written with columns()."""
         return {name: getattr(self, name) for name in FIELDS}
 
-    def columns(self) -> dict[str, object]:
+    def columns(self) -> Columns:
         """What a Signature or SignatureVersion row stores: a hidden name encrypted."""
-        return {**self.values(), **hidden_names.seal(self.signer_type, self.name,
-                                                      self.affiliation, self.display)}
+        sealed = hidden_names.seal(self.signer_type, self.name, self.affiliation, self.display)
+        return {"signer_type": self.signer_type, "name": sealed["name"],
+                "affiliation": sealed["affiliation"], "country": self.country,
+                "display": self.display, "lang": self.lang,
+                "private_encrypted": sealed["private_encrypted"]}
 
-    def lists_like(self, other: "Submission") -> bool:
+    def lists_like(self, other: Submission) -> bool:
         """Whether both would appear the same on the list (the language may differ)."""
         return all(getattr(self, name) == getattr(other, name) for name in FIELDS if name != "lang")
 

@@ -13,20 +13,21 @@ whether the address signed or not, and its timing tells nothing either.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, cast
 
 from cryptography.fernet import InvalidToken
 from flask import current_app
 from sqlalchemy import delete, select
+from sqlalchemy.engine import CursorResult
 
 from petition import addresses, tokens
-from petition.signatures import mail_cap
 from petition.accounts import audit
-from petition.signatures.curation import remove_signatures
 from petition.extensions import db
 from petition.mail import outbox
-from petition.signatures import mails
-from petition.models import CONFIRMED, MAIL_QUEUED, PENDING, OutboxMail, Signature, utcnow
 from petition.mail.outbox import WITHDRAW_REQUEST
+from petition.models import CONFIRMED, MAIL_QUEUED, PENDING, OutboxMail, Signature, utcnow
+from petition.signatures import mail_cap, mails
+from petition.signatures.curation import remove_signatures
 
 # Who the audit log names for a withdrawal: never the signer's name, address or public id.
 ACTOR = "signer"
@@ -58,7 +59,7 @@ def find(token: str) -> Signature:
     try:
         public_id = tokens.read_withdraw_token(token)
     except tokens.BadSignature:
-        raise InvalidWithdrawLink()
+        raise InvalidWithdrawLink() from None
     signature = db.session.scalar(
         select(Signature).where(Signature.public_id == public_id,
                                 Signature.status.in_((PENDING, CONFIRMED)))
@@ -114,9 +115,9 @@ def expand_requests(limit: int = 50) -> int:
     for request_id in ids:
         sealed = db.session.scalar(select(OutboxMail.recipient_encrypted)
                                    .where(OutboxMail.id == request_id))
-        taken = db.session.execute(delete(OutboxMail).where(
+        taken = cast(CursorResult[Any], db.session.execute(delete(OutboxMail).where(
             OutboxMail.id == request_id, OutboxMail.status == MAIL_QUEUED)
-            .execution_options(synchronize_session=False)).rowcount == 1
+            .execution_options(synchronize_session=False))).rowcount == 1
         if not taken or sealed is None:
             db.session.rollback()  # another worker answers it
             continue

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import re
 from functools import cache
+from typing import cast
 
 from sqlalchemy import Table, bindparam, select, text
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.sql.selectable import TextualSelect
 
-from petition.signatures.mail_cap import DROP_WAITING
-from petition.models import PENDING, Signature, SignatureVersion
 from petition.core.pipelining import written_here
+from petition.models import PENDING, Signature, SignatureVersion
+from petition.signatures.mail_cap import DROP_WAITING
 
 _PLAIN_NAME = re.compile(r"[a-z_][a-z0-9_]*")
 
@@ -71,7 +72,7 @@ def _confirm_statement(mailed_again: bool) -> Executable:
     columns it is given (signing._confirm(): the confirmed values and updated_at, which its
     onupdate default would set) and only matches a row still pending, not reopened since
     the link was read (its nonce), and, if it was mailed once, still mailed once."""
-    table = Signature.__table__
+    table = cast(Table, Signature.__table__)
     statement = table.update().where(table.c.id == bindparam("_id"),
                                      table.c.status == PENDING,
                                      table.c.token_nonce == bindparam("_nonce"))
@@ -81,8 +82,9 @@ def _confirm_statement(mailed_again: bool) -> Executable:
 
 
 CONFIRM = {mailed_again: _confirm_statement(mailed_again) for mailed_again in (False, True)}
-DELETE_VERSIONS = (SignatureVersion.__table__.delete()
-                   .where(SignatureVersion.__table__.c.signature_id == bindparam("signature_id")))
+_VERSIONS = cast(Table, SignatureVersion.__table__)
+DELETE_VERSIONS = (_VERSIONS.delete()
+                   .where(_VERSIONS.c.signature_id == bindparam("signature_id")))
 
 
 @cache

@@ -1,16 +1,26 @@
 """JSON for counters and widgets: public figures only."""
 from __future__ import annotations
 
+from typing import TypedDict
+
 from flask import Blueprint, jsonify, request
 
 from petition import countries
 from petition.letters import counting
-from petition.views.i18n import normalize
 from petition.views import public_letter_or_404
 from petition.views.embargo import cache_headers
+from petition.views.i18n import normalize
 from petition.views.public import current_lang
 
 bp = Blueprint("api", __name__)
+
+
+class CountryFigure(TypedDict):
+    """One country's line in a letter's JSON figures."""
+
+    code: str
+    name: str
+    count: int
 
 
 @bp.get("/letters/<slug>.json")
@@ -36,7 +46,7 @@ def letter_json(slug: str):
 def _public_figures(letter, lang: str) -> dict:
     overrides = letter.labels_for(lang)
     by_country = counting.counts_by_country(letter.id)
-    rows = [
+    rows: list[CountryFigure] = [
         {"code": code, "name": countries.display_name(code, lang, overrides), "count": count}
         for code, count in by_country.items()
     ]

@@ -4,11 +4,11 @@ from __future__ import annotations
 from flask import Blueprint, render_template, url_for
 from flask_babel import gettext as _
 
-from petition.views import sharing
-from petition.signatures import signing
-from petition.views.i18n import prefer_content_language, show_languages_at
 from petition.models import Signature
+from petition.signatures import signing
 from petition.signatures.submissions import Submission, listing
+from petition.views import sharing
+from petition.views.i18n import prefer_content_language, show_languages_at
 from petition.views.public import current_lang
 
 bp = Blueprint("confirm", __name__)

@@ -6,8 +6,8 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 
-from petition.extensions import db
 from petition.core.log_scrubbing import first_line
+from petition.extensions import db
 
 # Seconds a client is told to wait: about what a PostgreSQL restart takes.
 RETRY_AFTER = 30
@@ -21,7 +21,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_failed(error):
-        message = _("The form expired or was sent from another site. Please reload the page and try again.")
+        message = _("The form expired or was sent from another site. "
+                    "Please reload the page and try again.")
         return render_template("error.html", title=_("Please try again"), message=message), 400
 
     @app.errorhandler(413)
@@ -33,7 +34,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(500)
     def server_error(error):
-        message = _("Something went wrong on our side. Nothing you sent was half-saved; please try again.")
+        message = _("Something went wrong on our side. "
+                    "Nothing you sent was half-saved; please try again.")
         return render_template("error.html", title=_("Server error"), message=message), 500
 
     # The database went away (PostgreSQL restarting, a lost connection, a full or locked

@@ -7,11 +7,11 @@ from flask_babel import gettext as _
 
 from petition.exporting import press, press_cache
 from petition.exporting.formats import PUBLIC_FORMATS, renderer
-from petition.views.i18n import normalize
 from petition.models import Letter
-from petition.views.templating import utc_when
 from petition.views import public_letter_or_404
 from petition.views.embargo import cache_headers
+from petition.views.i18n import normalize
+from petition.views.templating import utc_when
 
 bp = Blueprint("exports", __name__)
 

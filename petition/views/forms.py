@@ -1,49 +1,34 @@
-"""Flask-WTF forms: field validation and normalisation only, no business rules."""
+"""Flask-WTF forms: field validation and normalisation only, no business rules; and how a
+form's errors are shown."""
 from __future__ import annotations
 
-import re
-import unicodedata
+from dataclasses import dataclass
 from typing import Any
 
 from email_validator import EmailNotValidError
 from flask import current_app
-from flask_babel import gettext, lazy_gettext as _l
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
-from wtforms import BooleanField, EmailField, RadioField, SelectField, StringField
+from wtforms import BooleanField, EmailField, Field, Form, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from petition import addresses, countries, names
 from petition.models import ANONYMOUS, FULL, INDIVIDUAL, INITIALS, ORGANIZATION
+from petition.names import AFFILIATION_MAX, NAME_MAX, clean_text
 
-NAME_MAX = 200
-AFFILIATION_MAX = 200
 EMAIL_MAX = 254
-
-# Bidi embeddings, overrides and isolates can make a name read differently from what is
-# stored (and reorder a whole press list); control characters and line breaks can forge
-# lines in exports and mail headers.
-_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
-
-
-def clean_text(value: str | None) -> str | None:
-    """Trim and NFC-normalise; keep None as None."""
-    if value is None:
-        return None
-    return unicodedata.normalize("NFC", value.strip())
 
 
 class PlainText:
-    """Refuse line breaks, control characters and bidi overrides with a clear message."""
+    """Refuse line breaks, control characters and bidi overrides (names.plain_text_problem)
+    with a clear message."""
 
     def __call__(self, form, field) -> None:
-        value = field.data or ""
-        if "\r" in value or "\n" in value:
-            raise ValidationError(_l("Please write this on a single line."))
-        if _BIDI_CONTROLS.search(value):
-            raise ValidationError(_l("Please remove the invisible text-direction characters."))
-        if any(unicodedata.category(char) in ("Cc", "Cf", "Co", "Cs") and char not in "\u200c\u200d\u200e\u200f" for char in value):
-            raise ValidationError(_l("Please remove the invisible control characters."))
+        why = names.plain_text_problem(field.data or "")
+        if why:
+            raise ValidationError(gettext(why))
 
 
 class ListSafe:
@@ -59,7 +44,7 @@ class ListSafe:
 class TextForm(FlaskForm):
     """A form that reads text values only."""
 
-    class Meta:
+    class Meta(FlaskForm.Meta):
         def wrap_formdata(self, form: FlaskForm, formdata: Any) -> MultiDict | None:
             # Flask-WTF merges request.files into the form data and reads JSON bodies as is:
             # a file part or a JSON number would reach a text field (a 500 in its filters,
@@ -170,7 +155,7 @@ class SignForm(TextForm):
                 check_deliverability=current_app.config["EMAIL_CHECK_DELIVERABILITY"],
             )
         except EmailNotValidError:
-            raise ValidationError(_l("This does not look like an email address."))
+            raise ValidationError(_l("This does not look like an email address.")) from None
 
     def validate_display(self, field) -> None:
         if self.signer_type.data != INDIVIDUAL:
@@ -204,8 +189,48 @@ class WithdrawLinkForm(TextForm):
             # No deliverability check: an address that signed once must always be accepted.
             field.data = addresses.canonical_email(field.data or "")
         except EmailNotValidError:
-            raise ValidationError(_l("This does not look like an email address."))
+            raise ValidationError(_l("This does not look like an email address.")) from None
 
     @property
     def is_bot(self) -> bool:
         return bool(self.website.data)
+
+
+# How a form's errors are shown: a summary that links to each field, and the ARIA that
+# ties a field to its hint and its message (the templates' _fields.html uses both).
+
+@dataclass(frozen=True)
+class FieldError:
+    target: str | None  # the id to link to; None for a field the reader cannot see
+    label: str
+    message: str
+
+
+def _target(field: Field) -> str | None:
+    if field.type in ("CSRFTokenField", "HiddenField"):
+        return None
+    if isinstance(field, RadioField):
+        return f"{field.id}-0"  # the group's first button: a link to the fieldset moves no focus
+    return field.id
+
+
+def error_list(form: Form, skip: tuple[str, ...] = ()) -> list[FieldError]:
+    """Every message of every field, in the form's order."""
+    return [
+        FieldError(_target(field), str(field.label.text), str(message))
+        for field in form
+        if field.name not in skip
+        for message in field.errors
+    ]
+
+
+def field_aria(field: Field) -> dict[str, str]:
+    """aria-describedby (its hint, its error) and aria-invalid, to pass to field(**...)."""
+    ids = [f"{field.id}-hint"] if field.description else []
+    attrs: dict[str, str] = {}
+    if field.errors:
+        ids.append(f"{field.id}-error")
+        attrs["aria-invalid"] = "true"
+    if ids:
+        attrs["aria-describedby"] = " ".join(ids)
+    return attrs

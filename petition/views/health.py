@@ -13,8 +13,8 @@ from flask import Blueprint, Flask, current_app, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from petition.extensions import REDIS_SCHEMES, csrf, db, limiter
 from petition.core.log_scrubbing import first_line
+from petition.extensions import REDIS_SCHEMES, csrf, db, limiter
 
 bp = Blueprint("health", __name__)
 

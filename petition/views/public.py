@@ -1,24 +1,36 @@
 """Public pages: the list of letters, a letter with its signatories, and signing."""
 from __future__ import annotations
 
-from flask import (Blueprint, abort, current_app, make_response, redirect, render_template,
-                   request, send_file, url_for)
-from flask_babel import get_locale, gettext as _
+from typing import Any
 
-from petition.letters import counting
-from petition.signatures import signing
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
 from petition.exporting.grouping import ListEmbargoed, page_sections, total
 from petition.extensions import limiter
-from petition.views.forms import SignForm
+from petition.letters import counting
 from petition.letters.front_page import closed_on, front_page
-from petition.views.i18n import show_languages_at
-from petition.views.site_identity import find_logo
 from petition.letters.operations import LetterNotFound, get_public_letter
-from petition.privacy.notice import facts as privacy_facts
 from petition.models import Letter
+from petition.privacy.notice import facts as privacy_facts
+from petition.signatures import signing
 from petition.views import public_letter_or_404
 from petition.views.embargo import cache_headers
 from petition.views.errors import too_many
+from petition.views.forms import SignForm
+from petition.views.i18n import show_languages_at
+from petition.views.site_identity import find_logo
 
 bp = Blueprint("public", __name__)
 
@@ -134,8 +146,8 @@ def sign_page(slug: str):
     """The form's address typed or reloaded, or a language link of an old page: the letter."""
     public_letter_or_404(slug)
     lang = request.args.get("lang")
-    return redirect(url_for("public.show", slug=slug, **({"lang": lang} if lang else {})),
-                    code=303)
+    query: dict[str, Any] = {"lang": lang} if lang else {}
+    return redirect(url_for("public.show", slug=slug, **query), code=303)
 
 
 @bp.errorhandler(429)

@@ -5,14 +5,15 @@ the mails and the privacy notice always say the same thing.
 """
 from __future__ import annotations
 
-import re
 import time
-from functools import lru_cache
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from flask import Flask, current_app
 from flask_babel import gettext as _
+
+from petition.privacy.notice import contact_is_email
 
 # The image types a logo may have, by file extension: the content type is ours, never
 # guessed from the file's bytes or a system table.
@@ -25,13 +26,6 @@ LOGO_TYPES = {
 }
 # Looked for in instance/ when SITE_LOGO is not set, in this order.
 LOGO_NAMES = tuple(f"logo{extension}" for extension in LOGO_TYPES)
-
-_EMAIL = re.compile(r"[^\s@]+@[^\s@]+")
-
-
-def contact_is_email(contact: str) -> bool:
-    return bool(_EMAIL.fullmatch(contact))
-
 
 @dataclass(frozen=True)
 class Logo:

@@ -12,7 +12,8 @@ from jinja2 import pass_context
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from petition.views import form_errors
+from petition.exporting.document import place_and_date
+from petition.views import forms
 
 # CommonMark with raw HTML off; nh3 then strips anything that still is not plain markup.
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
@@ -32,18 +33,6 @@ def render_markdown(text: str | None) -> Markup:
         link_rel="noopener noreferrer nofollow",
     )
     return Markup(clean)
-
-
-def place_and_date(place: str | None, date: dt.date | None, lang: str) -> str:
-    """"Paris, le 21 mai 2026" in French, "Paris, 21 May 2026" in English."""
-    if not date:
-        return place or ""
-    when = format_date(date, format="long", locale=lang)
-    if not place:
-        return when
-    if lang == "fr":
-        return f"{place}, le {when}"
-    return f"{place}, {when}"
 
 
 def utc_when(value: dt.datetime, lang: object = None) -> str:
@@ -113,8 +102,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.globals["place_and_date"] = place_and_date
     app.jinja_env.globals["goal_percent"] = goal_percent
-    app.jinja_env.globals["error_list"] = form_errors.error_list
-    app.jinja_env.globals["field_aria"] = form_errors.field_aria
+    app.jinja_env.globals["error_list"] = forms.error_list
+    app.jinja_env.globals["field_aria"] = forms.field_aria
     app.jinja_env.filters["long_date"] = lambda value: format_date(value, format="long",
                                                                    locale=str(get_locale()))
     app.jinja_env.globals["get_locale"] = get_locale

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
 
-from petition.signatures import withdrawal
 from petition.extensions import limiter
-from petition.views.forms import WithdrawLinkForm
-from petition.views.i18n import prefer_content_language
 from petition.letters.operations import get_letter
 from petition.models import Signature
+from petition.signatures import withdrawal
 from petition.signatures.submissions import Submission, listing
+from petition.views.forms import WithdrawLinkForm
+from petition.views.i18n import prefer_content_language
 from petition.views.public import current_lang
 
 bp = Blueprint("withdraw", __name__)

@@ -7,9 +7,9 @@ import shutil
 import ssl
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from flask import Flask

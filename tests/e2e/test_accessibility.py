@@ -18,11 +18,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from petition.letters.demo import SLUG, seed_demo
 from petition.extensions import db
+from petition.letters.demo import SLUG, seed_demo
 from petition.models import CONFIRMED, FULL, INDIVIDUAL, Letter, Signature
-from tests.e2e.conftest import (SCREENSHOT_FOLDER, confirmation_link, mails_to, submit,
-                               wait_for)
+from tests.e2e.conftest import SCREENSHOT_FOLDER, confirmation_link, mails_to, submit, wait_for
 from tests.factories import make_signature
 
 pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_only]

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from petition.letters import operations as letters
 from petition.extensions import db
+from petition.letters import operations as letters
 from petition.models import CONFIRMED, PENDING, Signature
 from tests.e2e.conftest import confirmation_link, mails_to, submit, wait_for
 from tests.smtp_server import make_certificate, server_tls_context

@@ -12,16 +12,24 @@ import socket
 import ssl
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, TypeVar
+from typing import TypeVar
 from urllib.parse import urlencode
 
 import pytest
 import sqlalchemy as sa
 
 from tests.e2e.conftest import confirmation_link, mails_to, submit, wait_for
-from tests.e2e.production import (SIGN_LIMIT, SLUG, WORKERS, Stack, flush_limits, pids_in,
-                                  production_stack)
+from tests.e2e.production import (
+    SIGN_LIMIT,
+    SLUG,
+    WORKERS,
+    Stack,
+    flush_limits,
+    pids_in,
+    production_stack,
+)
 from tests.e2e.test_https import sign
 from tests.helpers import sign_form
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from petition.letters import operations as letters
 from petition.extensions import db
+from petition.letters import operations as letters
 from petition.models import INDIVIDUAL, Letter
 from tests.factories import make_signature
 

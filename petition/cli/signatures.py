@@ -1,49 +1,23 @@
-"""`flask export` and `flask signatures import`: lists out and lists in. Thin: parse, call, print."""
+"""`flask signatures import|held|approve|reject`: lists in, and moderation. Thin: parse, call,
+print."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 
-from petition.signatures import importing
+from petition import countries
+from petition.cli.errors import fail as _fail
 from petition.countries import display_name
+from petition.letters import operations as letters
 from petition.letters.operations import LetterNotFound, get_letter
 from petition.models import SIGNER_TYPES
-from petition.exporting.document import LAYOUTS, PRESS
-from petition.exporting.formats import FORMATS, ExportError, default_name, export, export_to_path
+from petition.privacy import hidden_names
+from petition.signatures import importing, moderation
 
-
-@click.command("export")
-@click.argument("slug")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), required=True)
-@click.option("--lang", help="Language of headings and order, e.g. fr. Default: the letter's.")
-@click.option("--layout", type=click.Choice(LAYOUTS), default=PRESS, show_default=True)
-@click.option("--out", "out", help="File to write, or - for standard output. Default: in EXPORT_DIR.")
-@click.option("--private", is_flag=True,
-              help="csv/xlsx: real names of individuals who chose initials or not to be listed.")
-def export_command(slug: str, fmt: str, lang: str | None, layout: str, out: str | None,
-                   private: bool) -> None:
-    """Export a letter's signatories, grouped by country. Email addresses are never exported."""
-    try:
-        letter = get_letter(slug)
-        lang = lang or letter.default_lang
-        if out == "-":
-            sys.stdout.flush()
-            export(letter, fmt, lang, layout, sys.stdout.buffer, private)
-            sys.stdout.buffer.flush()
-            return
-        name = default_name(letter, fmt, lang, layout, private)
-        path = Path(out) if out else Path(current_app.config["EXPORT_DIR"]) / name
-        export_to_path(letter, fmt, lang, layout, path, private)
-    except (LetterNotFound, ExportError, OSError) as error:
-        raise click.ClickException(str(error)) from None
-    click.echo(str(path))
-
-
-signatures_cli = AppGroup("signatures", help="Bring in signatures gathered elsewhere.")
+signatures_cli = AppGroup("signatures",
+                          help="Bring in signatures gathered elsewhere; moderate them.")
 
 
 @signatures_cli.command("import")
@@ -88,9 +62,46 @@ def _print_report(report: importing.ImportReport, lang: str) -> None:
     for code, count in sorted(report.by_country.items(), key=lambda item: -item[1]):
         click.echo(f"  {display_name(code, lang)} ({code}): {count}")
     if report.dry_run:
-        verdict = "the file cannot be imported" if report.problems else f"{report.imported} would be imported"
+        verdict = ("the file cannot be imported" if report.problems
+                   else f"{report.imported} would be imported")
         click.echo(f"dry run: {report.rows} rows, {len(report.duplicates)} duplicates, "
                    f"{len(report.problems)} problems; {verdict}; nothing changed.")
     else:
         click.echo(f"imported {report.imported} of {report.rows} rows "
                    f"({len(report.duplicates)} duplicates skipped); no mail sent.")
+
+
+def _moderation_commands(group: click.Group) -> None:
+    """`signatures held|approve|reject`: moderation on --moderate letters (organisations, and
+    individuals signing with an organisation's name)."""
+    @group.command("held")
+    @click.argument("slug")
+    def held_command(slug) -> None:
+        """List confirmed signatures waiting for approval."""
+        try:
+            waiting = moderation.held(slug)
+        except letters.LetterError as error:
+            _fail(error)
+        for signature in waiting:
+            country = countries.cldr_name(signature.country, "en")
+            # The organiser decides on the real name, also of one listed by initials.
+            name = hidden_names.real(signature).name
+            click.echo(f"{signature.public_id}\t{signature.signer_type}\t{name}\t{country}")
+        click.echo(f"{len(waiting)} held.")
+
+    for name, decide, verb in (("approve", moderation.approve, "approved"),
+                               ("reject", moderation.reject, "rejected")):
+        @group.command(name)
+        @click.argument("slug")
+        @click.argument("ids", nargs=-1, required=True)
+        def decide_command(slug, ids, decide=decide, verb=verb) -> None:
+            try:
+                count = decide(slug, list(ids))
+            except (letters.LetterError, moderation.ModerationError) as error:
+                _fail(error)
+            click.echo(f"{count} {verb}.")
+
+        decide_command.help = f"Mark signatures (by the id `held` and spreadsheets show) as {verb}."
+
+
+_moderation_commands(signatures_cli)

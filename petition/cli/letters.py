@@ -1,22 +1,19 @@
-"""`flask` commands. Thin: parse, call a use case, print the outcome."""
+"""`flask letter …`, `flask counts rebuild` and `flask seed-demo`: campaigns from the command
+line. Thin: parse, call the letters use cases, print."""
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
 
 import click
-from flask import Flask
 from flask.cli import AppGroup
 
-from petition.privacy import hidden_names
+from petition.cli.errors import fail as _fail
 from petition.letters import operations as letters
+from petition.letters import values as letter_values
 from petition.models import CLOSED, OPEN
 
 letter_cli = AppGroup("letter", help="Create and manage letters.")
-
-
-def _fail(error: Exception) -> None:
-    raise click.ClickException(str(error))
 
 
 def _read_text(path: str | None) -> str:
@@ -74,8 +71,8 @@ def create_command(slug, lang, title, text_file, goal, place, date_, moderate, s
                    "'none' removes the embargo.")
 @click.option("--embargo-count/--no-embargo-count", default=None,
               help="Show the count (not the names) during the embargo.")
-@click.option("--retention-days", type=click.IntRange(letters.RETENTION_MIN,
-                                                      letters.RETENTION_MAX),
+@click.option("--retention-days", type=click.IntRange(letter_values.RETENTION_MIN,
+                                                      letter_values.RETENTION_MAX),
               help="Days after closing before the signers' email fingerprints are erased.")
 def update_command(slug, goal, place, date_, deadline, signers, moderate, embargo,
                    embargo_count, retention_days) -> None:
@@ -85,9 +82,9 @@ def update_command(slug, goal, place, date_, deadline, signers, moderate, embarg
         changes["goal"] = goal or None
     if deadline is not None:
         try:
-            changes["deadline"] = letters.parse_date(deadline, "deadline")
+            changes["deadline"] = letter_values.parse_date(deadline, "deadline")
         except letters.LetterError as error:
-            raise click.BadParameter(str(error), param_hint="--deadline")
+            raise click.BadParameter(str(error), param_hint="--deadline") from None
     if place is not None:
         changes["place"] = place
     if date_ is not None:
@@ -99,9 +96,9 @@ def update_command(slug, goal, place, date_, deadline, signers, moderate, embarg
         changes["moderate_organizations"] = moderate
     if embargo is not None:
         try:
-            changes["embargo_until"] = letters.parse_embargo(embargo)
+            changes["embargo_until"] = letter_values.parse_embargo(embargo)
         except letters.LetterError as error:
-            raise click.BadParameter(str(error), param_hint="--embargo-until")
+            raise click.BadParameter(str(error), param_hint="--embargo-until") from None
     if embargo_count is not None:
         changes["embargo_count"] = embargo_count
     if retention_days is not None:
@@ -126,7 +123,8 @@ def _parse_date(value: str) -> dt.date:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date like 2026-05-21", param_hint="--date")
+        raise click.BadParameter(f"{value!r} is not a date like 2026-05-21",
+                                 param_hint="--date") from None
 
 
 @letter_cli.command("translate")
@@ -182,60 +180,6 @@ def close_command(slug) -> None:
     click.echo(f"{slug} is closed.")
 
 
-def _moderation_commands(group: click.Group) -> None:
-    """`signatures held|approve|reject`: moderation on --moderate letters (organisations, and
-    individuals signing with an organisation's name)."""
-    from petition import countries
-    from petition.signatures import moderation
-
-    @group.command("held")
-    @click.argument("slug")
-    def held_command(slug) -> None:
-        """List confirmed signatures waiting for approval."""
-        try:
-            waiting = moderation.held(slug)
-        except letters.LetterError as error:
-            _fail(error)
-        for signature in waiting:
-            country = countries.cldr_name(signature.country, "en")
-            # The organiser decides on the real name, also of one listed by initials.
-            name = hidden_names.real(signature).name
-            click.echo(f"{signature.public_id}\t{signature.signer_type}\t{name}\t{country}")
-        click.echo(f"{len(waiting)} held.")
-
-    for name, decide, verb in (("approve", moderation.approve, "approved"),
-                               ("reject", moderation.reject, "rejected")):
-        @group.command(name)
-        @click.argument("slug")
-        @click.argument("ids", nargs=-1, required=True)
-        def decide_command(slug, ids, decide=decide, verb=verb) -> None:
-            try:
-                count = decide(slug, list(ids))
-            except (letters.LetterError, moderation.ModerationError) as error:
-                _fail(error)
-            click.echo(f"{count} {verb}.")
-
-        decide_command.help = f"Mark signatures (by the id `held` and spreadsheets show) as {verb}."
-
-
-retention_cli = AppGroup("retention", help="Forget what is kept no longer than promised.")
-
-
-@retention_cli.command("run")
-def retention_run_command() -> None:
-    """Erase the email fingerprints of letters closed longer than their retention days."""
-    from petition.privacy import retention
-
-    erased = retention.run()
-    for erasure in erased:
-        click.echo(f"{erasure.slug}: erased {erasure.fingerprints} email fingerprint(s), "
-                   f"deleted {erasure.pending} pending signature(s) "
-                   f"(closed {erasure.closed_since:%Y-%m-%d %H:%M} UTC, "
-                   f"kept {erasure.days} days).")
-    if not erased:
-        click.echo("Nothing to erase.")
-
-
 counts_cli = AppGroup("counts", help="The public counts kept per letter and country.")
 
 
@@ -253,34 +197,6 @@ def counts_rebuild_command() -> None:
                "Every count matches the signatures.")
 
 
-keys_cli = AppGroup("keys", help="Keys of what is stored encrypted.")
-
-
-@keys_cli.command("rotate")
-@click.option("--old-key-stdin", is_flag=True, required=True,
-              help="Read the old EMAIL_KEY from standard input; EMAIL_KEY holds the new one.")
-def rotate_command(old_key_stdin: bool) -> None:
-    """Re-encrypt every stored secret under the new EMAIL_KEY, in one transaction."""
-    import sys
-
-    from petition.privacy import key_rotation
-
-    # From standard input: a key on the command line would land in shell history and `ps`.
-    old_key = sys.stdin.readline().strip()
-    try:
-        rotation = key_rotation.rotate(old_key)
-    except key_rotation.RotationError as error:
-        _fail(error)
-    for column, count in rotation.rotated.items():
-        click.echo(f"{column}: {count} re-encrypted")
-    if rotation.already:
-        click.echo(f"{rotation.already} already under the new key")
-    if rotation.created_hash_key:
-        click.echo("address-hash key stored, wrapped under the new key")
-    click.echo(f"Done: {rotation.total} secrets now under the new EMAIL_KEY. Restart every "
-               "process (web, mail worker) with it.")
-
-
 @click.command("seed-demo")
 def seed_demo_command() -> None:
     """Create the demo letter when the database has no letter yet."""
@@ -288,21 +204,3 @@ def seed_demo_command() -> None:
 
     created = seed_demo()
     click.echo("Seeded the demo letter." if created else "Letters exist; no demo seeded.")
-
-
-def init_app(app: Flask) -> None:
-    from petition.exporting.cli import export_command, signatures_cli
-    from petition.mail.cli import mail_cli
-
-    from petition.core.schema_migrations import db_cli
-
-    app.cli.add_command(db_cli)
-    app.cli.add_command(letter_cli)
-    app.cli.add_command(mail_cli)
-    app.cli.add_command(retention_cli)
-    app.cli.add_command(counts_cli)
-    app.cli.add_command(seed_demo_command)
-    app.cli.add_command(keys_cli)
-    app.cli.add_command(export_command)
-    app.cli.add_command(signatures_cli)
-    _moderation_commands(signatures_cli)

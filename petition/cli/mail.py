@@ -4,16 +4,16 @@ from __future__ import annotations
 import datetime as dt
 import signal
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from petition.privacy import housekeeping
-from petition.models import utcnow
 from petition.mail import dispatcher, outbox
+from petition.models import utcnow
+from petition.privacy import retention
 from petition.worker import DispatchLoop
 
 mail_cli = AppGroup("mail", help="Deliver outbox mail.")
@@ -27,7 +27,7 @@ def send_command(limit: int | None) -> None:
     The exit status is 1 when some mail was deferred or given up.
     """
     report = dispatcher.dispatch(limit)
-    housekeeping.run()
+    retention.purge_expired()
     click.echo(f"Sent {report.sent}, deferred {report.retrying}, failed {report.failed}.")
     if report.dropped:
         click.echo(f"Dropped {report.dropped} obsolete (signature withdrawn or confirmed, or "
@@ -113,7 +113,7 @@ def _when(moment: dt.datetime) -> str:
 def _duration(span: dt.timedelta) -> str:
     """3 min 12 s, 2 h 5 min, 3 d 4 h: two units are enough to read at a glance."""
     seconds = max(int(span.total_seconds()), 0)
-    parts = []
+    parts: list[str] = []
     for unit, size in (("d", 86400), ("h", 3600), ("min", 60), ("s", 1)):
         if seconds >= size or (unit == "s" and not parts):
             parts.append(f"{seconds // size} {unit}")

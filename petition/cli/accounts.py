@@ -6,8 +6,8 @@ import sys
 import click
 from flask.cli import AppGroup
 
-from petition.models.accounts import ROLES
 from petition.accounts import operations as accounts
+from petition.models.accounts import ROLES
 
 admin_cli = AppGroup("admin", help="Back-office accounts.")
 
