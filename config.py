@@ -130,6 +130,8 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     # The back office: failed logins allowed per client address and per typed email.
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "5 per minute;30 per hour")
+    # Lookups of a signature by exact address ("who signed?"), per back-office account.
+    RATELIMIT_ADDRESS_LOOKUP = os.environ.get("RATELIMIT_ADDRESS_LOOKUP", "20 per hour")
     # A back-office login lasts this long, whatever the browser does with its cookie.
     ADMIN_SESSION_HOURS = float(os.environ.get("ADMIN_SESSION_HOURS", "8"))
     # Its own cookie (Path=/admin, SameSite=Strict): see petition/admin/cookie.py.

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote_to_bytes, urlsplit
 
-from flask import Flask, request
+from flask import Flask, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Config, ConfigurationError, config_from_env
@@ -85,6 +87,19 @@ def _harden(app: Flask) -> None:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
+    @app.before_request
+    def refuse_control_characters():
+        # PostgreSQL refuses NUL in any text value (psycopg raises a DataError: a 500 for
+        # /letters/a%00b, a login, a search or a file name), and the other C0 controls
+        # forge lines in logs, exports and mail. Refused here, once, before any hook or view
+        # can hand one to the database. Before CSRFProtect and the limiter: reading the form
+        # is safe, the admin's _body_limits (inserted first) has set its size limits.
+        if _holds_control_characters():
+            from petition.views.errors import control_characters_refused
+
+            return control_characters_refused()
+        return None
+
     @app.after_request
     def security_headers(response):
         # No third-party script, font or frame: signatories may be watched.
@@ -94,10 +109,11 @@ def _harden(app: Flask) -> None:
             "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
         )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        # same-origin, not no-referrer: Flask-WTF's strict check (WTF_CSRF_SSL_STRICT) refuses
-        # a POST over HTTPS without a Referer from this site, so no-referrer made every form
-        # fail in browsers. Other sites still get no Referer. Keep templates/base.html's
-        # meta tag the same: it overrides this header inside the page.
+        # same-origin, not no-referrer: the strict check (WTF_CSRF_SSL_STRICT, _check_origin)
+        # wants a POST over HTTPS to carry this site's Referer, and with no-referrer browsers
+        # send Origin: null instead of the site's, so every form would fail. Other sites
+        # still get no Referer. Keep templates/base.html's meta tag the same: it overrides
+        # this header inside the page.
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Permissions-Policy", "interest-cohort=()")
@@ -108,6 +124,27 @@ def _harden(app: Flask) -> None:
             # The token is in the path, the page names a signer: keep it out of caches.
             response.headers["Cache-Control"] = "no-store"
         return response
+
+
+# Any C0 control character: no path, query string, field name or file name has a use for one.
+_C0 = re.compile("[\x00-\x1f]")
+_C0_BYTES = re.compile(b"[\x00-\x1f]")
+# In a form field's value only NUL, which the database refuses: a textarea (a letter's text)
+# holds tabs and line breaks, and a stray control character pasted into a name gets the
+# form back with a message at the field (names.plain_text_problem), not an error page.
+_C0_IN_VALUES = re.compile("\x00")
+
+
+def _holds_control_characters() -> bool:
+    """Whether the request's path, query string, field names or file names hold a C0
+    control character, or a form value holds NUL."""
+    if _C0.search(request.path) or _C0_BYTES.search(unquote_to_bytes(request.query_string)):
+        return True
+    if any(_C0.search(name) or _C0_IN_VALUES.search(value)
+           for name, value in request.form.items(multi=True)):
+        return True
+    return any(_C0.search(name) or _C0.search(upload.filename or "")
+               for name, upload in request.files.items(multi=True))
 
 
 def _init_extensions(app: Flask) -> None:
@@ -121,6 +158,7 @@ def _init_extensions(app: Flask) -> None:
             begin_on_checkout(db.engine)
     from petition.models import accounts  # noqa: F401  (its tables join the metadata)
     csrf.init_app(app)
+    _check_origin(app)
     babel.init_app(app, locale_selector=select_locale)
     init_limiter(app)
 
@@ -138,6 +176,51 @@ def _init_extensions(app: Flask) -> None:
     # The signers' mails are made at delivery; a withdrawal request becomes link mails.
     dispatcher.register(app, mails.SIGNER_MAILS)
     dispatcher.before_each_pass(app, withdrawal.expand_requests)
+
+
+def _check_origin(app: Flask) -> None:
+    """Over HTTPS, a form must come from this site: its Referer, or its Origin without one.
+
+    Flask-WTF's own check (WTF_CSRF_SSL_STRICT) wants a Referer and refuses a form without
+    one, but browsers set to withhold it (a privacy setting, an extension: signatories who
+    may be watched use them) still send Origin. As Django does: the Referer when there is
+    one, else the Origin; another site's, "null" or neither is refused, and so is a request
+    whose Referer and Origin disagree. Flask-WTF keeps checking the token (before this).
+    WTF_CSRF_SSL_STRICT=false still turns the origin check off.
+    """
+    strict = app.config.get("WTF_CSRF_SSL_STRICT", True)
+    app.config["WTF_CSRF_SSL_STRICT"] = False  # this check replaces Flask-WTF's
+    if not strict:
+        return
+
+    @app.before_request
+    def same_origin_over_https():
+        # csrf_valid: Flask-WTF checked this request's token (a POST not exempt, CSRF on).
+        if not request.is_secure or not g.get("csrf_valid"):
+            return
+        from flask_wtf.csrf import CSRFError
+
+        here = _origin(f"https://{request.host}/")
+        referrer, origin = request.headers.get("Referer"), request.headers.get("Origin")
+        if not referrer and not origin:
+            raise CSRFError("Neither a Referer nor an Origin header.")
+        for header, value in (("Referer", referrer), ("Origin", origin)):
+            if value and _origin(value) != here:
+                raise CSRFError(f"The {header} header is not this site's.")
+
+
+def _origin(url: str) -> tuple[str, str, int] | None:
+    """Scheme, host and port (the scheme's default filled in) of a URL; None for "null"
+    or anything that is no absolute URL."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return scheme, parts.hostname.lower(), port or {"http": 80, "https": 443}[scheme]
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -16,7 +16,7 @@ from functools import lru_cache
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from email_validator import validate_email
+from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -101,10 +101,22 @@ def keyed_hash(value: str, purpose: str = "email") -> str:
     return hmac.new(hash_key(), f"{purpose}\0{value}".encode(), hashlib.sha256).hexdigest()
 
 
+# Valid by RFC 5322, refused here: "=?" opens an RFC 2047 encoded word, which some mail
+# programs decode in a header (the address then shows, or is taken, as something else), and
+# "%" is the old relay hack (user%other.host@relay), which some servers still forward to
+# another host. No signer needs either; both are ways to make our mail go or look elsewhere.
+_LOCAL_PART_TRICKS = ("=?", "%")
+
+
 def canonical_email(email: str, check_deliverability: bool = False) -> str:
     """The form every address is hashed and mailed in (email-validator's normalisation);
-    EmailNotValidError if it is not an address."""
-    return validate_email(email.strip(), check_deliverability=check_deliverability).normalized
+    EmailNotValidError if it is not an address, or its local part holds "=?" or "%"."""
+    normalized = validate_email(email.strip(),
+                                check_deliverability=check_deliverability).normalized
+    local = normalized.rpartition("@")[0]
+    if any(trick in local for trick in _LOCAL_PART_TRICKS):
+        raise EmailNotValidError("The part before the @-sign holds \"=?\" or \"%\".")
+    return normalized
 
 
 # Domains where one mailbox answers to several spellings: dots in the local part do not count

@@ -10,11 +10,13 @@ One rule for the sign form, the back office and imports. Messages are English te
 """
 from __future__ import annotations
 
+import ipaddress
 import re
 import unicodedata
 from functools import lru_cache
 
-import pycountry
+from confusable_homoglyphs import categories, confusables
+from publicsuffixlist import PublicSuffixList
 
 # Something shaped like an address inside free text (a provenance note).
 _ADDRESS_IN_TEXT = re.compile(r"[^\s@]+@[^\s@]+\.[^\s@]+")
@@ -60,48 +62,99 @@ MAX_MARKS_PER_LETTER = 4
 _FILLERS = frozenset("\u115f\u1160\u3164\uffa0\u2800\u17b4\u17b5\u180b\u180c\u180d\u180e\u180f")
 _SEPARATORS = frozenset("\u2028\u2029\x85")
 
-# Domain names that no name or affiliation needs: common generic ones, plus every country
-# code (ISO 3166-1 alpha-2 from pycountry) and the few country TLDs outside it.
-_GENERIC_TLDS = frozenset("""
-    com net org info biz edu gov mil int arpa io co app dev xyz online site top club shop
-    store live tv me ly gl gd to ai cc ws su uk eu asia onion link click page web blog news
-    tech cloud pro mobi name zip mov icu vip win bid loan work email network group world
-    space website art xxx porn sex bet casino fun ink lol wtf today life vc gg рф
-""".split())
-
 _SCHEME = re.compile(r"[a-z][a-z0-9+.\-]*://|hxxps?\b|\bwww\d*\.")
 # Obfuscated dots ("example[.]com", "example(dot)com") are dots too.
 _OBFUSCATED_DOT = re.compile(r"\s*[\[({]\s*(?:\.|dot)\s*[\])}]\s*")
 _TOKEN_SPLIT = re.compile(r"[\s,;:!?'\"«»“”‘’<>()\[\]{}|/\\]+")
-_LABEL = re.compile(r"[\w-]+")
+# A host name followed by a path ("t.me/xyz", "wa.me:443/1"): a link whatever its length.
+_HOST_WITH_PATH = re.compile(r"((?:[^\s./:@]+\.)+[^\s./:@]+)(?::[0-9]+)?/")
+# IP literals: dotted IPv4 ("192.168.1.1/login"), IPv6 bare or in brackets ("[::1]").
+_IPV4 = re.compile(r"(?<![0-9.])[0-9]{1,3}(?:\.[0-9]{1,3}){3}(?!\.?[0-9])")
+_IPV6 = re.compile(r"(?<![\w:.])[0-9a-f]*:[0-9a-f:.]*:[0-9a-f.]*(?:%\w+)?(?![\w:])")
+# Invisible characters a mail client skips when it reads an address: format characters
+# (category Cf: zero-width (non-)joiners, soft hyphens, word joiners, direction marks),
+# the combining grapheme joiner and variation selectors. "secure-bank\u200d.com" is a
+# domain to whoever reads it.
+_IGNORABLE = frozenset("\u034f") | frozenset(map(chr, range(0xFE00, 0xFE10)))
 
 
 @lru_cache(maxsize=1)
-def top_level_domains() -> frozenset[str]:
-    codes = {country.alpha_2.lower() for country in pycountry.countries}
-    return frozenset(codes | _GENERIC_TLDS)
+def _suffixes() -> PublicSuffixList:
+    """The public suffix list the package ships (ICANN section: real top-level domains and
+    the suffixes under them, "co.uk"), instead of a hand list that misses "support"."""
+    return PublicSuffixList(accept_unknown=False, only_icann=True)
+
+
+def _readable(char: str) -> bool:
+    return unicodedata.category(char) != "Cf" and char not in _IGNORABLE \
+        and not 0xE0100 <= ord(char) <= 0xE01EF
 
 
 def _folded(text: str) -> str:
-    """What a mail client or browser would read: compatibility forms (fullwidth letters,
-    "．"), ideographic full stops as dots, lower case, obfuscated dots undone."""
+    """What a mail client or browser would read: invisible characters dropped,
+    compatibility forms (fullwidth letters, "．"), ideographic full stops as dots, lower
+    case, obfuscated dots undone."""
+    text = "".join(char for char in text if _readable(char))
     text = unicodedata.normalize("NFKC", text).replace("\u3002", ".").replace("\uff61", ".")
     return _OBFUSCATED_DOT.sub(".", text.casefold())
 
 
-def _looks_like_domain(token: str) -> bool:
-    """"example.org", "mail.example.co.uk" — not "J.-P.", "St.", "A.B.C." or "e.V."."""
-    labels = token.strip(".-_").split(".")
-    if len(labels) < 2 or labels[-1] not in top_level_domains():
+def _is_label(label: str) -> bool:
+    """A label of a host name: letters, digits, marks (IDNs), "-" inside, "_"."""
+    return bool(label) and not label.startswith("-") and not label.endswith("-") and all(
+        char.isalnum() or char in "-_" or unicodedata.category(char)[0] == "M"
+        for char in label)
+
+
+def _public_suffix_of(host: str) -> str | None:
+    """The public suffix `host` ends in ("co.uk", "support"), None if none or if `host` is
+    not made of host-name labels."""
+    if not all(_is_label(label) for label in host.split(".")):
+        return None
+    try:
+        return _suffixes().publicsuffix(host)
+    except (ValueError, UnicodeError):  # a label IDNA cannot encode
+        return None
+
+
+def _looks_like_domain(token: str, *, with_path: bool = False) -> bool:
+    """"example.org", "mail.example.co.uk", "paypal-verify.support" — not "J.-P.", "St.",
+    "A.B.C.", "e.V." or "M.Sc."; with a path after it, "t.me" too."""
+    host = token.strip(".-_")
+    suffix = _public_suffix_of(host)
+    if suffix is None or len(host) <= len(suffix):
         return False
-    # The label before the TLD has at least two characters: "M.Sc" and "e.V" are no domains.
-    return len(labels[-2]) >= 2 and all(_LABEL.fullmatch(label) for label in labels)
+    owner = host[:-len(suffix) - 1].rsplit(".", 1)[-1]
+    # The label before the suffix has at least two characters: "M.Sc" and "e.V" are no
+    # domains. A path makes one of any length: "t.me/xyz".
+    return with_path or len(owner) >= 2
+
+
+def _holds_ip_literal(folded: str) -> bool:
+    for found in _IPV4.findall(folded):
+        try:
+            ipaddress.IPv4Address(found)
+            return True
+        except ValueError:
+            pass
+    for found in _IPV6.findall(folded):
+        if not any(char in "0123456789abcdef" for char in found):
+            continue  # "::" between words
+        try:
+            ipaddress.IPv6Address(found.split("%")[0])
+            return True
+        except ValueError:
+            pass
+    return False
 
 
 def holds_link(text: str) -> bool:
-    """Whether `text` holds a URL scheme, www., an email address or a domain name."""
+    """Whether `text` holds a URL scheme, www., an email address, a domain name (any that
+    ends in a public suffix) or an IP address."""
     folded = _folded(text)
-    if _SCHEME.search(folded) or holds_address(folded):
+    if _SCHEME.search(folded) or holds_address(folded) or _holds_ip_literal(folded):
+        return True
+    if any(_looks_like_domain(host, with_path=True) for host in _HOST_WITH_PATH.findall(folded)):
         return True
     return any(_looks_like_domain(token) for token in _TOKEN_SPLIT.split(folded) if "." in token)
 
@@ -161,3 +214,96 @@ def problem(text: str) -> str | None:
     if holds_link(text):
         return LINK
     return None
+
+
+# --- look-alikes: letters of one script drawn like another's -------------------------------
+
+# Writing systems that mix scripts inside one word by nature: Japanese (Han, Hiragana,
+# Katakana), Korean (Hangul, Han), Chinese phonetic annotation (Han, Bopomofo) — TR39's
+# "augmented script sets". Common (digits, punctuation) and Inherited (combining marks)
+# belong to every script.
+_ONE_WRITING_SYSTEM = (frozenset({"HAN", "HIRAGANA", "KATAKANA"}),
+                       frozenset({"HAN", "HANGUL"}), frozenset({"HAN", "BOPOMOFO"}))
+_ANY_SCRIPT = frozenset({"COMMON", "INHERITED", "Unknown"})
+
+
+def _words(text: str) -> list[str]:
+    """Runs of letters, marks and digits: "Sartre-Иванов" is two words."""
+    words, word = [], []
+    for char in unicodedata.normalize("NFC", text):
+        if unicodedata.category(char)[0] in "LMN":
+            word.append(char)
+        elif word:
+            words.append("".join(word))
+            word = []
+    if word:
+        words.append("".join(word))
+    return words
+
+
+def mixes_scripts(text: str) -> bool:
+    """Whether a word of `text` mixes letters of two scripts ("Pаul" with a Cyrillic а):
+    what a look-alike of a Latin name is made of, and no real name needs."""
+    for word in _words(text):
+        scripts = {script_alias(char) for char in word} - _ANY_SCRIPT
+        if len(scripts) > 1 and not any(scripts <= allowed for allowed in _ONE_WRITING_SYSTEM):
+            return True
+    return False
+
+
+def script_alias(char: str) -> str:
+    """The Unicode script of `char` ("LATIN", "CYRILLIC", "COMMON"), from the Scripts.txt
+    data confusable-homoglyphs ships."""
+    return str(categories.alias(char))
+
+
+def _without_marks(text: str) -> str:
+    return text.replace("\u200e", "").replace("\u200f", "")
+
+
+@lru_cache(maxsize=1)
+def _prototypes() -> dict[str, str]:
+    """TR39's confusables mapping: each character to the prototype it is drawn like
+    (Cyrillic "А" → Latin "A", "m" → "rn", "0" → "O").
+
+    confusable-homoglyphs ships confusables.txt as a table of homoglyphs kept in both
+    directions (a source lists its prototype, a prototype lists all its sources), with
+    direction marks around right-to-left glyphs. The mapping is read back from it: in TR39
+    a prototype is never itself a source and a source has exactly one prototype, so a
+    character listing a single homoglyph is a source unless that homoglyph lists only it
+    in turn. For such a pair either may be the prototype: both then map to the lower code
+    point, which keeps exactly TR39's classes, and so the same skeleton equality.
+    """
+    table: dict[str, list[str]] = {}
+    for key, found in confusables.confusables_data.items():
+        glyphs = table.setdefault(_without_marks(key), [])
+        glyphs.extend(_without_marks(entry["c"]) for entry in found)
+    table = {key: list(dict.fromkeys(glyphs)) for key, glyphs in table.items()}
+    mapping: dict[str, str] = {}
+    for char, glyphs in table.items():
+        if len(char) != 1 or len(glyphs) != 1:
+            continue  # a sequence (only ever a prototype), or the prototype of several
+        target = glyphs[0]
+        if len(target) == 1 and table.get(target) == [char] and target > char:
+            continue  # a pair naming only each other: the lower one is the prototype
+        mapping[char] = target
+    return mapping
+
+
+def skeleton(text: str) -> str:
+    """The Unicode TR39 skeleton of `text`: NFD, each character replaced by its prototype,
+    NFD again. Two strings drawn alike have the same skeleton ("Аmnesty", with a Cyrillic
+    А, and "Amnesty"); case is kept, as in TR39 ("A" and "a" differ).
+
+    Repeated until nothing changes: a few prototypes hold characters the data maps again
+    ("ø" → "o" + U+0338, U+0338 → U+0337), and a look-alike must not escape through them.
+    """
+    prototypes = _prototypes()
+    text = unicodedata.normalize("NFD", text)
+    for _ in range(4):
+        mapped = unicodedata.normalize("NFD", "".join(prototypes.get(char, char)
+                                                      for char in text))
+        if mapped == text:
+            break
+        text = mapped
+    return text

@@ -23,8 +23,18 @@ _RUNS = re.compile(r" {2,}")
 # Most names need no change; finding that out is much cheaper than translating them.
 _SUSPECT = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]|  |^ | $")
 
-# A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+# A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets
+# (and their full-width forms, which a spreadsheet may read as the ASCII ones).
+_FORMULA_CHARS = "=+\\-@\t\r\n\uff1d\uff0b\uff0d\uff20"
+# Where a spreadsheet may see a cell begin: at the start, and after any character it may
+# split a line on (French and Russian Excel and Calc split a CSV file on ";", quotes or not),
+# past spaces and quotes. An apostrophe put there keeps what follows text; one already there
+# gets another, so that uncell() takes exactly one away.
+_FORMULA_AT = re.compile(f"(^|[;,\t|])([\\s\"]*)('*[{_FORMULA_CHARS}])")
+_GUARD_AT = re.compile(f"(^|[;,\t|])([\\s\"]*)'('*[{_FORMULA_CHARS}])")
+# The same, cheaper to rule out: most cells need no apostrophe, and exports make millions.
+_FORMULA_AFTER_SEPARATOR = re.compile(f"[;,\t|][\\s\"]*'*[{_FORMULA_CHARS}]")
+_SUSPECT_STARTS = ("'", '"', *_FORMULA_CHARS.replace("\\", ""))
 
 
 def clean(text: str | None) -> str:
@@ -40,18 +50,20 @@ def clean(text: str | None) -> str:
 
 
 def cell(text: str | None) -> str:
-    """`text` cleaned and, if a spreadsheet would run it as a formula, quoted with an apostrophe."""
+    """`text` cleaned, with an apostrophe before anything a spreadsheet would run as a formula,
+    at the start or after a separator ("=1" → "'=1", "Jean;=1" → "Jean;'=1")."""
     result = clean(text)
-    if result.startswith(_FORMULA_STARTS):
-        return "'" + result
-    return result
+    if (not result.startswith(_SUSPECT_STARTS) and not result[:1].isspace()
+            and _FORMULA_AFTER_SEPARATOR.search(result) is None):
+        return result
+    return _FORMULA_AT.sub(r"\1\2'\3", result)
 
 
 def uncell(text: str) -> str:
-    """Undo `cell`'s apostrophe, so an exported sheet imports back unchanged."""
-    if text.startswith("'") and text[1:2] and text[1:].startswith(_FORMULA_STARTS):
-        return text[1:]
-    return text
+    """Undo `cell`'s apostrophes, so an exported sheet imports back unchanged."""
+    if "'" not in text:
+        return text
+    return _GUARD_AT.sub(r"\1\2\3", text)
 
 
 # Characters Markdown may read as syntax anywhere in a line (CommonMark backslash escapes).

@@ -1,8 +1,12 @@
 """Login, TOTP, logout, expiry and revocation of back-office sessions."""
 from __future__ import annotations
 
+import logging
 import re
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import pyotp
 import pytest
@@ -12,7 +16,7 @@ from petition import create_app
 from petition.accounts import operations as accounts
 from petition.extensions import db
 from petition.models.accounts import AuditEvent
-from tests.admin_helpers import PASSWORD, log_in, make_account
+from tests.admin_helpers import PASSWORD, fresh_code, log_in, make_account
 from tests.conftest import FreshContextClient, base_config
 
 SAME_MESSAGE = "Wrong email, password or code."
@@ -161,3 +165,96 @@ def test_a_code_is_good_for_one_login_only(app, client):
     older = pyotp.TOTP(secret).at(time.time() - 30)  # the step enrolment used
     data["totp"] = older
     assert SAME_MESSAGE in client.post("/admin/login", data=data).get_data(as_text=True)
+
+
+def test_one_code_opens_one_session_however_many_use_it_at_once(app):
+    """Open one session when four logins race with the same code."""
+    _, secret = make_account("a@example.org", "admin", totp=True)
+    data = {"email": "a@example.org", "password": PASSWORD,
+            "totp": fresh_code("a@example.org", secret)}
+    start = threading.Barrier(4)
+
+    def attempt(_: int) -> int:
+        client = app.test_client()  # its own cookies; each request its own app context
+        start.wait()
+        return client.post("/admin/login", data=data).status_code
+
+    with ThreadPoolExecutor(4) as pool:
+        codes = sorted(pool.map(attempt, range(4)))
+    assert codes == [200, 200, 200, 303]
+    db.session.expire_all()
+    assert [action for _, action in _actions()].count("login.success") == 1
+
+
+def test_a_copied_cookie_is_refused_after_logout(app, client):
+    """Refuse a session cookie copied before its logout."""
+    _, secret = make_account("a@example.org", "admin", totp=True)
+    log_in(client, "a@example.org", secret)
+    copied = client.get_cookie("petition_admin", path="/admin").value
+    assert client.post("/admin/logout").status_code == 303
+    thief = app.test_client()
+    thief.set_cookie("petition_admin", copied, path="/admin")
+    response = thief.get("/admin/")
+    assert response.status_code == 302 and response.location.endswith("/admin/login")
+    # The owner logs in again as before.
+    assert log_in(client, "a@example.org", secret).status_code == 303
+    assert client.get("/admin/").status_code == 200
+
+
+@contextmanager
+def _limited_app(tmp_path, database_url, **settings):
+    config = base_config(database_url, tmp_path)
+    config.update(RATELIMIT_ENABLED=True, **settings)
+    limited = create_app(config)
+    limited.test_client_class = FreshContextClient
+    with limited.app_context():
+        try:
+            yield limited
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
+def _fail(client, address: str, email: str = "a@example.org") -> int:
+    return client.post("/admin/login", data={"email": email, "password": "wrong password!"},
+                       environ_base={"REMOTE_ADDR": address}).status_code
+
+
+def test_failures_never_lock_the_owner_out(tmp_path, database_url):
+    """Log the owner in with the right password and code after others' failures."""
+    with _limited_app(tmp_path, database_url, RATELIMIT_LOGIN="5 per minute") as limited:
+        _, secret = make_account("a@example.org", "admin", totp=True)
+        attacker = limited.test_client()
+        assert [_fail(attacker, "10.0.0.1") for _ in range(6)] == [200] * 5 + [429]
+        owner = limited.test_client()
+        response = owner.post("/admin/login", environ_base={"REMOTE_ADDR": "10.0.0.2"}, data={
+            "email": "a@example.org", "password": PASSWORD,
+            "totp": fresh_code("a@example.org", secret)})
+        assert response.status_code == 303 and response.location.endswith("/admin/")
+        assert owner.get("/admin/").status_code == 200
+
+
+def test_failures_past_the_account_limit_are_throttled_and_told(tmp_path, database_url,
+                                                                caplog):
+    """Throttle failures on one account from many addresses; audit and log it."""
+    with _limited_app(tmp_path, database_url, RATELIMIT_LOGIN="5 per minute") as limited:
+        _, secret = make_account("a@example.org", "organiser", totp=True)
+        client = limited.test_client()
+        assert [_fail(client, f"10.0.1.{n}") for n in range(5)] == [200] * 5
+        with caplog.at_level(logging.WARNING):
+            assert _fail(client, "10.0.2.1", "  A@Example.org ") == 429
+            # The right password with a wrong code is a failure like any other.
+            wrong_code = client.post("/admin/login", data={
+                "email": "a@example.org", "password": PASSWORD, "totp": "000000"},
+                environ_base={"REMOTE_ADDR": "10.0.2.2"})
+            assert wrong_code.status_code == 429
+        assert [action for _, action in _actions()][-2:] == ["login.throttled"] * 2
+        assert ("a@example.org", "login.throttled") in _actions()
+        warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING
+                    and "throttled" in r.getMessage()]
+        assert len(warnings) == 2 and not any("@" in line for line in warnings)
+        # The owner sees it in the back office's audit log.
+        owner = limited.test_client()
+        assert log_in(owner, "a@example.org", secret).status_code == 303
+        page = owner.get("/admin/audit").get_data(as_text=True)
+        assert "login.throttled" in page

@@ -10,6 +10,7 @@ from petition.models import INDIVIDUAL, INITIALS
 from petition.models.accounts import AuditEvent
 from tests.admin_helpers import signed_in_client
 from tests.factories import make_letter, make_signature
+from tests.test_export_sheets import assert_no_formula_however_split
 
 
 @pytest.fixture
@@ -90,3 +91,13 @@ def test_audit_csv_neutralises_formulas(app, letter):
     assert response.headers["Content-Disposition"] == 'attachment; filename="audit.csv"'
     text = response.get_data(as_text=True)
     assert "'=HYPERLINK(1)@x" in text and ",=HYPERLINK" not in text
+
+
+def test_audit_csv_neutralises_formulas_after_separators(app, letter):
+    """Keep a login address built to split on ';' from becoming a formula in audit.csv."""
+    root = _client_for(app, "root@example.org", "admin", ())
+    email = 'x;=HYPERLINK("http://evil.example","x");y'
+    root.post("/admin/login", data={"email": email, "password": "wrong password!"})
+    data = root.get("/admin/audit.csv").data
+    assert """'=HYPERLINK(""http://evil.example"",""x"");y""" in data.decode("utf-8-sig")
+    assert_no_formula_however_split(data)

@@ -2,14 +2,19 @@
 delete and bulk actions, each audited without any signatory's address."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
+import threading
 
 import pytest
+from sqlalchemy import event as db_events
 from sqlalchemy import func, select
 
+from petition import create_app
 from petition.exporting.grouping import group_signatories
 from petition.extensions import db
+from petition.letters import counting
 from petition.models import (
     CONFIRMED,
     INDIVIDUAL,
@@ -26,11 +31,13 @@ from petition.models import (
     SignatureVersion,
 )
 from petition.models.accounts import AuditEvent
-from petition.signatures import signing
+from petition.signatures import curation, signing
 from tests.admin_helpers import signed_in_client
+from tests.conftest import FreshContextClient, base_config
 from tests.factories import make_letter, make_signature
 
 BASE = "/admin/letters/appeal/signatures"
+REASON = "The signer asked by phone whether their signature counted."
 
 
 @pytest.fixture
@@ -130,21 +137,24 @@ def test_find_by_exact_email_never_shows_it(organiser, letter, app):
     jane = make_signature(letter, name="Jane Org", email="jane@example.org")
     make_signature(other, name="Jane Elsewhere", email="someone@example.org")
     # The list is filtered to pending ones: only the lookup can show Jane's entry.
-    response = organiser.post(f"{BASE}?status=pending", data={"email": "  Jane@EXAMPLE.org "})
+    response = organiser.post(f"{BASE}?status=pending", data={"email": "  Jane@EXAMPLE.org ",
+                                                            "reason": REASON})
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "Jane Org" in page and jane.public_id in page
     assert "jane@" not in page.lower()
-    response = organiser.post(f"{BASE}?status=pending", data={"email": "john@example.org"})
+    response = organiser.post(f"{BASE}?status=pending", data={"email": "john@example.org",
+                                                            "reason": REASON})
     page = response.get_data(as_text=True)
     assert ("Jane Org" not in page
             and "No signature of this letter was made with this address" in page)
     assert "john@" not in page
     # Another letter's signer is not found here.
     page = organiser.post(f"{BASE}?status=pending",
-                          data={"email": "someone@example.org"}).get_data(as_text=True)
+                          data={"email": "someone@example.org",
+                                "reason": REASON}).get_data(as_text=True)
     assert "Jane Elsewhere" not in page and "someone@" not in page
-    response = organiser.post(BASE, data={"email": "not an address"})
+    response = organiser.post(BASE, data={"email": "not an address", "reason": REASON})
     assert (response.status_code == 400
             and "does not look like an email" in response.get_data(as_text=True))
 
@@ -320,3 +330,154 @@ def test_press_is_refused_every_signature_page(app, letter):
         assert press.open(url, method=method).status_code == 403, (method, url)
     letter_page = press.get("/admin/letters/appeal").get_data(as_text=True)
     assert "/signatures" not in letter_page and "/moderation" not in letter_page
+
+
+CHANGED_MEANWHILE = "changed or deleted by someone else meanwhile"
+
+
+@contextlib.contextmanager
+def deleted_by_another_organiser_before_the_first_write(app, public_id: str):
+    """The signature is deleted and committed by another session just before this thread's
+    request writes anything: after it read the signature, before it acted on what it read."""
+    here, done = threading.get_ident(), []
+
+    def other_organiser() -> None:
+        with app.app_context():
+            try:
+                other = db.session.scalar(select(Letter).where(Letter.slug == "appeal"))
+                curation.delete(other, public_id)
+                done.append("deleted")
+            finally:
+                db.session.remove()
+
+    def before_write(conn, cursor, statement, parameters, context, executemany):
+        if done or threading.get_ident() != here:
+            return
+        if statement.lstrip().split(None, 1)[0].upper() in ("INSERT", "UPDATE", "DELETE"):
+            worker = threading.Thread(target=other_organiser)
+            worker.start()
+            worker.join(30)
+            assert done == ["deleted"]
+
+    db_events.listen(db.engine, "before_cursor_execute", before_write)
+    try:
+        yield done
+    finally:
+        db_events.remove(db.engine, "before_cursor_execute", before_write)
+
+
+@pytest.mark.parametrize("do", ["correct", "delete"])
+def test_a_deletion_racing_a_change_says_it_changed_meanwhile(organiser, letter, do):
+    """Answer a correction or deletion of a signature deleted meanwhile: nothing done."""
+    signature = make_signature(letter, name="Racing Org", country="DE")
+    make_signature(letter, name="Staying Org", country="DE")
+    url = f"{BASE}/{signature.public_id}"
+    assert organiser.get(url).status_code == 200  # the edit form, loaded
+    data = ({"do": "correct", "name": "Racing Org", "affiliation": "", "country": "FR"}
+            if do == "correct" else {"do": "delete", "confirm": "yes"})
+    with deleted_by_another_organiser_before_the_first_write(organiser.application,
+                                                             signature.public_id) as done:
+        response = organiser.post(url, data=data, headers={"Accept-Language": "en"})
+    assert done == ["deleted"]
+    assert response.status_code == 303, response.get_data(as_text=True)[-800:]
+    page = organiser.get(response.headers["Location"]).get_data(as_text=True)
+    assert CHANGED_MEANWHILE in page
+    assert audit_events(f"signature.{do}") == []
+    # The counts are those of what is left: one organisation, in Germany.
+    assert public_json(organiser)["total"] == 1
+    assert listed(letter) == {"DE": ["Staying Org"]}
+    db.session.refresh(letter)
+    assert counting.table(letter.id) == counting.recount(letter.id)
+
+
+def _look_up(client, email: str, reason: str | None = REASON):
+    data = {"email": email} if reason is None else {"email": email, "reason": reason}
+    return client.post(BASE, data=data)
+
+
+FOUND_HEADING = "The signature made with this address"
+NOT_FOUND = "No signature of this letter was made with this address"
+
+
+def test_each_lookup_is_audited_with_its_reason_never_the_address(organiser, letter):
+    """Audit every lookup with the letter, found or not, and the reason; never the address."""
+    jane = make_signature(letter, name="Jane Org", email="jane@example.org")
+    page = _look_up(organiser, "Jane@Example.org", "Asked by phone, call of 3 May").get_data(
+        as_text=True)
+    assert FOUND_HEADING in page
+    response = _look_up(organiser, "john@example.org", "John wrote to the campaign")
+    assert response.status_code == 200 and NOT_FOUND in response.get_data(as_text=True)
+    events = audit_events("signature.lookup")
+    assert [(e.actor, e.letter_slug) for e in events] == [("org@example.org", "appeal")] * 2
+    assert events[0].detail == f"found {jane.public_id}; reason: Asked by phone, call of 3 May"
+    assert events[1].detail == "not found; reason: John wrote to the campaign"
+    # A reason holding an address is refused before any lookup: the log keeps none.
+    response = _look_up(organiser, "jane@example.org", "asked by jane@example.org")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and FOUND_HEADING not in page
+    assert len(audit_events("signature.lookup")) == 2
+    for recorded in audit_events():
+        assert "example.org" not in recorded.detail or recorded.action.startswith("account.")
+
+
+def test_a_lookup_needs_a_reason(organiser, letter):
+    """Refuse a lookup without a reason, before looking anything up."""
+    make_signature(letter, name="Jane Org", email="jane@example.org")
+    form = organiser.get(BASE).get_data(as_text=True)
+    assert re.search(r'<input[^>]*name="reason"[^>]*required', form)
+    for reason in (None, "   "):
+        response = _look_up(organiser, "jane@example.org", reason)
+        page = response.get_data(as_text=True)
+        assert response.status_code == 400 and "Reason for this lookup: this is required." in page
+        assert FOUND_HEADING not in page and NOT_FOUND not in page
+    assert audit_events("signature.lookup") == []
+
+
+def test_press_may_not_look_up_an_address(app, letter):
+    """Answer 403 to a press account's lookup, and audit nothing."""
+    make_signature(letter, name="Jane Org", email="jane@example.org")
+    press = _client_for(app, "press@example.org", "press", ("appeal",))
+    assert _look_up(press, "jane@example.org").status_code == 403
+    assert audit_events("signature.lookup") == []
+
+
+def test_the_21st_lookup_in_an_hour_is_refused(tmp_path, database_url):
+    """Refuse an account's 21st lookup in an hour with a 429 page; others may still look."""
+    config = base_config(database_url, tmp_path)
+    config["RATELIMIT_ENABLED"] = True
+    limited = create_app(config)
+    limited.test_client_class = FreshContextClient
+    with limited.app_context():
+        try:
+            make_letter("appeal")
+            organiser = _client_for(limited)
+            codes = [_look_up(organiser, f"n{n}@example.org").status_code for n in range(20)]
+            assert codes == [200] * 20
+            refused = _look_up(organiser, "n20@example.org")
+            page = refused.get_data(as_text=True)
+            assert refused.status_code == 429 and "Nothing was looked up" in page
+            assert NOT_FOUND not in page
+            assert len(audit_events("signature.lookup")) == 20
+            assert [e.actor for e in audit_events("signature.lookup_refused")] == [
+                "org@example.org"]
+            # The limit is the account's: another organiser of the letter may still look.
+            other = _client_for(limited, "other@example.org")
+            assert _look_up(other, "n0@example.org").status_code == 200
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_a_correction_of_a_signature_deleted_since_its_form_was_loaded(organiser, letter):
+    """Answer a correction posted after another organiser deleted the signature."""
+    signature = make_signature(letter, name="Racing Org", country="DE")
+    url = f"{BASE}/{signature.public_id}"
+    assert organiser.get(url).status_code == 200
+    curation.delete(letter, signature.public_id)
+    response = organiser.post(url, data={"do": "correct", "name": "Renamed Org",
+                                         "affiliation": "", "country": "FR"},
+                              headers={"Accept-Language": "en"})
+    assert response.status_code == 303 and response.headers["Location"].endswith(BASE)
+    assert CHANGED_MEANWHILE in organiser.get(BASE).get_data(as_text=True)
+    assert audit_events("signature.correct") == []
+    assert organiser.get(url).status_code == 404

@@ -120,3 +120,29 @@ def test_pending_signature_mail_goes_where_typed(client, app):
     assert addresses.decrypt(signature.email_encrypted) == "Grace+Work@example.org"
     mail = db.session.scalar(select(OutboxMail))
     assert addresses.decrypt(mail.recipient_encrypted) == "Grace+Work@example.org"
+
+
+TRICK_ADDRESSES = ["=?utf-8?q?x?=@example.org", "=?utf-8?b?YWRtaW4=?=@example.org",
+                   "a=?x@example.org", "a%b@example.org", "user%evil.example@example.org"]
+
+
+@pytest.mark.parametrize("typed", TRICK_ADDRESSES)
+def test_encoded_words_and_percent_hacks_are_not_addresses(typed):
+    """Refuse a local part holding "=?" (an encoded word) or "%" (a relay hack)."""
+    from email_validator import EmailNotValidError
+
+    with pytest.raises(EmailNotValidError):
+        addresses.canonical_email(typed)
+    assert addresses.canonical_email("a=b?c@example.org") == "a=b?c@example.org"
+
+
+@pytest.mark.parametrize("typed", TRICK_ADDRESSES)
+def test_the_sign_and_withdrawal_forms_refuse_them(client, app, typed):
+    """Refuse such an address on the sign form and the withdrawal form: nothing stored or sent."""
+    make_letter()
+    for url, data in (("/letters/appeal/sign?lang=en", sign_form(email=typed)),
+                      ("/withdraw?lang=en", {"email": typed})):
+        response = client.post(url, data=data)
+        assert response.status_code == 400, url
+        assert "This does not look like an email address." in response.get_data(as_text=True)
+    assert _signatures() == 0 and outbox() == []

@@ -82,3 +82,18 @@ def test_the_proxy_lets_the_largest_import_through(file, pattern):
     # The import check takes up to twice IMPORT_MAX_BYTES plus 64 KB (admin/imports.py).
     limit = size(re.search(pattern, (DEPLOYMENT / file).read_text()).group(1))
     assert limit >= 2 * int(example()["IMPORT_MAX_BYTES"]) + 65536
+
+
+def test_the_proxies_pass_the_host_with_its_port():
+    """Forward the Host as the browser sent it, port included: the origin check compares it."""
+    nginx = (DEPLOYMENT / "nginx.conf").read_text()
+    forwarded = dict(re.findall(r"^\s*proxy_set_header\s+(Host|X-Forwarded-Host)\s+(\S+);",
+                                nginx, flags=re.MULTILINE))
+    # $host drops the port: on any port but 443 every form failed the Referer check.
+    assert forwarded == {"Host": "$http_host", "X-Forwarded-Host": "$http_host"}
+    # Caddy passes the Host through as sent and sets X-Forwarded-Host from it; an override
+    # with {host} or {upstream_hostport} would drop or replace the port.
+    caddy = "\n".join(line.split("#", 1)[0] for line in
+                      (DEPLOYMENT / "Caddyfile").read_text().splitlines())
+    assert not re.search(r"header_up\s+[-+]?(Host|X-Forwarded-Host)\b", caddy, flags=re.I)
+    assert re.search(r"^\s*reverse_proxy 127\.0\.0\.1:8000\s*$", caddy, flags=re.MULTILINE)

@@ -155,6 +155,24 @@ def test_press_export_refused_organiser_export_works(app):
     assert response.status_code == 200 and NAMES[0] in response.get_data(as_text=True)
 
 
+
+def test_press_sees_no_country_breakdown_during_the_embargo(app):
+    """Hide an embargoed letter's per-country counts from press; show them to the others."""
+    letter = embargoed_letter()
+    countries = ("Germany", "Spain", "France")
+    press = signed_in_client(app, "press@example.org", "press")
+    page = press.get("/admin/letters/appeal?lang=en").get_data(as_text=True)
+    assert "Confirmed signatures by country" not in page
+    assert not any(f'<th scope="row">{name}</th>' in page for name in countries)
+    assert "per-country figures" in page
+    for email, role in (("org@example.org", "organiser"), ("root@example.org", "admin")):
+        other = signed_in_client(app, email, role)
+        page = other.get("/admin/letters/appeal?lang=en").get_data(as_text=True)
+        assert all(f'<th scope="row">{name}</th>' in page for name in countries), role
+    lift(letter)
+    page = press.get("/admin/letters/appeal?lang=en").get_data(as_text=True)
+    assert all(f'<th scope="row">{name}</th>' in page for name in countries)
+
 def test_grouping_cache_never_serves_the_public_during_the_embargo(client, app):
     letter = embargoed_letter()
     # An organiser's export fills the per-process cache under the current version...

@@ -112,6 +112,45 @@ def test_csv_neutralises_formulas(app):
             assert not row[column].startswith(("=", "+", "-", "@", "\t", "\r"))
 
 
+# Names a French or Russian spreadsheet, splitting on ";", would cut into formulas.
+SEPARATED = {
+    "Jean;=1+1;x": "Jean;'=1+1;x",
+    "Dupont,+33 1 23": "Dupont,'+33 1 23",
+    "a|@SUM(1)": "a|'@SUM(1)",
+    "c; -2+3": "c; '-2+3",
+    'd;"=1+1"': 'd;"\'=1+1"',
+    "＝1+1": "'＝1+1",
+    "e;＠SUM(1)": "e;'＠SUM(1)",
+    "'=1+1": "''=1+1",
+}
+FORMULA_CHARS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+
+
+def assert_no_formula_however_split(data: bytes) -> None:
+    """Assert no field starts a formula, whatever separator a spreadsheet splits on."""
+    text = data.decode("utf-8-sig")
+    for separator in ";,\t|":
+        for row in csv.reader(io.StringIO(text), delimiter=separator):
+            for field in row:
+                assert not field.lstrip(' "').startswith(FORMULA_CHARS), (separator, field)
+        for line in text.splitlines():  # a reader that ignores the quotes altogether
+            for piece in line.split(separator):
+                assert not piece.lstrip(' "').startswith(FORMULA_CHARS), (separator, piece)
+
+
+def test_csv_neutralises_formulas_after_separators(app):
+    """Quote every cell and guard formula starts after any separator a spreadsheet splits on."""
+    letter = make_letter()
+    for name in SEPARATED:
+        make_signature(letter, country="FR", name=name, signer_type=INDIVIDUAL, affiliation=name)
+    data = exported(letter, "csv")
+    rows = _csv(data)
+    assert sorted(r["name"] for r in rows) == sorted(SEPARATED.values())
+    assert all(row["affiliation"] == row["name"] for row in rows)
+    assert all(line.startswith('"') for line in data.decode("utf-8-sig").splitlines())
+    assert_no_formula_however_split(data)
+
+
 def test_xlsx_sheets(app):
     letter = sample_letter()
     workbook = load_workbook(io.BytesIO(exported(letter, "xlsx", layout="submission")))
@@ -155,3 +194,28 @@ def test_xlsx_control_characters(app):
     make_signature(letter, country="FR", name="Bell\x07 and \x00null")
     workbook = load_workbook(io.BytesIO(exported(letter, "xlsx")))
     assert workbook["Signatures"]["C2"].value == "Bell\u2407 and \u2400null"
+
+
+@pytest.mark.parametrize("private", [False, True])
+def test_unlisted_rows_keep_only_the_day_of_signing(app, private):
+    """Round the times of unlisted rows to the UTC day; keep listed rows to the second."""
+    letter = make_letter()
+    listed = make_signature(letter, signer_type=INDIVIDUAL, name="Yves Listed", country="FR")
+    hidden = make_signature(letter, signer_type=INDIVIDUAL, name="Anne Secret",
+                            display="anonymous", country="FR")
+    when = dt.datetime(2026, 5, 21, 23, 59, 58, 123456)
+    for signature in (listed, hidden):
+        signature.created_at = when - dt.timedelta(minutes=3)
+        signature.confirmed_at = when
+    db.session.commit()
+    rows = {row["listed_as"]: row for row in _csv(exported(letter, "csv", private=private))}
+    assert (rows["Yves Listed"]["signed_at"], rows["Yves Listed"]["confirmed_at"]) == \
+        ("2026-05-21T23:56:58Z", "2026-05-21T23:59:58Z")
+    assert (rows[""]["signed_at"], rows[""]["confirmed_at"]) == ("2026-05-21", "2026-05-21")
+    sheet = load_workbook(io.BytesIO(exported(letter, "xlsx", private=private)))["Signatures"]
+    cells = {row[7] or "": row[11:13] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert cells["Yves Listed"] == (dt.datetime(2026, 5, 21, 23, 56, 58),
+                                    dt.datetime(2026, 5, 21, 23, 59, 58))
+    assert cells[""] == (dt.datetime(2026, 5, 21), dt.datetime(2026, 5, 21))
+    unlisted = next(row for row in sheet.iter_rows(min_row=2) if not row[7].value)
+    assert unlisted[12].number_format == "yyyy-mm-dd"  # a date, no time of day shown

@@ -216,6 +216,20 @@ def test_an_export_imports_back(app, tmp_path):
     assert sorted(names) == ["=SUM(A1)", "Étoile"]  # the apostrophe that guarded the cell is gone
 
 
+def test_an_export_with_separators_in_names_imports_back(app, tmp_path):
+    """Import an export back with its names unchanged, apostrophes after separators undone."""
+    source = _letter()
+    originals = ["Jean;=1+1;x", "Dupont, +33 1 23", "'=quoted", "＝1+1"]
+    for name in originals:
+        make_signature(source, name=name, country="DE")
+    path = tmp_path / "export.csv"
+    path.write_bytes(exported(source, "csv"))
+    make_letter("copy")
+    assert import_signatures("copy", path).imported == len(originals)
+    names = db.session.scalars(select(Signature.name).where(Signature.letter_id != source.id)).all()
+    assert sorted(names) == sorted(originals)
+
+
 def test_unknown_letter(app, tmp_path, runner):
     result = runner.invoke(args=["signatures", "import", "nope", str(_write(tmp_path, FRENCH_CSV))])
     assert result.exit_code != 0 and "no letter with slug 'nope'" in result.output

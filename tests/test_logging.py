@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from petition.core.log_scrubbing import mask_tokens, scrub
+from petition.core.log_scrubbing import ScrubFilter, mask_tokens, scrub
 from tests.conftest import EMAIL_KEY
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -99,6 +99,8 @@ def test_gunicorn_access_log_has_no_address_and_no_token(tmp_path, sqlite_templa
         wait_until_serving(base, process, errors)
         statuses = [get(base + path) for path in PATHS]
         statuses.append(get(base + PATHS[1], method="POST"))
+        # A path that would forge a line, a query string that holds a name.
+        get(base + "/letters/a%0aFORGED%20200%0d%00?q=Anna+Secret")
         send_garbage(port)
     finally:
         process.send_signal(signal.SIGTERM)
@@ -110,6 +112,11 @@ def test_gunicorn_access_log_has_no_address_and_no_token(tmp_path, sqlite_templa
     assert "/confirm/<token>/resend" in log
     assert "127.0.0.1" not in log
     assert TOKEN not in log and TOKEN[:20] not in log
+    # The path's newline, CR and NUL escaped: one line, not a forged second one.
+    forged = [line for line in log.splitlines() if "FORGED" in line]
+    assert len(forged) == 1, forged
+    assert '"GET /letters/a\\x0aFORGED 200\\x0d\\x00 HTTP/1.1"' in forged[0], forged
+    assert "Anna" not in log
     assert TOKEN not in errors.read_text()
     # The error log names no client either: only the address gunicorn listens on.
     assert "Invalid request from ip=-: " in errors.read_text()
@@ -149,3 +156,47 @@ def test_dev_server_and_error_log_have_no_address_and_no_token(app, caplog):
 def test_a_bare_token_is_masked_too():
     assert mask_tokens(f"BadSignature: {TOKEN} does not match") == \
         "BadSignature: <token> does not match"
+
+
+def _werkzeug_record(request_line: str, status: str = "200") -> logging.LogRecord:
+    """A record as werkzeug's dev server logs a request (serving.WSGIRequestHandler)."""
+    return logging.LogRecord("werkzeug", logging.INFO, __file__, 0,
+                             '192.0.2.7 - - [01/Dec/2026 03:35:12] "%s" %s %s\n',
+                             (request_line, status, "-"), None)
+
+
+def _scrubbed(record: logging.LogRecord) -> str:
+    assert ScrubFilter().filter(record)
+    return record.getMessage()
+
+
+def test_dev_server_request_lines_hold_no_query_string():
+    """Drop the query string from the dev server's request lines, as gunicorn's logger does."""
+    line = _scrubbed(_werkzeug_record(
+        "GET /admin/letters/appeal/signatures?q=Anna+Secret&page=2 HTTP/1.1"))
+    assert line == '- - - [01/Dec/2026 03:35:12] "GET /admin/letters/appeal/signatures ' \
+        'HTTP/1.1" 200 -\n'
+    coloured = _scrubbed(_werkzeug_record(
+        "\x1b[33mGET /admin/letters/appeal/signatures?q=Anna HTTP/1.1\x1b[0m", "404"))
+    assert "Anna" not in coloured and "?" not in coloured
+    assert '"\x1b[33mGET /admin/letters/appeal/signatures HTTP/1.1\x1b[0m" 404' in coloured
+    # An HTTP/0.9 line has no version after the target.
+    assert "Anna" not in _scrubbed(_werkzeug_record("GET /admin?q=Anna"))
+
+
+def test_control_characters_in_logged_paths_are_escaped():
+    """Escape newlines, NUL and other control characters of a logged path as \\xNN."""
+    line = _scrubbed(_werkzeug_record("GET /x\nFORGED\r\x00\x07 HTTP/1.1"))
+    assert line == '- - - [01/Dec/2026 03:35:12] "GET /x\\x0aFORGED\\x0d\\x00\\x07 HTTP/1.1" ' \
+        '200 -\n'
+    flask = logging.LogRecord("petition", logging.ERROR, __file__, 0,
+                              "Exception on /letters/a\nERROR forged [POST]", None, None)
+    assert _scrubbed(flask) == "Exception on /letters/a\\x0aERROR forged [POST]"
+    access = logging.LogRecord("gunicorn.access", logging.INFO, __file__, 0,
+                               '%s "%s" %s', ("-", "GET /a\n/b HTTP/1.1", "404"), None)
+    assert _scrubbed(access) == '- "GET /a\\x0a/b HTTP/1.1" 404'
+    # The dev server's start-up banner keeps its lines.
+    banner = logging.LogRecord("werkzeug", logging.INFO, __file__, 0,
+                               " * Running on http://127.0.0.1:5000\nPress CTRL+C to quit",
+                               None, None)
+    assert _scrubbed(banner).count("\n") == 1

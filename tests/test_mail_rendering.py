@@ -69,14 +69,14 @@ def test_the_waiting_row_holds_nothing_readable_and_the_delivered_mail_everythin
     [received] = server.received
     text = body(received)
     assert received.rcpt_tos == [ADDRESS]
-    assert text.startswith("Bonjour Jean-Paul Sartre")  # the real name, in French
-    assert "J.-P. S." in text and LINK_RE.search(text)
-    assert "/withdraw/" in text
-    assert "mathématicien" in received.message["Subject"]
+    assert text.startswith("Bonjour,\r\n")  # in French, greeting no name typed in the form
+    assert "Sartre" not in text and "J.-P. S." in text and LINK_RE.search(text)
+    assert "/withdraw/" in text and "mathématicien" in text
+    assert received.message["Subject"] == "Votre signature"  # never the letter's title
     # Kept for the record: the subject; the recipient is gone.
     sent = row(mail.id)
     assert sent.status == MAIL_SENT and sent.recipient_encrypted is None
-    assert "mathématicien" in sent.subject
+    assert sent.subject == "Votre signature"
 
     # The link in the mail confirms the signature.
     token = LINK_RE.search(text).group(1)
@@ -176,10 +176,11 @@ def test_a_refused_rendered_mail_is_kept_and_rendered_again_when_retried(client,
     assert "1" in runner.invoke(args=["mail", "retry"]).output
     assert row(mail.id).status == MAIL_QUEUED
     report, received = deliver(app)
-    assert report.sent == 1 and body(received[0]).startswith("Bonjour Jean-Paul Sartre")
+    assert report.sent == 1 and body(received[0]).startswith("Bonjour,\r\n")
+    assert "J.-P. S." in body(received[0])
 
 
-def test_already_signed_and_withdraw_link_mails_render_at_delivery(client, app):
+def test_already_signed_and_withdrawal_answer_mails_render_at_delivery(client, app):
     make_letter()
     client.post("/letters/appeal/sign", data=sign_form(email=ADDRESS))
     client.post(f"/confirm/{confirm_token_from(mails_to(ADDRESS)[0])}")
@@ -190,7 +191,8 @@ def test_already_signed_and_withdraw_link_mails_render_at_delivery(client, app):
     from petition.signatures import withdrawal
 
     assert withdrawal.expand_requests() == 1  # the mail worker's first step, done here
-    assert [mail.kind for mail in outbox_rows()] == ["confirm", "already_signed", "withdraw_link"]
+    assert [mail.kind for mail in outbox_rows()] == ["confirm", "already_signed",
+                                                     "withdraw_answer"]
     # The first was never delivered and its signature is confirmed: dropped. The cap may
     # hold the later ones back; make them due.
     db.session.execute(update(OutboxMail).values(next_attempt_at=utcnow()))
@@ -198,14 +200,13 @@ def test_already_signed_and_withdraw_link_mails_render_at_delivery(client, app):
     report, received = deliver(app)
     assert (report.sent, report.dropped) == (2, 1)
     subjects = sorted(r.message["Subject"] for r in received)
-    assert any("already signed" in s for s in subjects)
-    assert any("withdraw" in s for s in subjects)
+    assert subjects == ["About your signature", "Your signature"]  # no title, no "already"
     assert all("/withdraw/" in body(r) for r in received)
 
 
 def test_a_withdrawal_request_is_answered_by_the_mail_worker(client, app):
-    """The form queues the address; a pass of the worker looks it up and delivers a link
-    to a known address, nothing to an unknown one, and leaves no request behind."""
+    """The form queues the address; a pass of the worker looks it up and delivers one mail
+    to each address, with the links of a known one, and leaves no request behind."""
     make_letter()
     client.post("/letters/appeal/sign", data=sign_form(email=ADDRESS))
     client.post(f"/confirm/{confirm_token_from(mails_to(ADDRESS)[0])}")
@@ -214,7 +215,8 @@ def test_a_withdrawal_request_is_answered_by_the_mail_worker(client, app):
     for email in (ADDRESS, "stranger@example.org"):
         assert client.post("/withdraw", data={"email": email}).status_code == 200
     report, received = deliver(app)
-    assert report.sent == 1
-    [mail] = received
-    assert mail.rcpt_tos == [ADDRESS] and "/withdraw/" in body(mail)
-    assert {row.kind for row in outbox_rows()} == {"confirm", "withdraw_link"}
+    assert report.sent == 2
+    by_address = {mail.rcpt_tos[0]: body(mail) for mail in received}
+    assert "/withdraw/" in by_address[ADDRESS]
+    assert "/withdraw/" not in by_address["stranger@example.org"]
+    assert {row.kind for row in outbox_rows()} == {"confirm", "withdraw_answer"}

@@ -136,3 +136,60 @@ def test_held_by_initials_is_matched_and_listed_by_real_name_for_the_organiser(c
     assert held is not None and held.name == "M."  # stored as listed, the real name encrypted
     listing = runner.invoke(args=["signatures", "held", "appeal"])
     assert f"{held.public_id}\tindividual\tMemorial\t" in listing.output
+
+
+# --- look-alikes: another script's letters drawn like the organisation's ---------------------
+
+# "Amnesty International" with a Cyrillic А; with Cyrillic е; in capitals, every one that
+# Cyrillic draws alike (А, М, Е, Ѕ, Т, І, О) Cyrillic.
+LOOK_ALIKES = ["\u0410mnesty International", "Amn\u0435sty Int\u0435rnational",
+               "\u0410\u041cN\u0415\u0405\u0422Y "
+               "\u0406N\u0422\u0415RN\u0410\u0422\u0406\u041eN\u0410L"]
+
+
+def test_look_alike_fold():
+    fold = moderation.look_alike_fold
+    assert all(fold(name) == fold("Amnesty International") for name in LOOK_ALIKES)
+    assert fold("\u0421\u041e\u0420\u0415") == fold("COPE")  # all Cyrillic, one word
+    assert fold("Amnesty") != fold("Amnesty International")
+    assert fold("Мемориал") != fold("Memorial")
+
+
+@pytest.mark.parametrize("standing", [MOD_HELD, MOD_NONE])
+def test_look_alikes_of_an_organisation_are_held(client, app, standing):
+    letter = make_letter(moderate_organizations=True)
+    make_signature(letter, name="Amnesty International", moderation=standing)
+    for number, name in enumerate(LOOK_ALIKES):
+        signature = _sign_and_confirm(client, name, f"look{number}@example.org")
+        assert signature.moderation == MOD_HELD, name
+    assert client.get("/letters/appeal.json").get_json()["total"] == (standing == MOD_NONE)
+    page = client.get("/letters/appeal").get_data(as_text=True)
+    assert not [name for name in LOOK_ALIKES if name in page]
+
+
+def test_a_look_alike_written_wholly_in_another_script_is_held(client, app):
+    letter = make_letter(moderate_organizations=True)
+    make_signature(letter, name="COPE", moderation=MOD_HELD)
+    cyrillic = "\u0421\u041e\u0420\u0415"  # СОРЕ: one script, no word mixes two
+    assert _sign_and_confirm(client, cyrillic, "cope@example.org").moderation == MOD_HELD
+
+
+def test_a_word_mixing_scripts_is_held_on_a_moderated_letter(client, app):
+    make_letter(moderate_organizations=True)
+    other = make_letter("other", moderate_organizations=False)
+    mixed = "P\u0430ul Smith"  # Cyrillic а inside a Latin word
+    assert _sign_and_confirm(client, mixed, "mixed@example.org").moderation == MOD_HELD
+    data = sign_form(signer_type="individual", name=mixed, email="m2@example.org")
+    assert client.post("/letters/other/sign", data=data).status_code == 303
+    client.post(f"/confirm/{confirm_token_from(mails_to('m2@example.org')[-1])}")
+    db.session.expire_all()
+    unmoderated = db.session.scalar(select(Signature).where(Signature.letter_id == other.id))
+    assert unmoderated.moderation == MOD_NONE  # unmoderated letters hold nothing
+
+
+@pytest.mark.parametrize("name", ["Иван Petrov", "Nguyễn Văn An", "東京スカイツリー協会",
+                                  "대한민국 韓國", "नरेन्द्र मोदी", "Ассоциация «Мемориал»",
+                                  "Jean-Paul Sartre-Иванов"])
+def test_names_in_one_script_per_word_are_not_held(client, app, name):
+    make_letter(moderate_organizations=True)
+    assert _sign_and_confirm(client, name, "plain@example.org").moderation == MOD_NONE

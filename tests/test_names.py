@@ -2,6 +2,8 @@
 
 Unit tests of petition.names, then the sign form, the back office and imports through it.
 """
+import re
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -13,7 +15,7 @@ from petition.models import OutboxMail, Signature
 from petition.signatures.importing import import_signatures
 from tests.admin_helpers import signed_in_client
 from tests.factories import make_letter
-from tests.helpers import sign_form
+from tests.helpers import outbox, rendered, sign_form
 
 VALID = [
     "J.-P. Sartre", "St. Louis", "Univ. Paris 8", "A.B.C. e.V.", "Nguyễn Văn An",
@@ -21,6 +23,8 @@ VALID = [
     "नरेन्द्र मोदी", "क्षत्रिय", "Thạch Thị Hồng", "M.Sc. student", "Ph.D., CNRS",
     "Dr. med. Anna Schmidt", "Мемориал", "Campagne #FREE120", "S.A.R.L. Dupont & Fils",
     "O'Brien", "Łukasz Żółć", "Confederación General del Trabajo CGT", "ул. Ленина, д. 5",
+    "St. Petersburg Union", "e.V.", "M.Sc.", "Ассоциация «Мемориал»", "Dipl.-Ing. Jan Novák",
+    "বাংলাদেশ মহিলা পরিষদ", "Trần Hưng Đạo", "Hội Nhà văn Việt Nam", "Union 1:2 Trust",
 ]
 
 LINKS = [
@@ -28,6 +32,9 @@ LINKS = [
     "hxxps://evil", "www.evil", "WWW.EVIL", "Claim at win.example.com", "contact me at a@b.org",
     "evil.ru", "EVIL.COM", "mail.example.co.uk", "see bit.ly/abc", "evil[.]com",
     "evil(dot)com", "ｅｖｉｌ．ｃｏｍ", "evil。com", "пример.рф",
+    "t.me/xyz", "paypal-verify.support", "secure-bank\u200d.com", "secure\u200c-bank.com",
+    "ev\u00adil.com", "192.168.1.1/login", "Call 10.0.0.1", "[2001:db8::1]", "2001:db8::1/x",
+    "http://[::1]", "fe80::1", "wa.me/123456", "login.microsoftonline.support",
 ]
 
 
@@ -55,6 +62,14 @@ def test_links_and_addresses_are_refused(text):
 ])
 def test_defacing_characters_are_refused(text, why):
     assert names.problem(text) == why
+
+
+def test_the_public_suffix_list_decides_what_ends_a_domain():
+    """Check names ending in real top-level domains the old hand list lacked."""
+    for text in ("paypal-verify.support", "donate.charity", "bank.security", "aid.ngo"):
+        assert names.holds_link(text), text
+    for text in ("Dipl.-Ing.", "A.B.C.", "M.Sc./Ph.D."):
+        assert not names.holds_link(text), text
 
 
 def test_four_marks_on_a_letter_are_still_a_name():
@@ -174,3 +189,45 @@ def test_import_reports_each_row_with_a_link(app, tmp_path):
     report = import_signatures("appeal", path, dry_run=True)
     assert [(p.row, p.column, p.message) for p in report.issues] == [
         (3, "name", names.LINK), (4, "affiliation", names.LINK)]
+
+
+# --- what the signer's mails echo ---------------------------------------------------------
+
+class _TextNodes(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.nodes: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.nodes.append(data)
+
+
+def text_nodes(page: str) -> list[str]:
+    parser = _TextNodes()
+    parser.feed(page)
+    return parser.nodes
+
+
+def test_signer_mails_greet_without_echoing_the_name(client, app):
+    """Sign: the confirmation greets "Hello," and shows the name only where it is listed."""
+    make_letter()
+    client.post("/letters/appeal/sign?lang=en", data=sign_form(
+        signer_type="individual", name="Marie Curie", email="mc@example.org"))
+    [mail] = outbox()
+    content = rendered(mail)
+    assert content.text.startswith("Hello,\n")
+    assert content.text.count("Marie Curie") == 1 and "Listed as: Marie Curie" in content.text
+    assert "<p>Hello,</p>" in content.html and content.html.count("Marie Curie") == 1
+
+
+def test_the_listing_in_an_html_mail_cannot_turn_into_a_link(client, app):
+    """Sign with a dotted name: the HTML mail shows it, escaped, with no text node a mail
+    client could autolink."""
+    make_letter()
+    client.post("/letters/appeal/sign?lang=en", data=sign_form(
+        name="A.B.C. e.V. <Verein>", email="abc@example.org"))
+    html = rendered(outbox()[0]).html
+    assert "&lt;Verein&gt;" in html and "<Verein>" not in html
+    nodes = text_nodes(html)
+    assert "Listed as: A.B.C. e.V. <Verein>" in "".join(nodes)
+    assert not [node for node in nodes if re.search(r"\w\.\w", node) and "e.V" in node]

@@ -196,6 +196,43 @@ def test_an_embargoed_list_is_never_taken_from_redis(app, tmp_path, redis_port):
             db.engine.dispose()
 
 
+def test_bytes_tampered_with_in_redis_are_never_served(app, tmp_path, redis_port, caplog):
+    """Serve no press list whose bytes in Redis were changed; rebuild it and warn once."""
+    import redis
+
+    port, _ = redis_port
+    url = f"redis://127.0.0.1:{port}/0"
+    first = other_app(app, tmp_path / "a", CACHE_REDIS_URL=url)
+    letter = make_letter()
+    make_signature(letter, name="Erste Gruppe")
+    md_url = URL.replace(".txt", ".md")
+    for each in (URL, md_url):
+        assert "Erste Gruppe" in get(first, each).get_data(as_text=True)
+    client = redis.Redis(host="127.0.0.1", port=port)
+    try:
+        keys = redis_keys(port)
+        assert len(keys) == 2
+        for key in keys:  # the same framing, another list in place of the gzip bytes
+            stored = client.get(key)
+            start = stored.index(b"\x1f\x8b\x08")
+            client.set(key, stored[:start] + gzip.compress(b"Forged list\n", mtime=0))
+        second = other_app(app, tmp_path / "b", CACHE_REDIS_URL=url)
+        for each in (URL, md_url):
+            served = get(second, each).get_data(as_text=True)
+            assert "Forged" not in served and "Erste Gruppe" in served
+        warnings = [r for r in caplog.records if "integrity" in r.getMessage()]
+        assert len(warnings) == 1 and warnings[0].levelname == "WARNING"
+        # Built again and stored again, in place of the forged bytes.
+        for key in keys:
+            stored = client.get(key)
+            assert b"Erste Gruppe" in gzip.decompress(stored[stored.index(b"\x1f\x8b\x08"):])
+    finally:
+        client.close()
+    for each in (first, second):
+        with each.app_context():
+            db.engine.dispose()
+
+
 def test_a_big_list_being_rebuilt_serves_the_previous_one_meanwhile(app):
     """Past `wait` seconds of a build that took longer before, the previous file; then the new."""
     cache = press_cache.PressCache(None, 0.5)

@@ -1,5 +1,7 @@
 """Public pages: the letter, the sign form, validation, languages."""
 import datetime as dt
+import re
+from urllib.parse import unquote, urlsplit
 
 import pytest
 from sqlalchemy import func, select
@@ -195,6 +197,25 @@ def test_language_links_keep_the_rest_of_the_query(client, app):
     make_letter()
     page = client.get("/letters/appeal?lang=en&x=1").get_data(as_text=True)
     assert 'href="/letters/appeal?x=1&amp;lang=ru"' in page
+
+
+@pytest.mark.parametrize("path, french", [
+    ("/%5Cevil.example/x", "/%5Cevil.example/x?lang=fr"),
+    ("//evil.example/x", "/evil.example/x?lang=fr"),
+    ("///evil.example/x", "/evil.example/x?lang=fr"),
+    ("/%2F%2Fevil.example/x", "/evil.example/x?lang=fr"),
+    ("/%E2%82%AC%25/%22x", "/%E2%82%AC%25/%22x?lang=fr"),
+])
+def test_language_links_of_a_404_stay_on_this_site(client, app, path, french):
+    """Keep the 404 page's language links on this site whatever the path holds."""
+    # PATH_INFO as a WSGI server decodes it: the test client would take "//host" for a host.
+    response = client.get("/", environ_overrides={"PATH_INFO": unquote(path, "latin-1")})
+    assert response.status_code == 404
+    links = re.findall(r'<a href="([^"]*)" hreflang=', response.get_data(as_text=True))
+    assert len(links) == 3 and links[1] == french
+    for link in links:
+        assert link.startswith("/") and link[1:2] not in ("/", "\\"), link
+        assert urlsplit(link).netloc == ""
 
 
 def test_email_is_normalised(client, app):

@@ -211,7 +211,7 @@ def test_confirm_pages_say_how_to_withdraw(client, app):
         assert 'href="/withdraw"' in page
 
 
-def test_form_answers_the_same_and_mails_only_known_addresses(client, app):
+def test_form_answers_the_same_and_mails_every_address_once(client, app):
     appeal = make_letter()
     other = make_letter("other", lang="en", title="Free them all")
     make_signature(appeal, email="known@example.org", name="Known Org", lang="fr")
@@ -236,15 +236,19 @@ def test_form_answers_the_same_and_mails_only_known_addresses(client, app):
     assert withdrawal.expand_requests() == 2
     assert WITHDRAW_REQUEST not in {mail.kind for mail in outbox()}
 
-    assert mails_to("unknown@example.org") == []
-    mails = mails_to("known@example.org")
-    assert sorted(mail.kind for mail in mails) == ["withdraw_link", "withdraw_link"]
-    by_lang = {html_lang(rendered(mail).html): mail for mail in mails}
-    assert set(by_lang) == {"fr", "en"}
-    assert "Free them all" in rendered(by_lang["en"]).subject
-    assert "Libérez le mathématicien" in rendered(by_lang["fr"]).subject
+    # One mail to each, alike on the outside; the known address's lists both signatures.
+    [unknown_mail], [known_mail] = mails_to("unknown@example.org"), mails_to("known@example.org")
+    assert unknown_mail.kind == known_mail.kind == "withdraw_answer"
+    unknown_content, known_content = rendered(unknown_mail), rendered(known_mail)
+    assert unknown_content.subject == known_content.subject == "About your signature"
+    assert html_lang(known_content.html) == "en"  # the form's language
+    assert not WITHDRAW_RE.search(unknown_content.text)
+    tokens_sent = WITHDRAW_RE.findall(known_content.text)
+    assert len(tokens_sent) == 2
+    assert all(title in known_content.text
+               for title in ("Free them all", "Libérez le mathématicien"))
     # Each link withdraws its own signature.
-    token = withdraw_token_from(by_lang["en"])
+    token = tokens_sent[1]
     assert "Known Pending" in client.get(f"/withdraw/{token}").get_data(as_text=True)
     client.post(f"/withdraw/{token}")
     db.session.expire_all()
@@ -259,7 +263,7 @@ def test_form_finds_a_confirmed_signature_by_a_spelling_of_its_address(client, a
     withdrawal.expand_requests()
     (mail,) = outbox()
     assert addresses.decrypt(mail.recipient_encrypted) == "A.lice+w@googlemail.com"
-    assert mail.signature_id == signature.id
+    assert withdraw_token_from(mail) == tokens.withdraw_token(signature.public_id)
 
 
 def test_form_finds_a_signature_hashed_before_folding(client, app):
@@ -269,19 +273,24 @@ def test_form_finds_a_signature_hashed_before_folding(client, app):
     db.session.commit()
     client.post("/withdraw", data={"email": "old+tag@example.org"})
     withdrawal.expand_requests()
-    assert [mail.signature_id for mail in mails_to("old+tag@example.org")] == [signature.id]
+    [mail] = mails_to("old+tag@example.org")
+    assert withdraw_token_from(mail) == tokens.withdraw_token(signature.public_id)
 
 
 def test_form_respects_the_mail_cap(client, app):
     app.config["MAIL_PER_ADDRESS_PER_HOUR"] = 1
     make_letter()
     client.post("/letters/appeal/sign", data=sign_form(email="cap@example.org"))
-    client.post("/withdraw", data={"email": "cap@example.org"})
+    for _ in range(3):
+        client.post("/withdraw", data={"email": "cap@example.org"})
     withdrawal.expand_requests()
-    confirmation, link = outbox()
-    assert link.kind == "withdraw_link"
+    # The answers' own cap: one now, one later (the third request merged into it); the
+    # confirmation, in the sign form's cap, neither waits for them nor holds them back.
+    confirmation, first, later = outbox()
+    assert (first.kind, later.kind) == ("withdraw_answer", "withdraw_answer")
     now = utcnow()
-    assert confirmation.next_attempt_at <= now < link.next_attempt_at
+    assert confirmation.next_attempt_at <= now and first.next_attempt_at <= now
+    assert later.next_attempt_at > now
 
 
 def test_form_refuses_a_non_address_and_ignores_bots(client, app):
@@ -299,7 +308,8 @@ def test_form_refuses_a_non_address_and_ignores_bots(client, app):
     assert bot.status_code == 200 and bot.get_data() == human.get_data()
     assert [mail.kind for mail in outbox()] == [WITHDRAW_REQUEST]  # the human's, not the bot's
     assert withdrawal.expand_requests() == 1
-    assert outbox() == []
+    assert [mail.kind for mail in mails_to("nobody@example.org")] == ["withdraw_answer"]
+    assert mails_to("bot-target@example.org") == []
 
 
 def test_form_is_rate_limited_per_client(database_url, tmp_path):

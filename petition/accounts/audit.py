@@ -121,9 +121,9 @@ def page_for(account: Account, filters: AuditFilter, before: int | None = None,
 
 def to_csv(events: list[AuditEvent]) -> bytes:
     """CSV with a BOM for spreadsheets; the actor of a failed login is typed by anyone, so
-    every cell goes through the exports' formula neutraliser."""
+    every cell goes through the exports' formula neutraliser, and is quoted, as the exports'."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
     writer.writerow(["at", "actor", "action", "letter", "detail"])
     for event in events:
         writer.writerow([event.at.isoformat(timespec="seconds"), cell(event.actor),

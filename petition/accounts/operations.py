@@ -8,11 +8,13 @@ from __future__ import annotations
 import hmac
 import time
 from functools import cache
+from typing import Any, cast
 
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import CursorResult, or_, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from petition import addresses
 from petition.accounts import audit
@@ -105,6 +107,15 @@ def revoke_sessions(account: Account, actor: str = "cli") -> None:
     _recorded(account, actor, "account.revoke_sessions")
 
 
+def log_out(account: Account) -> None:
+    """End the session logging out, and every other of the account: the cookie is signed,
+    not stored, so only a new version makes a copy of it (kept by a proxy, a shared
+    computer, a thief) worthless before it expires."""
+    account.session_version += 1
+    audit.record(account.email, "logout", commit=False)
+    db.session.commit()
+
+
 def disable_account(email: str, actor: str = "cli") -> Account:
     account = _account_or_error(email)
     account.active = False
@@ -180,17 +191,33 @@ def matching_step(secret: str, code: str) -> int | None:
 
 
 def _accept_code(account: Account, secret: str, code: str) -> bool:
-    """True once per code: a step already used (an overheard or replayed code) is refused."""
+    """True once per code: a step already used (an overheard or replayed code) is refused.
+
+    One conditional UPDATE, not a read then a write: of requests racing with the same code,
+    one changes the row; the others wait for its lock (PostgreSQL's row lock, SQLite's write
+    lock), then find the step taken and change nothing. The commit that follows ends the wait.
+    """
     step = matching_step(secret, code)
-    if step is None or (account.totp_last_step is not None and step <= account.totp_last_step):
+    if step is None:
         return False
-    account.totp_last_step = step
-    return True
+    taken = cast(CursorResult[Any], db.session.execute(
+        update(Account)
+        .where(Account.id == account.id,
+               or_(Account.totp_last_step.is_(None), Account.totp_last_step < step))
+        .values(totp_last_step=step)
+        .execution_options(synchronize_session=False))).rowcount == 1
+    if taken:
+        set_committed_value(account, "totp_last_step", step)
+    return taken
 
 
 def verify_totp(account: Account, code: str) -> bool:
+    """True once per code. The spent step is committed at once: the code is used up whatever
+    follows, and no write lock is left waiting for a caller's commit."""
     secret = totp_secret(account)
-    return secret is not None and _accept_code(account, secret, code)
+    accepted = secret is not None and _accept_code(account, secret, code)
+    db.session.commit()
+    return accepted
 
 
 def enrol_totp(account: Account, secret: str, code: str) -> bool:

@@ -6,6 +6,7 @@ import time
 import segno
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_limiter import RateLimitExceeded
 from flask_login import login_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -30,15 +31,46 @@ def _failed(response: Response) -> bool:
     return response.status_code != 303
 
 
+def _account_throttled() -> bool:
+    """Count one attempt against the account typed, whoever sends it; True once past
+    RATELIMIT_LOGIN. Called on failures only (see login())."""
+    try:
+        # Flask-Limiter's own check (Redis, or memory while Redis is away), run here rather
+        # than as a decorator, which would look before the password is.
+        with limiter.limit(_login_limit, key_func=_typed_email, scope="login-account"):
+            pass
+    except RateLimitExceeded:
+        return True
+    return False
+
+
+def _throttled(email: str) -> tuple[str, int]:
+    actor = accounts.normalize_email(email)[:254] or "-"
+    event = audit.record(actor, "login.throttled",
+                         detail="failed logins past RATELIMIT_LOGIN for this address")
+    # No address in the log: the audit event names it, for those allowed to read it.
+    current_app.logger.warning("back-office login throttled: too many failed attempts on one "
+                               "account (audit event %d)", event.id)
+    return render_template(
+        "admin/login.html", email=email,
+        error=_("Too many failed attempts on this account. Check your password and code, "
+                "then try again in a few minutes.")), 429
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed)
-@limiter.limit(_login_limit, methods=["POST"], key_func=_typed_email, deduct_when=_failed)
 def login():
     if request.method == "GET":
         return render_template("admin/login.html")
     email = request.form.get("email", "")
     account = accounts.verify_login(email, request.form.get("password", ""),
                                     request.form.get("totp"))
+    # The limit per account (from any address) counts failures and is looked at only on a
+    # failure: strangers' guesses never keep out the right password and code. A password
+    # alone (no second factor enrolled) is counted like a guess: a stranger needs no more.
+    if (account is None or account.totp_secret is None) and _account_throttled():
+        db.session.rollback()
+        return _throttled(email)
     if account is None:
         db.session.rollback()
         audit.record(email.strip() or "-", "login.failure")
@@ -61,7 +93,7 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    audit.record(current_account().email, "logout")
+    accounts.log_out(current_account())
     logout_user()
     session.clear()
     return redirect(url_for("admin.login"), 303)

@@ -32,7 +32,10 @@ def letter(slug: str):
     letter: Letter = g.letter
     account = current_account()
     lang = str(get_locale())
-    figures = overview.letter_overview(letter, lang)
+    # During the embargo the counts per country say who signed where before the release:
+    # shown to those preparing it (admins, organisers), not to press accounts.
+    by_country = not letter.embargoed or accounts.can_export_embargoed(account)
+    figures = overview.letter_overview(letter, lang, by_country=by_country)
     chart = cumulative_chart(
         figures.cumulative, id_prefix="signatures-chart",
         title=_("Public signatures over time"),
@@ -44,7 +47,7 @@ def letter(slug: str):
         by_status=labelled(figures.by_status, "status"),
         by_moderation=labelled(figures.by_moderation, "moderation"),
         by_type=labelled(figures.by_type, "signer_types"),
-        by_country=figures.by_country,
+        by_country=figures.by_country if by_country else None,
         chart=chart,
         formats=FORMATS,
         layouts=LAYOUTS,

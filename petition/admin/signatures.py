@@ -9,18 +9,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
+from flask_limiter import RateLimitExceeded
 
 from petition import countries
 from petition.accounts import audit
 from petition.admin import bp, current_account
-from petition.extensions import db
+from petition.extensions import db, limiter
 from petition.models import FULL, Letter
 from petition.privacy import hidden_names
 from petition.signatures import curation
-from petition.signatures.curation import CurationError, Filters, SignatureNotFound
+from petition.signatures.curation import (
+    ChangedMeanwhile,
+    CurationError,
+    Filters,
+    SignatureNotFound,
+)
+from petition.signatures.search import Lookup, look_up, lookup_refused
 
 
 def labels() -> dict:
@@ -45,24 +52,55 @@ def _audit(done: curation.Done) -> None:
 @bp.route("/letters/<slug>/signatures", methods=["GET", "POST"])
 def signatures(slug: str):
     """The search (GET), and the lookup by exact address (POST: an address in a URL would
-    stay in logs and browser history)."""
+    stay in logs and browser history). A lookup tells who signed: it needs a reason, is
+    audited found or not, and counts against the account's RATELIMIT_ADDRESS_LOOKUP."""
     letter: Letter = g.letter
     error, found, looked_up = None, None, False
     try:
         filters = Filters.parse(request.args)
     except CurationError as problem:
         filters, error = Filters(), str(problem)
+    status = 200
     if request.method == "POST":
         try:
-            found = curation.find_by_email(letter, request.form.get("email", ""))
-            looked_up = True
+            lookup = Lookup.parse(request.form.get("email", ""), request.form.get("reason", ""))
         except CurationError as problem:
-            error = str(problem)
+            error, status = str(problem), 400
+        else:
+            if _lookups_allowed():
+                found = look_up(letter, lookup, current_account().email)
+                looked_up = True
+            else:
+                lookup_refused(letter, lookup, current_account().email)
+                error, status = _("You have made as many lookups by address as an account may "
+                                  "for now. Nothing was looked up; please try again later."), 429
+    if error and status == 200:
+        status = 400
     page = curation.search(letter, filters, request.args.get("page", 1, type=int))
     return render_template(
         "admin/signatures.html", letter=letter, filters=filters, page=page, found=found,
         looked_up=looked_up, error=error, bulk_actions=curation.BULK_ACTIONS, **labels(),
-    ), 400 if error else 200
+    ), status
+
+
+def _lookup_limit() -> str:
+    return current_app.config["RATELIMIT_ADDRESS_LOOKUP"]
+
+
+def _lookup_key() -> str:
+    # Per account, whatever the letter or the client address: it is the account that may
+    # learn who signed.
+    return f"lookup:{current_account().id}"
+
+
+def _lookups_allowed() -> bool:
+    """Count one lookup against the account's limit; False once past it."""
+    try:
+        with limiter.limit(_lookup_limit, key_func=_lookup_key, scope="address-lookup"):
+            pass
+    except RateLimitExceeded:
+        return False
+    return True
 
 
 def _signature_or_404(public_id: str):
@@ -76,6 +114,9 @@ def _signature_or_404(public_id: str):
 def signature(slug: str, public_id: str):
     """One entry: correct it, merge it into another, delete it (field `do` says which)."""
     letter: Letter = g.letter
+    if request.method == "POST" and not _still_there(public_id):
+        # Gone since its page was loaded: another organiser deleted it, or merged it.
+        return _changed_meanwhile(slug, public_id, str(ChangedMeanwhile()))
     signature = _signature_or_404(public_id)
     if request.method == "GET":
         return _signature_page(signature)
@@ -103,10 +144,29 @@ def signature(slug: str, public_id: str):
             _audit(curation.merge(letter, into, public_id, commit=False))
             flash(_("Merged: this entry was deleted, the one kept is shown."))
             return redirect(url_for("admin.signature", slug=slug, public_id=into), 303)
+    except ChangedMeanwhile as problem:
+        db.session.rollback()
+        return _changed_meanwhile(slug, public_id, str(problem))
     except CurationError as problem:
         db.session.rollback()
         return _signature_page(signature, error=str(problem), form=form), 400
     abort(400)
+
+
+def _still_there(public_id: str) -> bool:
+    try:
+        curation.get_signature(g.letter, public_id)
+    except SignatureNotFound:
+        return False
+    return True
+
+
+def _changed_meanwhile(slug: str, public_id: str, message: str):
+    """Nothing was done: say so, and show the entry as it now is, or the list if it is gone."""
+    flash(message)
+    if _still_there(public_id):
+        return redirect(url_for("admin.signature", slug=slug, public_id=public_id), 303)
+    return redirect(url_for("admin.signatures", slug=slug), 303)
 
 
 def _signature_page(signature, error: str | None = None, form=None):

@@ -32,6 +32,16 @@ MASK = "<token>"
 SIGNED_LIST = re.compile(r"\bWyJ[A-Za-z0-9_\-]*\.[A-Za-z0-9_\-]+")
 # A query string, up to the end of a URL.
 QUERY = re.compile(r"\?[^\s\"]*")
+# The query string of the target in werkzeug's request line, up to the space before the
+# version (or the closing quote, or the colour code werkzeug wraps the line in).
+REQUEST_QUERY = re.compile(r"\?[^\s\"\x1b]*")
+# Control characters (C0, DEL, C1): a newline or CR in a decoded path would start a forged
+# line in a log. Written as \x0a instead, as werkzeug does for its own request lines.
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# The same outside the colour codes (ESC [ 33 m) werkzeug puts around a request line.
+CONTROL_OUTSIDE_COLOUR = re.compile(r"\x1b\[[0-9;]*m|([\x00-\x1f\x7f-\x9f])")
+# Flask's log line for an unhandled exception names the (decoded) path.
+FLASK_EXCEPTION = re.compile(r"(Exception on )(.*)( \[[A-Z]+\])", re.S)
 # werkzeug's request line starts with the client address: "127.0.0.1 - - [date] ...".
 WERKZEUG_ADDRESS = re.compile(r"^\S+( - - \[)")
 # gunicorn names the client of a request it cannot read (a refused certificate, a malformed
@@ -51,6 +61,35 @@ MASKED_LOGGERS = ("werkzeug", "flask-limiter", "gunicorn.error", "gunicorn.acces
 def mask_tokens(text: str) -> str:
     """Replace the token of every confirmation or withdrawal path, and any signed token."""
     return SIGNED_LIST.sub(MASK, TOKEN_PATH.sub(rf"\1{MASK}", text))
+
+
+def escape_controls(text: str) -> str:
+    """`text` with every control character written as \\xNN: one log line stays one."""
+    return CONTROL.sub(lambda match: f"\\x{ord(match[0]):02x}", text)
+
+
+def _escape_outside_colour(text: str) -> str:
+    return CONTROL_OUTSIDE_COLOUR.sub(
+        lambda match: match[0] if match[1] is None else f"\\x{ord(match[1]):02x}", text)
+
+
+def request_line(record: logging.LogRecord, message: str) -> str:
+    """A request's log line as it may be written: without its query string (the dev
+    server's; gunicorn's logger leaves it out itself) and with no control character.
+
+    Other records go as they are: a traceback or the dev server's banner keep their lines.
+    """
+    if record.name == "werkzeug" and WERKZEUG_ADDRESS.match(message):
+        # werkzeug escapes the path's control characters itself but logs the query string
+        # (a back-office search holds a name); its line ends in a newline of its own.
+        body, end = (message[:-1], "\n") if message.endswith("\n") else (message, "")
+        return _escape_outside_colour(REQUEST_QUERY.sub("", body)) + end
+    if record.name == "gunicorn.access":
+        return escape_controls(message)
+    exception = FLASK_EXCEPTION.fullmatch(message)
+    if exception:
+        return exception[1] + escape_controls(exception[2]) + exception[3]
+    return message
 
 
 def scrub(text: str) -> str:
@@ -81,7 +120,7 @@ class ScrubFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if getattr(record, "_petition_scrubbed", False):
             return True  # seen by the logger's filter and again by a handler's
-        record.msg, record.args = scrub(record.getMessage()), None
+        record.msg, record.args = scrub(request_line(record, record.getMessage())), None
         if record.exc_info and not record.exc_text:
             record.exc_text = self._formatter.formatException(record.exc_info)
         if record.exc_text:
@@ -162,8 +201,8 @@ class TokenMaskingLogger(_GunicornLogger):
 
     Whatever access_log_format says: %(h)s is "-", every path, referer and request line is
     masked, the query string is left out (%(q)s is "-"; a back-office search holds a
-    signer's name), and neither headers nor environ variables (X-Forwarded-For,
-    REMOTE_ADDR) can be logged.
+    signer's name), control characters of the decoded path (%0a) are written as \\x0a, and
+    neither headers nor environ variables (X-Forwarded-For, REMOTE_ADDR) can be logged.
     """
 
     def setup(self, cfg: Any) -> None:
@@ -179,5 +218,5 @@ class TokenMaskingLogger(_GunicornLogger):
         kept["r"] = " ".join(str(environ.get(name) or "-")
                              for name in ("REQUEST_METHOD", "PATH_INFO", "SERVER_PROTOCOL"))
         kept["f"] = QUERY.sub("", str(kept.get("f", "-")))
-        return {key: mask_tokens(value) if isinstance(value, str) else value
+        return {key: escape_controls(mask_tokens(value)) if isinstance(value, str) else value
                 for key, value in kept.items()}

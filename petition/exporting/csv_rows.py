@@ -1,6 +1,8 @@
 """CSV for spreadsheets: UTF-8 with a byte-order mark (Excel needs it to read accents).
 
-Every text cell goes through text.cell(): one line, and never a formula.
+Every text cell goes through text.cell(): one line, and never a formula. Every cell is quoted,
+so that a reader splitting on "," keeps a name with a ";" whole; and text.cell() guards what
+follows a ";" too, for a French or Russian spreadsheet that splits on ";" whatever the quotes.
 """
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ MEDIA_TYPE = "text/csv; charset=utf-8"
 def render(document: Document, out: BinaryIO) -> None:
     """Write one row per confirmed signature."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
     writer.writerow(COLUMNS)
     cell = text.cell
     labels: dict[str, str] = {}

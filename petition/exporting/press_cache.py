@@ -12,6 +12,12 @@ Nothing here knows about embargoes; a key is only ever asked for once the list i
 
 Redis is an optimisation: any error, a timeout included, and this process goes on alone
 (its own cache, its own builds) for RETRY_AFTER seconds, with one warning in the log.
+
+What Redis holds is authenticated: HMAC-SHA256, under a key derived from SECRET_KEY
+(HKDF), over the Redis key and the stored bytes. Whoever can write to Redis but does not
+know SECRET_KEY cannot have a list of their own (another name added, one taken out) served
+as the press list: bytes that fail the check are a miss (built here and stored again),
+with one warning in the log.
 """
 from __future__ import annotations
 
@@ -19,8 +25,10 @@ import ctypes
 import datetime as dt
 import gzip
 import hashlib
+import hmac
 import itertools
 import logging
+import secrets
 import struct
 import threading
 import time
@@ -31,6 +39,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import Flask, current_app
 
 from petition.extensions import REDIS_SCHEMES
@@ -48,6 +58,8 @@ POLL = 0.02
 RETRY_AFTER = 10.0  # seconds without Redis after an error
 LOCAL_BYTES = 12 * 1024 * 1024  # compressed bytes kept in each process
 _EXTENSION = "petition.press_cache"
+_MAC_BYTES = 32  # HMAC-SHA256, in front of what Redis keeps
+_MAC_INFO = b"petition press cache: redis integrity"  # HKDF's info: this use of SECRET_KEY only
 
 
 @dataclass(frozen=True)
@@ -143,6 +155,12 @@ def _give_back_memory() -> None:
 _malloc_trim: Callable[[int], int] | Literal[False] | None = None
 
 
+def mac_key(secret: str | bytes) -> bytes:
+    """The key of the HMAC over what Redis keeps, derived from SECRET_KEY for that use only."""
+    material = secret.encode() if isinstance(secret, str) else secret
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_MAC_INFO).derive(material)
+
+
 def _unpack(token: str, changed_at: dt.datetime | None, packed: bytes) -> Built:
     """A file as Redis keeps it: the seconds its build took, then the gzip bytes."""
     (seconds,) = struct.unpack("!d", packed[:8])
@@ -162,8 +180,12 @@ class _Job:
 class PressCache:
     """The per-process store and the Redis client of one app."""
 
-    def __init__(self, url: str | None, timeout: float) -> None:
+    def __init__(self, url: str | None, timeout: float, secret: str | bytes | None = None) -> None:
+        """`secret`: the app's SECRET_KEY; without one a key of this process's own (nothing
+        another process stored is then ever taken)."""
         self.url, self.timeout = url, timeout
+        self._mac_key = mac_key(secret if secret is not None else secrets.token_bytes(32))
+        self._warned_integrity = False
         self._client: redis.Redis | None = None
         self._down_until = 0.0
         self._lock = threading.Lock()
@@ -239,7 +261,7 @@ class PressCache:
         client = self._redis() if shareable else None
         owner = False
         if client is not None:
-            packed = self._call(client.get, key)
+            packed = self._opened(key, self._call(client.get, key))
             if packed:
                 return _unpack(token, changed_at, packed)
             owner = bool(self._call(client.set, key + ":lock", 1, nx=True, ex=LOCK_SECONDS))
@@ -250,7 +272,8 @@ class PressCache:
         try:
             built = self._built(token, changed_at, build)
             if owner and client is not None and self._alive():
-                self._call(client.set, key, struct.pack("!d", built.seconds) + built.gz, ex=TTL)
+                self._call(client.set, key,
+                           self._sealed(key, struct.pack("!d", built.seconds) + built.gz), ex=TTL)
         finally:
             # a failed build frees the others at once
             if owner and client is not None and self._alive():
@@ -271,9 +294,33 @@ class PressCache:
         deadline = time.monotonic() + WAIT
         while time.monotonic() < deadline and self._alive():
             time.sleep(POLL)
-            packed = self._call(client.get, key)
+            packed = self._opened(key, self._call(client.get, key))
             if packed:
                 return packed
+        return None
+
+    def _mac(self, key: str, packed: bytes) -> bytes:
+        name = key.encode()
+        return hmac.new(self._mac_key, struct.pack("!I", len(name)) + name + packed,
+                        hashlib.sha256).digest()
+
+    def _sealed(self, key: str, packed: bytes) -> bytes:
+        """What Redis keeps under `key`: the HMAC of the key and the bytes, then the bytes."""
+        return self._mac(key, packed) + packed
+
+    def _opened(self, key: str, stored: bytes | None) -> bytes | None:
+        """The bytes Redis keeps under `key` if their HMAC is right; None (a miss) if not."""
+        if not stored:
+            return None
+        mac, packed = stored[:_MAC_BYTES], stored[_MAC_BYTES:]
+        if len(packed) > 8 and hmac.compare_digest(mac, self._mac(key, packed)):
+            return packed
+        with self._lock:
+            warn, self._warned_integrity = not self._warned_integrity, True
+        if warn:
+            logger.warning("press lists: a file in Redis failed its integrity check (changed "
+                           "in Redis, or stored under another SECRET_KEY): not served, built "
+                           "here instead")
         return None
 
     def _keep(self, slot: tuple, built: Built, number: int) -> None:
@@ -332,5 +379,6 @@ def cache(app: Flask | None = None) -> PressCache:
     found = app.extensions.get(_EXTENSION)
     if found is None:
         found = app.extensions.setdefault(_EXTENSION, PressCache(
-            redis_url(app.config), float(app.config.get("CACHE_REDIS_TIMEOUT", 0.5))))
+            redis_url(app.config), float(app.config.get("CACHE_REDIS_TIMEOUT", 0.5)),
+            app.config.get("SECRET_KEY")))
     return found

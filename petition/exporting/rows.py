@@ -9,6 +9,8 @@ as listed, affiliation blank) unless the organiser asks for `private` rows, whic
 their real name and affiliation (hidden_names): a spreadsheet gets forwarded, and these
 signatories may be at risk. No email column:
 addresses are never stored in plain text, and are deleted once a signature is confirmed.
+The unlisted ("counted only") keep only the UTC day they signed and confirmed, never the
+time: a time to the second would match the row to the confirmation mail someone received.
 """
 from __future__ import annotations
 
@@ -57,19 +59,31 @@ def _fetch(letter_id: int) -> Sequence[tuple]:
         result.close()
 
 
-def timestamp(value: str | dt.datetime | None) -> dt.datetime | None:
-    """A stored time as a datetime: SQLite's driver returns text, PostgreSQL's a datetime."""
-    if value is None or isinstance(value, dt.datetime):
+def timestamp(value: str | dt.date | None) -> dt.date | None:
+    """A stored time as a datetime: SQLite's driver returns text, PostgreSQL's a datetime.
+    A day (an unlisted row's, see day()) stays a date."""
+    if value is None or isinstance(value, dt.date):
         return value
     return dt.datetime.fromisoformat(value)
 
 
-def iso(value: str | dt.datetime | None) -> str:
-    """"2026-05-21T09:30:00Z" (stored times are naive UTC)."""
+def day(value: str | dt.datetime | None) -> dt.date | None:
+    """The UTC day of a stored time (stored times are naive UTC), without the time of day."""
+    if not value:
+        return None
+    if isinstance(value, str):  # SQLite: "2026-05-21 09:30:00.123456"
+        return dt.date.fromisoformat(value[:10])
+    return value.date()
+
+
+def iso(value: str | dt.date | None) -> str:
+    """"2026-05-21T09:30:00Z" (stored times are naive UTC); a day: "2026-05-21"."""
     if not value:
         return ""
     if isinstance(value, str):  # SQLite: "2026-05-21 09:30:00.123456", no need to parse
         return f"{value[:10]}T{value[11:19]}Z"
+    if not isinstance(value, dt.datetime):
+        return value.isoformat()
     return value.isoformat(timespec="seconds") + "Z"
 
 
@@ -88,7 +102,8 @@ def _runs(rows: Sequence[tuple]) -> dict[tuple[str, str], list[tuple]]:
 
 def signature_rows(letter: Letter, lang: str, private: bool = False) -> Iterator[tuple]:
     """Tuples in COLUMNS order, in the order of the list: organisations, then individuals,
-    by heading, by name. Text is raw: formats apply text.cell(); times are raw too (iso()).
+    by heading, by name. Text is raw: formats apply text.cell(); times are raw too (iso()),
+    except an unlisted row's, which are its UTC days (dates, see day()).
     """
     runs = _runs(_fetch(letter.id))
     overrides = letter.labels_for(lang)
@@ -113,6 +128,11 @@ def signature_rows(letter: Letter, lang: str, private: bool = False) -> Iterator
             elif signer_type != ORGANIZATION and display != FULL:
                 # Stored so already (hidden_names); said again for rows written around it.
                 name, affiliation = line or "", None
+            if line is None:
+                # Counted only: rounded to the UTC date, so that the row cannot be matched
+                # to the time of a confirmation mail (private rows too: such a file still
+                # gets forwarded). Listed rows keep the second.
+                created_at, confirmed_at = day(created_at), day(confirmed_at)
             yield (
                 public_id, signer_type, name, affiliation or "", country, label, display,
                 line or "", moderation, source, language, created_at, confirmed_at,

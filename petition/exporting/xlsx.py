@@ -24,19 +24,21 @@ _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 _CT = "application/vnd.openxmlformats-officedocument.spreadsheetml"
 _HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-_BOLD, _TIME = 1, 2  # cellXfs indexes in _STYLES
+_BOLD, _TIME, _DATE = 1, 2, 3  # cellXfs indexes in _STYLES
 _STYLES = (
     f'{_HEAD}<styleSheet xmlns="{_MAIN}">'
-    '<numFmts count="1"><numFmt numFmtId="164" formatCode="yyyy-mm-dd hh:mm:ss"/></numFmts>'
+    '<numFmts count="2"><numFmt numFmtId="164" formatCode="yyyy-mm-dd hh:mm:ss"/>'
+    '<numFmt numFmtId="165" formatCode="yyyy-mm-dd"/></numFmts>'
     '<fonts count="2"><font><sz val="11"/><name val="Calibri"/></font>'
     '<font><b/><sz val="11"/><name val="Calibri"/></font></fonts>'
     '<fills count="2"><fill><patternFill patternType="none"/></fill>'
     '<fill><patternFill patternType="gray125"/></fill></fills>'
     '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
     '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-    '<cellXfs count="3"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    '<cellXfs count="4"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
     '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
     '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
     '</cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
     "</styleSheet>"
 )
@@ -49,8 +51,9 @@ def _letters(count: int) -> list[str]:
     return [chr(ord("A") + index) for index in range(count)]  # up to 26 columns is plenty
 
 
-def _cell(ref: str, value: str | float | dt.datetime | None, style: int = 0) -> str:
-    """One <c> element; `value` is str (inline string), int/float or datetime (naive UTC)."""
+def _cell(ref: str, value: str | float | dt.date | None, style: int = 0) -> str:
+    """One <c> element; `value` is str (inline string), int/float, datetime (naive UTC) or
+    date (a day, shown without a time)."""
     styled = f' s="{style}"' if style else ""
     if value is None or value == "":
         return f'<c r="{ref}"{styled}/>' if style else ""
@@ -60,6 +63,9 @@ def _cell(ref: str, value: str | float | dt.datetime | None, style: int = 0) -> 
     if isinstance(value, dt.datetime):
         serial = (value.replace(microsecond=0) - _EPOCH).total_seconds() / 86400
         return f'<c r="{ref}" s="{style or _TIME}"><v>{serial!r}</v></c>'
+    if isinstance(value, dt.date):
+        serial = (value - _EPOCH.date()).days
+        return f'<c r="{ref}" s="{style or _DATE}"><v>{serial}</v></c>'
     return f'<c r="{ref}"{styled}><v>{value}</v></c>'
 
 

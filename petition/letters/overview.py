@@ -89,7 +89,8 @@ def public_by_day(letter: Letter) -> list[tuple[dt.date, int]]:
             for value, count in rows]
 
 
-def letter_overview(letter: Letter, lang: str) -> Overview:
+def letter_overview(letter: Letter, lang: str, by_country: bool = True) -> Overview:
+    """The figures of `letter`; by_country=False leaves the per-country counts out (empty)."""
     confirmed = Signature.status == CONFIRMED
     country_labels = letter.labels_for(lang)
     export = last_export(letter)
@@ -98,7 +99,8 @@ def letter_overview(letter: Letter, lang: str) -> Overview:
         by_moderation=_grouped(letter, Signature.moderation, confirmed),
         by_type=_grouped(letter, Signature.signer_type, confirmed),
         by_country=[(display_name(code, lang, country_labels), count)
-                    for code, count in _grouped(letter, Signature.country, confirmed)],
+                    for code, count in _grouped(letter, Signature.country, confirmed)]
+                   if by_country else [],
         last_export=export,
         new_since_export=public_since(letter, export.at if export else None),
         daily=public_by_day(letter),

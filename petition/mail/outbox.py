@@ -19,11 +19,26 @@ from petition.core.pipelining import Together
 from petition.extensions import db
 from petition.mail.backends import build_message
 from petition.mail.errors import MailRejected, short_error
-from petition.models import MAIL_FAILED, MAIL_QUEUED, MAIL_SENDING, OutboxMail, Signature, utcnow
+from petition.models import (
+    MAIL_DROPPED,
+    MAIL_FAILED,
+    MAIL_QUEUED,
+    MAIL_SENDING,
+    MAIL_SENT,
+    OutboxMail,
+    Signature,
+    utcnow,
+)
 
 # An outbox row that is no mail: an address someone asked withdrawal links for, answered
 # by the mail worker (withdrawal.expand_requests), never claimed for sending.
 WITHDRAW_REQUEST = "withdraw_request"
+# The one mail that answers it, whether the address signed or not: rendered at delivery. Its
+# `link_nonce` holds the address's tag for the per-address cap (signatures.mail_cap) until
+# forget_cap_tags() clears it.
+WITHDRAW_ANSWER = "withdraw_answer"
+# How long a tag serves the cap: MAIL_PER_ADDRESS_PER_HOUR counts an hour.
+CAP_WINDOW = dt.timedelta(hours=1)
 
 # Set on `g` by enqueue() so the in-process dispatcher is woken after the request.
 ENQUEUED_FLAG = "petition_mail_enqueued"
@@ -229,6 +244,23 @@ def purge_failed(older_than: dt.timedelta | None = None) -> int:
             OutboxMail.created_at < utcnow() - older_than,
         )
         .values(recipient_encrypted=None, body_text=None, body_html=None)
+        .execution_options(synchronize_session=False)
+    ))
+    db.session.commit()
+    return result.rowcount
+
+
+def forget_cap_tags(now: dt.datetime | None = None) -> int:
+    """Clear the address tags of withdrawal answers done with for over an hour (sent, failed
+    or dropped): past the cap's hour they would only record who was asked about. Returns
+    how many. Run by the hourly purge."""
+    cutoff = (now or utcnow()) - CAP_WINDOW
+    result = cast(CursorResult[Any], db.session.execute(
+        update(OutboxMail)
+        .where(OutboxMail.status.in_((MAIL_SENT, MAIL_FAILED, MAIL_DROPPED)),
+               OutboxMail.next_attempt_at <= cutoff, OutboxMail.kind == WITHDRAW_ANSWER,
+               OutboxMail.link_nonce.is_not(None))
+        .values(link_nonce=None)
         .execution_options(synchronize_session=False)
     ))
     db.session.commit()

@@ -13,8 +13,16 @@ from flask import Flask
 from limits import parse_many
 
 from petition.models import Letter
+from petition.names import N_
 
 _DAY, _HOUR = 86400, 3600
+
+# The subjects of the mails signers get, which the notice quotes: what a mail provider, or
+# anyone who sees a phone's lock screen, reads of them. One for the sign form's mails (the
+# confirmation link, "already signed"), one for the withdrawal form's answer: the same
+# whatever the address's history, and never a letter's title (signatures.mails uses these).
+SIGN_SUBJECT = N_("Your signature")
+WITHDRAW_SUBJECT = N_("About your signature")
 _EMAIL = re.compile(r"[^\s@]+@[^\s@]+")
 
 
@@ -47,6 +55,9 @@ class PrivacyFacts:
     fingerprint_days: int       # after the letter closes, email fingerprints are erased
     limiter_hours: int          # the rate limiter remembers a client address this long
     letter: Letter | None
+    # The subjects of our mails, untranslated (the template translates them).
+    sign_subject: str = SIGN_SUBJECT
+    withdraw_subject: str = WITHDRAW_SUBJECT
 
 
 def facts(app: Flask, letter: Letter | None = None) -> PrivacyFacts:

@@ -138,12 +138,13 @@ def purge_unconfirmed(now: dt.datetime | None = None) -> int:
 
 
 def purge_expired() -> bool:
-    """Failed mail and never-confirmed signatures past their time (hourly), then out of
-    SQLite's log too.
+    """Failed mail, withdrawal answers' address tags and never-confirmed signatures past
+    their time (hourly), then out of SQLite's log too.
 
     Returns False when the checkpoint was held back by readers: try remnants.checkpoint_wal()
     again soon.
     """
     outbox.purge_failed()
+    outbox.forget_cap_tags()
     purge_unconfirmed()
     return remnants.checkpoint_wal()

@@ -9,12 +9,13 @@ log of their letters, and a name may be one its signer asked not to have listed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal, overload
+from typing import Any, Literal, cast, overload
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import CursorResult, update
 from sqlalchemy import delete as sql_delete
-from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
 
 from petition import countries, names
 from petition.extensions import db
@@ -42,6 +43,7 @@ from petition.signatures import moderation
 # Re-exported: the back office finds signatures and reads refusals through this module.
 from petition.signatures.search import (  # noqa: E402
     SOURCES,
+    ChangedMeanwhile,
     CurationError,
     Filters,
     SignatureNotFound,
@@ -101,10 +103,40 @@ def _country(code: str | None) -> str:
 
 
 def _finish(commit: bool) -> None:
+    try:
+        db.session.flush()
+    except StaleDataError:
+        # A row this change read was deleted by another session before it was written.
+        raise ChangedMeanwhile() from None
     if commit:
         db.session.commit()
-    else:
-        db.session.flush()
+
+
+# What a change to one signature reads and decides on (its state, what the list shows,
+# its counts, its address hash): another session changing any of these between the read
+# and the write makes the change refused, not applied to what nobody saw.
+_DECIDED_ON = ("status", "moderation", "signer_type", "name", "affiliation", "country",
+               "display", "private_encrypted", "email_hash")
+
+
+def _hold_as_read(*signatures: Signature) -> None:
+    """Hold each row as it was read until the commit, or raise ChangedMeanwhile.
+
+    An UPDATE that rewrites nothing and matches the row only as it was read: it takes the
+    write lock (the row's on PostgreSQL, which first waits for a concurrent writer's
+    commit and then checks again; the database's on SQLite), so nobody changes or deletes
+    it between this check and the change. Rows in id order: two changes never wait on
+    each other crosswise.
+    """
+    for signature in sorted(signatures, key=lambda row: row.id):
+        as_read = [getattr(Signature, column).is_not_distinct_from(getattr(signature, column))
+                   for column in _DECIDED_ON]
+        held = cast(CursorResult[Any], db.session.execute(
+            update(Signature).where(Signature.id == signature.id, *as_read)
+            .values(status=Signature.status)
+            .execution_options(synchronize_session=False)))
+        if held.rowcount != 1:
+            raise ChangedMeanwhile()
 
 
 # --- Changes -------------------------------------------------------------------------------
@@ -132,6 +164,7 @@ def correct(letter: Letter, public_id: str, *, name: str = UNCHANGED,
     current = Submission.of(signature)  # the real name, even when hidden
     changed = [key for key, value in wanted.items() if getattr(current, key) != value]
     if changed:
+        _hold_as_read(signature)
         before = counting.entry(signature)  # a new country moves it between counts
         changes: dict[str, Any] = {key: wanted[key] for key in changed}  # Submission fields
         corrected = replace(current, **changes)
@@ -197,6 +230,7 @@ def merge(letter: Letter, keep_public_id: str, drop_public_id: str, *,
         raise CurationError(_l("Only two organisations can be merged."))
     if keep.status != CONFIRMED or drop.status != CONFIRMED:
         raise CurationError(_l("Only confirmed entries can be merged."))
+    _hold_as_read(keep, drop)
     moved_hash = drop.email_hash if keep.email_hash is None else None
     remove_signatures(letter, [drop.id])  # first: the hash is unique per letter
     if moved_hash:
@@ -209,34 +243,37 @@ def merge(letter: Letter, keep_public_id: str, drop_public_id: str, *,
 def delete(letter: Letter, public_id: str, *, commit: bool = True) -> Done:
     """Delete a signature on its signer's request, in any state; see remove_signatures()."""
     signature = get_signature(letter, public_id)
-    remove_signatures(letter, [signature.id])
+    if not remove_signatures(letter, [signature.id]):
+        raise ChangedMeanwhile()  # deleted by someone else since it was read
     _finish(commit)
     return Done("signature.delete", public_id, 1, (public_id,))
 
 
-def remove_signatures(letter: Letter, ids: list[int]) -> None:
-    """Delete signatures and what points at them.
+def remove_signatures(letter: Letter, ids: list[int]) -> int:
+    """Delete signatures and what points at them; how many were still there to delete.
 
     Mail still waiting to go (or failed, waiting to be retried) to them is deleted with
     them: it holds the address and a link to nothing. The database does the rest (see the
     foreign keys in models.py): SignatureVersion rows cascade, mails already sent or in
     flight lose their link (SET NULL); sent ones hold no address any more. Public ones
     leave the letter's counts, and its list version is bumped, in the same transaction.
+    The counts are those of the rows as deleted (RETURNING), not as read before: a row
+    another session deleted or hid meanwhile is not taken off them a second time.
     """
     if not ids:
-        return
-    public = [(country, kind, counting.is_listed(kind, display))
-              for country, kind, display in db.session.execute(
-                  select(Signature.country, Signature.signer_type, Signature.display).where(
-                      Signature.letter_id == letter.id, Signature.id.in_(ids),
-                      Signature.is_public))]
+        return 0
     db.session.execute(sql_delete(OutboxMail).where(
         OutboxMail.signature_id.in_(ids), OutboxMail.status.in_((MAIL_QUEUED, MAIL_FAILED))
     ).execution_options(synchronize_session=False))
-    db.session.execute(sql_delete(Signature).where(Signature.letter_id == letter.id,
-                                               Signature.id.in_(ids)))
+    deleted = db.session.execute(
+        sql_delete(Signature).where(Signature.letter_id == letter.id, Signature.id.in_(ids))
+        .returning(Signature.country, Signature.signer_type, Signature.display,
+                   Signature.is_public)).all()
+    public = [(country, kind, counting.is_listed(kind, display))
+              for country, kind, display, is_public in deleted if is_public]
     if public:
         counting.changed(letter, removed=public)
+    return len(deleted)
 
 
 # --- Acting on a selection -------------------------------------------------------------
@@ -284,7 +321,7 @@ def bulk(letter: Letter, filters: Filters, action: str, expected_count: int, *,
 
 
 __all__ = [
-    "BULK_ACTIONS", "CurationError", "Done", "Filters", "SOURCES", "SignatureNotFound",
-    "StaleSelection", "add_manual", "bulk", "bulk_count", "correct", "delete",
+    "BULK_ACTIONS", "ChangedMeanwhile", "CurationError", "Done", "Filters", "SOURCES",
+    "SignatureNotFound", "StaleSelection", "add_manual", "bulk", "bulk_count", "correct", "delete",
     "find_by_email", "get_signature", "merge", "search", "selection",
 ]

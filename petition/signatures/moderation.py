@@ -2,6 +2,9 @@
 them. No request, no flash."""
 from __future__ import annotations
 
+import unicodedata
+from functools import lru_cache
+
 from sqlalchemy import func, select
 
 from petition.collation import fold_name  # noqa: F401 (moderation.fold_name: the rule's own name)
@@ -19,6 +22,7 @@ from petition.models import (
     Letter,
     Signature,
 )
+from petition.names import mixes_scripts, skeleton
 
 # The decisions an organiser takes, by the name forms and the audit log use.
 DECISIONS: dict[str, str] = {"approve": MOD_APPROVED, "reject": MOD_REJECTED, "hide": MOD_HIDDEN}
@@ -33,27 +37,54 @@ class ModerationError(Exception):
     """A moderation request was refused; the message says why."""
 
 
+@lru_cache(maxsize=100_000)
+def look_alike_fold(name: str) -> str:
+    """A name as the look-alike check compares it: its TR39 skeleton (names.skeleton) in
+    capitals, then again once case-folded, with fold_name()'s punctuation, spaces, symbols
+    and invisible characters taken out. Capitals first, so Cyrillic capitals drawn like
+    Latin ones ("АМЕЅ", "Т") match whatever case the other name is in; small letters
+    second ("а", "е", "р"). "Аmnesty International" (Cyrillic А) and "AMNESTY
+    INTERNATIONAL" fold like "Amnesty International".
+
+    Computed when compared, not stored: the organisations' names are read in clear.
+    """
+    capitals = skeleton(unicodedata.normalize("NFKC", name).upper())
+    text = skeleton(capitals.casefold())
+    return "".join(char for char in text if unicodedata.category(char)[0] not in "PZSC")
+
+
 def must_hold(letter: Letter, signer_type: str, name: str) -> bool:
     """Whether a signature being confirmed waits for an organiser's decision.
 
     On a letter that moderates organisations, an organisation does; so does an individual
     signing with the name of one of the letter's organisations, listed or held, or anyone
-    could list "Amnesty International" by signing as an individual.
+    could list "Amnesty International" by signing as an individual; or with a look-alike
+    of one (letters of another script drawn alike: "Аmnesty International" with a Cyrillic
+    А); or with a name one of whose words mixes scripts, what look-alikes are made of and
+    no real name needs.
     """
     if not letter.moderate_organizations:
         return False
     if signer_type == ORGANIZATION:
         return True
+    if mixes_scripts(name):
+        return True
     folded = fold_name(name)
     if not folded:
         return False
-    # The stored fold of each organisation's name, indexed with the letter: one lookup,
-    # not a scan of the letter's organisations at every confirmation.
+    standing = (Signature.letter_id == letter.id, Signature.signer_type == ORGANIZATION,
+                Signature.status == CONFIRMED, Signature.moderation.in_(_STANDING))
+    # The stored fold of each organisation's name, indexed with the letter: one lookup for
+    # the same name spelt otherwise.
     taken = db.session.scalar(select(Signature.id).where(
-        Signature.letter_id == letter.id, Signature.name_fold == folded,
-        Signature.signer_type == ORGANIZATION, Signature.status == CONFIRMED,
-        Signature.moderation.in_(_STANDING)).limit(1))
-    return taken is not None
+        *standing, Signature.name_fold == folded).limit(1))
+    if taken is not None:
+        return True
+    # Look-alikes: the skeleton of each organisation's name, computed here (and cached per
+    # name) rather than stored. One read of the letter's organisations' names.
+    wanted = look_alike_fold(name)
+    return any(look_alike_fold(other) == wanted for other in db.session.scalars(
+        select(Signature.name).where(*standing).distinct()))
 
 
 def _waiting(letter: Letter) -> tuple:

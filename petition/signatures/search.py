@@ -9,11 +9,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from email_validator import EmailNotValidError
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, or_, select
 
 from petition import addresses, countries
+from petition.accounts import audit
 from petition.extensions import db
 from petition.models import (
     MODERATION_STATES,
@@ -24,6 +26,7 @@ from petition.models import (
     Letter,
     Signature,
 )
+from petition.names import clean_text, holds_address, plain_text_problem
 
 
 class CurationError(Exception):
@@ -41,6 +44,15 @@ class StaleSelection(CurationError):
         super().__init__(_l("The selection has changed: it now holds %(num)d signatures. "
                             "Nothing was done; please check it and confirm again.", num=count))
         self.count = count
+
+
+class ChangedMeanwhile(CurationError):
+    """The signature was changed or deleted by someone else since it was read: a concurrent
+    correction, deletion or decision. Nothing was done."""
+
+    def __init__(self) -> None:
+        super().__init__(_l("This signature was changed or deleted by someone else meanwhile. "
+                            "Nothing was done; please check it and try again."))
 
 
 SOURCES = (SOURCE_FORM, SOURCE_IMPORT, SOURCE_MANUAL)
@@ -146,6 +158,57 @@ def find_by_email(letter: Letter, email: str) -> Signature | None:
         # Under an older unfolded hash and the current one at once (signed twice before
         # the folding): the one made with the current key.
         .order_by(Signature.email_hash != addresses.email_hash(canonical)).limit(1))
+
+
+# The reason a lookup by address is given, kept in the audit log.
+LOOKUP_REASON_MAX = 500
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """A request to find the signature made with an address, checked: the address in its
+    canonical form, and why it is looked up. Nothing is looked up until it is whole."""
+
+    email: str
+    reason: str
+
+    @classmethod
+    def parse(cls, email: str, reason: str) -> Lookup:
+        """CurationError (the first problem) unless there is an address and a reason fit
+        for the audit log: one line of plain text, no address in it."""
+        label = _l("Reason for this lookup")
+        reason = clean_text(reason) or ""
+        if not reason:
+            raise CurationError(_l("%(field)s: this is required.", field=label))
+        if len(reason) > LOOKUP_REASON_MAX:
+            raise CurationError(_l("%(field)s: please use at most %(max)d characters.",
+                                   field=label, max=LOOKUP_REASON_MAX))
+        if why := plain_text_problem(reason):
+            raise CurationError(_l("%(field)s: %(problem)s", field=label, problem=gettext(why)))
+        if holds_address(reason):
+            raise CurationError(_l("Reason for this lookup: please write it without an email "
+                                   "address; the audit log keeps none."))
+        try:
+            canonical = addresses.canonical_email(email)
+        except EmailNotValidError:
+            raise CurationError(_l("This does not look like an email address.")) from None
+        return cls(email=canonical, reason=reason)
+
+
+def look_up(letter: Letter, lookup: Lookup, actor: str) -> Signature | None:
+    """find_by_email(), written to the audit log whatever it finds: who, which letter,
+    found (the public id) or not, and the reason given; never the address."""
+    found = find_by_email(letter, lookup.email)
+    outcome = f"found {found.public_id}" if found is not None else "not found"
+    audit.record(actor, "signature.lookup", letter_slug=letter.slug,
+                 detail=f"{outcome}; reason: {lookup.reason}")
+    return found
+
+
+def lookup_refused(letter: Letter, lookup: Lookup, actor: str) -> None:
+    """Record a lookup refused (past the account's limit): nothing was looked up."""
+    audit.record(actor, "signature.lookup_refused", letter_slug=letter.slug,
+                 detail=f"past the limit, nothing looked up; reason: {lookup.reason}")
 
 
 def get_signature(letter: Letter, public_id: str) -> Signature:

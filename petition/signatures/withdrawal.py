@@ -9,6 +9,13 @@ deletes the signature itself, not a flag: a person at risk must not stay in the 
 The form only queues the request (request_links: the address encrypted in an outbox row);
 the mail worker looks the address up (expand_requests). So answering takes the same work
 whether the address signed or not, and its timing tells nothing either.
+
+Nor does the mailbox learn it: every request is answered by exactly one mail, with the same
+subject, whether the address signed (the mail lists the links of all its signatures) or not
+(it says there is nothing under this address), and under a cap of its own, per address, that
+counts these answers only (mail_cap.answer_send_time): neither how many arrive nor when
+depends on whether the address signed. (The signature rows' cap is the sign form's: an
+answer counted there would delay a signer's next sign mail, and only a signer's.)
 """
 from __future__ import annotations
 
@@ -17,16 +24,16 @@ from typing import Any, cast
 
 from cryptography.fernet import InvalidToken
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.engine import CursorResult
 
 from petition import addresses, tokens
 from petition.accounts import audit
 from petition.extensions import db
 from petition.mail import outbox
-from petition.mail.outbox import WITHDRAW_REQUEST
+from petition.mail.outbox import WITHDRAW_ANSWER, WITHDRAW_REQUEST
 from petition.models import CONFIRMED, MAIL_QUEUED, PENDING, OutboxMail, Signature, utcnow
-from petition.signatures import mail_cap, mails
+from petition.signatures import mail_cap
 from petition.signatures.curation import remove_signatures
 
 # Who the audit log names for a withdrawal: never the signer's name, address or public id.
@@ -93,18 +100,18 @@ def withdraw(token: str) -> Withdrawn:
     return Withdrawn(letter.slug, lang, was_confirmed)
 
 
-def request_links(email: str) -> None:
+def request_links(email: str, lang: str | None = None) -> None:
     """Queue a request for the withdrawal links of `email`, known or not: the same row and
-    commit either way. The mail worker answers it (expand_requests)."""
-    outbox.enqueue(kind=WITHDRAW_REQUEST, to=email)
+    commit either way. The mail worker answers it (expand_requests), in `lang`."""
+    outbox.enqueue(kind=WITHDRAW_REQUEST, to=email, lang=lang)
     db.session.commit()
 
 
 def expand_requests(limit: int = 50) -> int:
-    """Answer waiting withdrawal requests: each becomes a link mail per signature made with
-    its address (none for an unknown one), in the transaction that deletes it. Returns how
-    many requests were answered. Several workers may run this: a request is answered by
-    whoever deletes its row."""
+    """Answer waiting withdrawal requests: each becomes one mail (WITHDRAW_ANSWER) to its
+    address, known or not, within the address's answer cap; the mail lists the address's
+    signatures when it is delivered (mails.render). Returns how many requests were
+    answered. Several workers may run this: a request is answered by whoever takes its row."""
     ids = list(db.session.scalars(
         select(OutboxMail.id).where(OutboxMail.kind == WITHDRAW_REQUEST,
                                     OutboxMail.status == MAIL_QUEUED,
@@ -113,45 +120,53 @@ def expand_requests(limit: int = 50) -> int:
     db.session.commit()
     answered = 0
     for request_id in ids:
-        sealed = db.session.scalar(select(OutboxMail.recipient_encrypted)
-                                   .where(OutboxMail.id == request_id))
-        taken = cast(CursorResult[Any], db.session.execute(delete(OutboxMail).where(
-            OutboxMail.id == request_id, OutboxMail.status == MAIL_QUEUED)
-            .execution_options(synchronize_session=False))).rowcount == 1
-        if not taken or sealed is None:
-            db.session.rollback()  # another worker answers it
-            continue
+        found = db.session.execute(select(OutboxMail.recipient_encrypted, OutboxMail.lang)
+                                   .where(OutboxMail.id == request_id)).one_or_none()
+        db.session.commit()  # end the read: answer() begins with a write (SQLite's lock)
+        if found is None or found.recipient_encrypted is None:
+            continue  # answered by another worker
         try:
-            send_links(addresses.decrypt(sealed))
+            email: str | None = addresses.decrypt(found.recipient_encrypted)
         except InvalidToken:  # EMAIL_KEY changed without `keys rotate`: nothing to answer
-            current_app.logger.warning("a withdrawal request could not be decrypted: dropped")
+            email = None
+        if answer(request_id, email, found.lang):
+            answered += 1
         db.session.commit()
-        answered += 1
     return answered
 
 
-def send_links(email: str) -> int:
-    """Queue a withdrawal link to `email` for each signature made with it, on any letter,
-    within the per-address mail cap; return how many. The caller commits (and must not
-    tell anyone).
-
-    `email` is canonical (email-validator's form); mail goes to it as given.
-    """
-    ids = list(db.session.scalars(
-        select(Signature.id).where(Signature.email_hash.in_(addresses.email_hashes(email)),
-                                   Signature.status.in_((PENDING, CONFIRMED)))
-        .order_by(Signature.id)  # rows locked in one order: two requests cannot deadlock
-    ))
-    queued = 0
-    for signature_id in ids:
-        mail_cap.lock(signature_id)
-        signature = db.session.get(Signature, signature_id, populate_existing=True)
-        if signature is None or signature.status not in (PENDING, CONFIRMED):
-            continue
-        _, send_at = mail_cap.reserve(signature)
-        mails.queue_withdraw_link(signature, email, send_at)
-        queued += 1
-    return queued
+def answer(request_id: int, email: str | None, lang: str | None) -> bool:
+    """Turn the request row into its answer mail, due when the address's answer cap allows,
+    or merge it into the answer already waiting for the cap; False, with nothing done, if
+    another worker took it first. The caller commits."""
+    tag = mail_cap.answer_tag(email) if email is not None else None
+    if tag is not None:
+        mail_cap.lock_address(tag)
+    # Take the row (on SQLite this write locks the file: two workers' answers take turns).
+    taken = cast(CursorResult[Any], db.session.execute(
+        update(OutboxMail).where(OutboxMail.id == request_id, OutboxMail.kind == WITHDRAW_REQUEST,
+                                 OutboxMail.status == MAIL_QUEUED)
+        .values(kind=WITHDRAW_ANSWER).execution_options(synchronize_session=False))).rowcount
+    if taken != 1:
+        db.session.rollback()  # another worker answers it
+        return False
+    if tag is None:
+        current_app.logger.warning("a withdrawal request could not be decrypted: dropped")
+        db.session.execute(delete(OutboxMail).where(OutboxMail.id == request_id))
+        return True
+    now = utcnow()
+    waiting = mail_cap.waiting_answer(tag, now)
+    if waiting is not None:
+        # An answer waits for the cap already: it lists the same signatures (they are read
+        # when it is sent), in the language asked for last.
+        db.session.execute(update(OutboxMail).where(OutboxMail.id == waiting).values(lang=lang)
+                           .execution_options(synchronize_session=False))
+        db.session.execute(delete(OutboxMail).where(OutboxMail.id == request_id))
+        return True
+    db.session.execute(update(OutboxMail).where(OutboxMail.id == request_id)
+                       .values(link_nonce=tag, next_attempt_at=mail_cap.answer_send_time(tag, now))
+                       .execution_options(synchronize_session=False))
+    return True
 
 
 __all__ = [
@@ -163,6 +178,6 @@ __all__ = [
     "expand_requests",
     "find",
     "request_links",
-    "send_links",
+    "answer",
     "withdraw",
 ]

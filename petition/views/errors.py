@@ -1,13 +1,14 @@
 """Error pages in the reader's language, never a stack trace."""
 from __future__ import annotations
 
-from flask import Flask, current_app, render_template
+from flask import Flask, current_app, render_template, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 
 from petition.core.log_scrubbing import first_line
 from petition.extensions import db
+from petition.views.i18n import show_languages_at
 
 # Seconds a client is told to wait: about what a PostgreSQL restart takes.
 RETRY_AFTER = 30
@@ -54,6 +55,17 @@ def init_app(app: Flask) -> None:
         response.headers["Retry-After"] = str(RETRY_AFTER)
         response.headers["Cache-Control"] = "no-store"
         return response
+
+
+def control_characters_refused():
+    """The answer to a request holding control characters (the factory's guard)."""
+    # The language links lead to the front page, not back to the address refused.
+    show_languages_at(url_for("public.index"))
+    message = _("What you sent holds a control character, an invisible character that has "
+                "no place in text. Nothing was recorded; please go back, remove it and try "
+                "again.")
+    return render_template("error.html", title=_("Invisible character refused"),
+                           message=message), 400
 
 
 def too_many(error):

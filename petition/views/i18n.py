@@ -1,7 +1,7 @@
 """Which language a request is served in: ?lang=, then the cookie, then Accept-Language."""
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from flask import Flask, Response, current_app, g, request
 from flask_babel import refresh
@@ -64,15 +64,26 @@ def show_languages_at(url: str) -> None:
 def language_url(code: str) -> str:
     """This page in language `code`: its URL and query with lang= replaced.
 
-    After a POST, the page a view named with show_languages_at(), else the same path.
+    The page a view named with show_languages_at(), else the same path (after a POST,
+    without its query).
     """
-    if request.method in ("GET", "HEAD"):
-        path = request.script_root + request.path
+    if g.get("language_links_to"):
+        path, args = g.language_links_to, []
+    elif request.method in ("GET", "HEAD"):
+        path = _this_path()
         args = [(key, value) for key, value in request.args.items(multi=True) if key != "lang"]
     else:
-        path, args = g.get("language_links_to") or (request.script_root + request.path), []
+        path, args = _this_path(), []
     separator = "&" if "?" in path else "?"
     return f"{path}{separator}{urlencode(args + [('lang', code)])}"
+
+
+def _this_path() -> str:
+    """This request's path as a link that stays on this site: quoted (a backslash, a tab or
+    a quote as %XX) and starting with exactly one "/". A 404 for /%5Cevil.example/x would
+    otherwise link to "/\\evil.example/x", which browsers read as //evil.example/x."""
+    path = quote(request.script_root + request.path, safe="/:@!$&'()*+,;=")
+    return "/" + path.lstrip("/")
 
 
 def init_app(app: Flask) -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import nh3
 from babel.dates import format_date, format_time
@@ -10,7 +11,7 @@ from flask import Flask
 from flask_babel import format_decimal, get_locale, get_translations
 from jinja2 import pass_context
 from markdown_it import MarkdownIt
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from petition.exporting.document import place_and_date
 from petition.views import forms
@@ -33,6 +34,17 @@ def render_markdown(text: str | None) -> Markup:
         link_rel="noopener noreferrer nofollow",
     )
     return Markup(clean)
+
+
+# Where a mail program finds a link in text: "t.me/x", "a@b.org", "host:port".
+_LINK_PUNCTUATION = re.compile(r"([.@:/])")
+
+
+def unlinked(text: str | None) -> Markup:
+    """`text` for an HTML mail, escaped, with each dot, "@", colon and slash in an element of
+    its own: no text node then holds anything a mail program could turn into a link (a
+    name the link rule let through still reaches whatever address was typed)."""
+    return Markup(_LINK_PUNCTUATION.sub(r"<span>\1</span>", str(escape(text or ""))))
 
 
 def utc_when(value: dt.datetime, lang: object = None) -> str:
@@ -100,6 +112,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["bcp47"] = bcp47
     app.jinja_env.filters["utc_when"] = utc_when
     app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.filters["unlinked"] = unlinked
     app.jinja_env.globals["place_and_date"] = place_and_date
     app.jinja_env.globals["goal_percent"] = goal_percent
     app.jinja_env.globals["error_list"] = forms.error_list

@@ -29,9 +29,10 @@ def request_link():
     if not form.validate():
         return render_template("withdraw/request.html", form=form), 400
     if not form.is_bot:
-        withdrawal.request_links(form.email.data)
+        withdrawal.request_links(form.email.data, current_lang())
     # Same page and the same work whatever the address's history (or a bot's): the mail
-    # worker looks the address up. No way to learn who signed.
+    # worker looks the address up and answers with one mail either way, in this page's
+    # language. No way to learn who signed.
     return render_template("withdraw/sent.html",
                            per_hour=current_app.config["MAIL_PER_ADDRESS_PER_HOUR"])
 
