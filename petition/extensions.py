@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from flask import Flask
 from flask_babel import Babel
-from flask_limiter import Limiter
+from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
@@ -69,6 +70,21 @@ def init_db(app: Flask) -> bool:
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
     return bool(begin_as_ping)
+
+
+def limit_allows(limit: Callable[[], str], key_func: Callable[[], str], scope: str) -> bool:
+    """Count one hit against `limit` for the key `key_func` gives; False once past it.
+
+    Flask-Limiter's own check (Redis, or memory while Redis is away), for a view that counts
+    only some requests (failed logins, address lookups) instead of every one, as its
+    decorator would.
+    """
+    try:
+        with limiter.limit(limit, key_func=key_func, scope=scope):
+            pass
+    except RateLimitExceeded:
+        return False
+    return True
 
 
 def init_limiter(app: Flask) -> None:

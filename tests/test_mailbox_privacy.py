@@ -164,11 +164,11 @@ def test_the_hourly_purge_forgets_who_was_asked_about(client, app):
     withdrawal.expand_requests()
     deliver(app)
     [answer] = outbox()
-    assert answer.status == "sent" and answer.link_nonce  # the cap still counts it
+    assert answer.status == "sent" and answer.cap_tag  # the cap still counts it
     retention.purge_expired()
-    assert outbox()[0].link_nonce is not None
+    assert outbox()[0].cap_tag is not None
     db.session.execute(update(OutboxMail).values(
         next_attempt_at=utcnow() - dt.timedelta(minutes=61)))
     db.session.commit()
     retention.purge_expired()
-    assert outbox()[0].link_nonce is None
+    assert outbox()[0].cap_tag is None

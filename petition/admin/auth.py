@@ -6,7 +6,6 @@ import time
 import segno
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_limiter import RateLimitExceeded
 from flask_login import login_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -14,7 +13,7 @@ from petition import addresses
 from petition.accounts import audit
 from petition.accounts import operations as accounts
 from petition.admin import User, bp, current_account, totp_required
-from petition.extensions import db, limiter
+from petition.extensions import db, limit_allows, limiter
 
 
 def _login_limit() -> str:
@@ -34,14 +33,8 @@ def _failed(response: Response) -> bool:
 def _account_throttled() -> bool:
     """Count one attempt against the account typed, whoever sends it; True once past
     RATELIMIT_LOGIN. Called on failures only (see login())."""
-    try:
-        # Flask-Limiter's own check (Redis, or memory while Redis is away), run here rather
-        # than as a decorator, which would look before the password is.
-        with limiter.limit(_login_limit, key_func=_typed_email, scope="login-account"):
-            pass
-    except RateLimitExceeded:
-        return True
-    return False
+    # Here rather than as a decorator, which would look before the password is.
+    return not limit_allows(_login_limit, _typed_email, "login-account")
 
 
 def _throttled(email: str) -> tuple[str, int]:

@@ -12,12 +12,11 @@ from typing import Any
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from flask_limiter import RateLimitExceeded
 
 from petition import countries
 from petition.accounts import audit
 from petition.admin import bp, current_account
-from petition.extensions import db, limiter
+from petition.extensions import db, limit_allows
 from petition.models import FULL, Letter
 from petition.privacy import hidden_names
 from petition.signatures import curation
@@ -95,12 +94,7 @@ def _lookup_key() -> str:
 
 def _lookups_allowed() -> bool:
     """Count one lookup against the account's limit; False once past it."""
-    try:
-        with limiter.limit(_lookup_limit, key_func=_lookup_key, scope="address-lookup"):
-            pass
-    except RateLimitExceeded:
-        return False
-    return True
+    return limit_allows(_lookup_limit, _lookup_key, "address-lookup")
 
 
 def _signature_or_404(public_id: str):

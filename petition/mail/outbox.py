@@ -34,7 +34,7 @@ from petition.models import (
 # by the mail worker (withdrawal.expand_requests), never claimed for sending.
 WITHDRAW_REQUEST = "withdraw_request"
 # The one mail that answers it, whether the address signed or not: rendered at delivery. Its
-# `link_nonce` holds the address's tag for the per-address cap (signatures.mail_cap) until
+# `cap_tag` holds the address's tag for the per-address cap (signatures.mail_cap) until
 # forget_cap_tags() clears it.
 WITHDRAW_ANSWER = "withdraw_answer"
 # How long a tag serves the cap: MAIL_PER_ADDRESS_PER_HOUR counts an hour.
@@ -259,8 +259,8 @@ def forget_cap_tags(now: dt.datetime | None = None) -> int:
         update(OutboxMail)
         .where(OutboxMail.status.in_((MAIL_SENT, MAIL_FAILED, MAIL_DROPPED)),
                OutboxMail.next_attempt_at <= cutoff, OutboxMail.kind == WITHDRAW_ANSWER,
-               OutboxMail.link_nonce.is_not(None))
-        .values(link_nonce=None)
+               OutboxMail.cap_tag.is_not(None))
+        .values(cap_tag=None)
         .execution_options(synchronize_session=False)
     ))
     db.session.commit()

@@ -28,7 +28,7 @@ class OutboxMail(Model):
     """A mail waiting for delivery. Recipient and bodies are cleared once delivered.
 
     A mail to a signer holds no body: it names its signature, the link it carries
-    (`link_nonce`) and its language, and is rendered when delivered (mail/messages.py).
+    (`link_nonce`) and its language, and is rendered when delivered (signatures/mails.py).
     """
 
     __tablename__ = "outbox_mail"
@@ -46,6 +46,9 @@ class OutboxMail(Model):
     body_html: Mapped[str | None] = mapped_column(Text)
     # The nonce of the signature or version whose confirmation link the mail carries.
     link_nonce: Mapped[str | None] = mapped_column(String(32))
+    # A withdrawal answer's address tag (a keyed hash) for its per-address cap, cleared an
+    # hour after it went (signatures/mail_cap.py, outbox.forget_cap_tags).
+    cap_tag: Mapped[str | None] = mapped_column(String(32))
     lang: Mapped[str | None] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(10), default=MAIL_QUEUED)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -110,9 +110,8 @@ def drop_waiting(signature_id: int, now: dt.datetime) -> None:
 
 
 # The withdrawal form's answers: a cap per address.
-# An answer row carries its address's tag in `link_nonce`, the column a signer's mail keeps
-# its link's nonce in and an answer has no use for (no migration for it); the hourly purge
-# clears it once the hour is over (outbox.forget_cap_tags), so who asked is not kept.
+# An answer row carries its address's tag in `cap_tag`; the hourly purge clears it once the
+# hour is over (outbox.forget_cap_tags), so who asked is not kept.
 # Every state counts within its hour: a sent, failed or dropped answer went (or was meant to).
 _ANSWER_STATES = (MAIL_QUEUED, MAIL_SENDING, MAIL_SENT, MAIL_FAILED, MAIL_DROPPED)
 
@@ -133,7 +132,7 @@ def lock_address(tag: str) -> None:
 def _recent_answers(tag: str, now: dt.datetime) -> tuple:
     # Due within the last hour, or later: the (status, next_attempt_at) index finds them.
     return (OutboxMail.status.in_(_ANSWER_STATES), OutboxMail.next_attempt_at > now - WINDOW,
-            OutboxMail.kind == WITHDRAW_ANSWER, OutboxMail.link_nonce == tag)
+            OutboxMail.kind == WITHDRAW_ANSWER, OutboxMail.cap_tag == tag)
 
 
 def waiting_answer(tag: str, now: dt.datetime) -> int | None:

@@ -164,7 +164,7 @@ def answer(request_id: int, email: str | None, lang: str | None) -> bool:
         db.session.execute(delete(OutboxMail).where(OutboxMail.id == request_id))
         return True
     db.session.execute(update(OutboxMail).where(OutboxMail.id == request_id)
-                       .values(link_nonce=tag, next_attempt_at=mail_cap.answer_send_time(tag, now))
+                       .values(cap_tag=tag, next_attempt_at=mail_cap.answer_send_time(tag, now))
                        .execution_options(synchronize_session=False))
     return True
 
