@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from glob import glob
 from pathlib import Path
 
-from tests.conftest import skip_or_fail
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from petition import create_app
+from petition.core import schema_migrations
+from petition.extensions import db
+from tests.conftest import base_config, skip_or_fail
 from tests.smtp_server import free_port
 
 OWNER = "postgres"  # initdb refuses to run as root
@@ -88,3 +94,18 @@ def private_cluster() -> Iterator[Cluster]:
             with suppress(RuntimeError, subprocess.TimeoutExpired):
                 cluster.stop("immediate")  # removed below all the same
         shutil.rmtree(root, ignore_errors=True)
+
+
+def migrated_database(cluster: Cluster, tmp_path: Path) -> str:
+    """Create the database "petition" in the cluster, migrated to the newest revision."""
+    admin = sa.create_engine(cluster.url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text('CREATE DATABASE "petition"'))
+    admin.dispose()
+    url = cluster.url_of("petition")
+    app = create_app(base_config(url, tmp_path))
+    schema_migrations.bind(app)
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return url

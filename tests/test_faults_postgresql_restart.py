@@ -20,20 +20,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
-import sqlalchemy as sa
 from flask import Flask
-from flask_migrate import upgrade
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from petition import addresses, create_app
-from petition.core import schema_migrations
 from petition.extensions import db
 from petition.models import CONFIRMED, MAIL_SENT, OutboxMail, Signature
 from tests.conftest import base_config
 from tests.factories import make_letter
 from tests.helpers import LINK_RE, sign_form
-from tests.private_postgres import Cluster, private_cluster
+from tests.private_postgres import Cluster, migrated_database, private_cluster
 from tests.smtp_server import Server, smtp_server
 
 pytestmark = pytest.mark.slow
@@ -94,20 +91,6 @@ def request(port: int, kind: str, key: str) -> Answer:
     else:
         status, body = post(port, f"/confirm/{key}")
     return Answer(kind, key, status, body, time.monotonic() - started, started)
-
-
-def migrated_database(cluster: Cluster, tmp_path) -> str:
-    admin = sa.create_engine(cluster.url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text('CREATE DATABASE "petition"'))
-    admin.dispose()
-    url = cluster.url_of("petition")
-    app = create_app(base_config(url, tmp_path))
-    schema_migrations.bind(app)
-    with app.app_context():
-        upgrade()
-        db.engine.dispose()
-    return url
 
 
 @pytest.fixture
