@@ -17,7 +17,7 @@ from petition.mail.dispatcher import check_settings, dispatch
 from petition.mail.outbox import take_enqueued_flag
 from petition.privacy import retention
 
-PURGE_EVERY = 3600.0  # seconds between two purges of expired failed mail by a loop
+PURGE_EVERY = 3600.0  # seconds between two purges (and PostgreSQL rewrites) by a loop
 RETENTION_EVERY = 86400.0  # seconds between two retention runs (and VACUUMs) by a loop
 # Seconds a confirmation's cleared address may stay in SQLite's log at most.
 CHECKPOINT_EVERY = 60.0
@@ -59,10 +59,12 @@ class DispatchLoop:
             self.wakeup.clear()
 
     def _housekeeping(self) -> None:
-        """Purge hourly, run retention daily, checkpoint SQLite's log after delivering mail
-        and every minute (a confirmation clears an address too)."""
+        """Purge hourly and leave nothing of the hour's withdrawn, purged or confirmed rows
+        in PostgreSQL's files; run retention daily; checkpoint SQLite's log after delivering
+        mail and every minute (a confirmation clears an address too)."""
         if time.monotonic() - self._last_purge >= PURGE_EVERY:
             self._checkpoint_due = not retention.purge_expired()
+            remnants.rewrite()
             self._last_purge = time.monotonic()
         if time.monotonic() - self._last_retention >= RETENTION_EVERY:
             for erasure in retention.run():

@@ -58,7 +58,10 @@ class Cluster:
                                + self.log.read_text(errors="replace")[-2000:])
 
     def start(self) -> None:
-        options = f"-p {self.port} -k {self.data.parent} -c listen_addresses=127.0.0.1"
+        # wal_recycle=off, as docs/deployment/README.md asks: WAL segments done with are
+        # removed, not renamed for reuse with the rows they held.
+        options = (f"-p {self.port} -k {self.data.parent} -c listen_addresses=127.0.0.1 "
+                   "-c wal_recycle=off")
         self.pg_ctl("start", "-w", "-o", options)
 
     def stop(self, mode: str = "fast") -> None:

@@ -123,27 +123,27 @@ def test_checkpoint_held_back_by_a_reader_is_no_error(app, database_url):
     assert not wal.exists() or wal.stat().st_size == 0
 
 
-def vacuum_counts() -> dict[str, int]:
-    db.session.commit()  # statistics are read once per transaction
-    db.session.execute(text("SELECT pg_stat_clear_snapshot()"))
+def relation_files() -> dict[str, int]:
+    db.session.commit()
     rows = db.session.execute(text(
-        "SELECT relname, vacuum_count FROM pg_stat_user_tables WHERE relname = ANY(:tables)"),
-        {"tables": list(remnants.PRIVATE_TABLES)}).all()
+        "SELECT relname, relfilenode FROM pg_class WHERE relname = ANY(:tables)"),
+        {"tables": list(remnants.SECRET_TABLES)}).all()
     return dict(rows)
 
 
 @pytest.mark.postgresql_only
-def test_postgresql_is_vacuumed_after_retention(client, runner, app):
+def test_postgresql_tables_are_rewritten_after_retention(client, runner, app):
+    """Rewrite every table holding secrets into new files after a retention run."""
     sign_and_confirm(client, runner)
     letters.set_status("appeal", CLOSED)
-    before = vacuum_counts()
-    assert set(before) == set(remnants.PRIVATE_TABLES)
+    before = relation_files()
+    assert set(before) == set(remnants.SECRET_TABLES)
 
     erased = retention.run(now=utcnow() + dt.timedelta(days=91))
 
     assert [(e.slug, e.fingerprints) for e in erased] == [("appeal", 1)]
-    after = vacuum_counts()
-    assert all(after[table] > before[table] for table in remnants.PRIVATE_TABLES), (before, after)
+    after = relation_files()
+    assert all(after[table] != before[table] for table in remnants.SECRET_TABLES), (before, after)
     db.session.expire_all()
     signature = db.session.scalar(select(Signature))
     assert signature.email_hash is None and signature.email_encrypted is None

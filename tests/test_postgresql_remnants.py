@@ -4,15 +4,16 @@ The promise is "deleted means gone from the files". A private cluster (its own d
 directory and WAL, nothing else written to them) runs each operation through the app, then
 a CHECKPOINT; the test reads every file of the database and every WAL segment as bytes.
 
-Today PostgreSQL keeps dead row versions and WAL records, so each of these fails: they are
-marked xfail(strict), a standing reproduction of what the data keys (crypto-shredding) must
-fix. When one starts to pass, strict xfail fails the run: take its marker off then.
+Before petition rewrote its private tables (core/remnants.rewrite), the withdrawn name was
+there 4 times and 2 tokens opened to the address; the erased fingerprint 8 times; the old
+key opened 9 tokens after a rotation.
 """
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,21 +27,15 @@ from petition import create_app
 from petition.extensions import db
 from petition.models import CLOSED, Letter, Signature, utcnow
 from petition.privacy import retention
+from petition.worker import DispatchLoop
 from tests.conftest import EMAIL_KEY, base_config
 from tests.factories import make_letter
 from tests.helpers import confirm_token_from, mails_to, sign_form
 from tests.private_postgres import Cluster, migrated_database, private_cluster
 from tests.test_withdrawal import withdraw_token_from
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.xfail(strict=True, raises=AssertionError,
-                      reason="PostgreSQL keeps dead row versions and WAL records; no data keys "
-                             "are destroyed yet (see this module's docstring)"),
-]
+pytestmark = pytest.mark.slow
 
-NAME = "Wilhelmina Remnantova"
-EMAIL = "wilhelmina.remnant@example.org"
 NEW_KEY = Fernet.generate_key().decode()
 # A Fernet token as stored (bytea holds its URL-safe base64 text).
 TOKEN = re.compile(rb"gAAAAA[A-Za-z0-9_\-]{60,}={0,2}")
@@ -81,27 +76,36 @@ def _opened_by(key: str, data: bytes) -> list[bytes]:
     return opened
 
 
-def _signed_and_confirmed(client: FlaskClient) -> str:
-    """Sign as NAME and confirm; the signature's withdrawal token."""
+def _signed_and_confirmed(client: FlaskClient, name: str, email: str, display: str) -> str:
+    """Sign and confirm; the signature's withdrawal token."""
     assert client.post("/letters/appeal/sign", data=sign_form(
-        signer_type="individual", name=NAME, email=EMAIL, display="full")).status_code == 303
-    mail = mails_to(EMAIL)[-1]
+        signer_type="individual", name=name, email=email, display=display)).status_code == 303
+    mail = mails_to(email)[-1]
     withdraw_token = withdraw_token_from(mail)  # read before confirming makes the mail obsolete
     assert client.post(f"/confirm/{confirm_token_from(mail)}").status_code == 200
     return withdraw_token
 
 
-def test_a_withdrawn_signature_leaves_nothing_in_the_files(app: Flask,
-                                                          cluster: tuple[Cluster, str]) -> None:
-    """Keep neither the withdrawn name nor a token opening to the address."""
-    make_letter()
+@pytest.mark.parametrize("name, email, display", [
+    ("Wilhelmina Remnantova", "wilhelmina.remnant@example.org", "full"),
+    ("Hieronymus Initialova", "hieronymus.remnant@example.org", "initials"),  # name encrypted
+])
+def test_a_withdrawn_signature_leaves_nothing_in_the_files(
+        app: Flask, cluster: tuple[Cluster, str], name: str, email: str, display: str) -> None:
+    """Keep neither the withdrawn name nor a token opening to the address or the name."""
+    if db.session.scalar(sa.select(Letter.id).where(Letter.slug == "appeal")) is None:
+        make_letter()
     client = app.test_client()
-    token = _signed_and_confirmed(client)
+    token = _signed_and_confirmed(client, name, email, display)
     assert client.post(f"/withdraw/{token}").status_code == 200
+    worker = DispatchLoop(app, interval=0)
+    worker._last_retention = time.monotonic()  # the daily retention (a rewrite too) not due
+    worker.run(max_loops=1)  # the worker's hourly pass
     data = _files(cluster[0], app)
-    names = data.count(NAME.encode())
-    addresses = [clear for clear in _opened_by(EMAIL_KEY, data) if EMAIL.encode() in clear]
-    assert (names, len(addresses)) == (0, 0), "copies of the name, tokens opening to the address"
+    names = data.count(name.encode())
+    opened = [clear for clear in _opened_by(EMAIL_KEY, data)
+              if email.encode() in clear or name.encode() in clear]
+    assert (names, len(opened)) == (0, 0), "copies of the name, tokens opening to it or the address"
 
 
 def test_erased_fingerprints_leave_nothing_in_the_files(app: Flask,

@@ -16,6 +16,7 @@ from flask import current_app
 from sqlalchemy import Table, bindparam, func, select, update
 
 from petition import addresses
+from petition.core import remnants
 from petition.extensions import db
 from petition.models import OutboxMail, Signature, SignatureVersion
 from petition.models.accounts import Account, KeyMaterial
@@ -103,6 +104,8 @@ def rotate(old_key: str) -> Rotation:
         db.session.rollback()
         raise
     addresses.forget_hash_keys()
+    # The rows replaced above still hold their old tokens, which the old key opens.
+    remnants.rewrite()
     return result
 
 

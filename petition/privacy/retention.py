@@ -111,9 +111,9 @@ def erase_due(now: dt.datetime | None = None) -> list[Erasure]:
 
 
 def run(now: dt.datetime | None = None) -> list[Erasure]:
-    """Erase what is due, then make the engine drop what the erased rows left behind."""
+    """Erase what is due, then leave nothing of the erased rows in the database's files."""
     erased = erase_due(now)
-    remnants.vacuum()
+    remnants.rewrite()
     return erased
 
 
