@@ -129,6 +129,8 @@ def main() -> None:
     print()
     subprocess.run([PYTHON, str(HERE / "privacy.py"), str(DATABASE)], check=True)
     print()
+    subprocess.run([PYTHON, str(HERE / "remnants.py")], check=True)
+    print()
     # On a copy: each round adds a signature.
     copy = OUT / "read_path.sqlite"
     shutil.copyfile(DATABASE, copy)
