@@ -156,7 +156,6 @@ def _init_extensions(app: Flask) -> None:
 
         with app.app_context():
             begin_on_checkout(db.engine)
-    from petition.models import accounts  # noqa: F401  (its tables join the metadata)
     csrf.init_app(app)
     _check_origin(app)
     babel.init_app(app, locale_selector=select_locale)

@@ -63,8 +63,9 @@ class DispatchLoop:
         in PostgreSQL's files; run retention daily; checkpoint SQLite's log after delivering
         mail and every minute (a confirmation clears an address too)."""
         if time.monotonic() - self._last_purge >= PURGE_EVERY:
-            self._checkpoint_due = not retention.purge_expired()
-            remnants.rewrite()
+            retention.purge_expired()
+            # On SQLite a checkpoint; on PostgreSQL the tables rewritten, WAL and all.
+            self._checkpoint_due = not remnants.rewrite()
             self._last_purge = time.monotonic()
         if time.monotonic() - self._last_retention >= RETENTION_EVERY:
             for erasure in retention.run():

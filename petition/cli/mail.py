@@ -11,6 +11,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from petition.core import remnants
 from petition.mail import dispatcher, outbox
 from petition.models import utcnow
 from petition.privacy import retention
@@ -28,6 +29,7 @@ def send_command(limit: int | None) -> None:
     """
     report = dispatcher.dispatch(limit)
     retention.purge_expired()
+    remnants.checkpoint_wal()  # delivered mail and purged rows out of SQLite's log
     click.echo(f"Sent {report.sent}, deferred {report.retrying}, failed {report.failed}.")
     if report.dropped:
         click.echo(f"Dropped {report.dropped} obsolete (signature withdrawn or confirmed, or "

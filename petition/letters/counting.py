@@ -81,7 +81,7 @@ def changed(letter: Letter, removed: Iterable[Entry | None] = (),
 def confirmed_here(together: Together, letter: Letter, signature_id: int, added: Entry) -> None:
     """changed(letter, added=[added]) for the signature this transaction has just confirmed,
     sent with the commit before the confirmation is answered: the count moves only if the
-    row was confirmed here, which the server checks (round_trips.written_here)."""
+    row was confirmed here, which the server checks (pipelining.written_here)."""
     country, signer_type, listed = added
     # The letter's row first, as changed() does (the lock order).
     bump_list_version(letter, organizations=signer_type != INDIVIDUAL, together=together)

@@ -40,7 +40,8 @@ WITHDRAW_ANSWER = "withdraw_answer"
 # How long a tag serves the cap: MAIL_PER_ADDRESS_PER_HOUR counts an hour.
 CAP_WINDOW = dt.timedelta(hours=1)
 
-# Set on `g` by enqueue() so the in-process dispatcher is woken after the request.
+# Noted on the database session by enqueue(), so the in-process worker is woken after the
+# request (take_enqueued_flag()).
 ENQUEUED_FLAG = "petition_mail_enqueued"
 
 

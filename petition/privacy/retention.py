@@ -137,14 +137,10 @@ def purge_unconfirmed(now: dt.datetime | None = None) -> int:
     return result.rowcount
 
 
-def purge_expired() -> bool:
+def purge_expired() -> None:
     """Failed mail, withdrawal answers' address tags and never-confirmed signatures past
-    their time (hourly), then out of SQLite's log too.
-
-    Returns False when the checkpoint was held back by readers: try remnants.checkpoint_wal()
-    again soon.
-    """
+    their time (hourly). The caller then clears them out of the files: remnants.rewrite()
+    (the worker) or remnants.checkpoint_wal() (`flask mail send`)."""
     outbox.purge_failed()
     outbox.forget_cap_tags()
     purge_unconfirmed()
-    return remnants.checkpoint_wal()

@@ -1,5 +1,5 @@
 """Curating a letter's signatures from the back office: correct, add by hand, merge, delete
-and act on a filtered selection (finding them: signature_search). No request, no flash:
+and act on a filtered selection (finding them: signatures/search.py). No request, no flash:
 views and the command line call these and turn the outcome into a page or a message.
 
 Every change returns a Done that says what it did in words fit for the audit log: public

@@ -1,5 +1,6 @@
-"""An import's file read and its problems told: rows of text from a CSV or XLSX file, bounded
-in size, and the report that lists what is wrong with them (importing.py checks the rows).
+"""An import's file read: rows of text from a CSV or XLSX file, bounded in size, and an XLSX
+workbook checked before it is parsed (its problems go into import_report's types;
+importing.py checks the rows).
 """
 from __future__ import annotations
 
@@ -8,18 +9,12 @@ import functools
 import io
 import re
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from xml.parsers import expat
 
+from petition.signatures.import_report import HEADER_ROW, N_, ImportFailed, Problem, column_letter
 
-def N_(message: str) -> str:
-    """Mark a message for translation: the CLI prints it in English, the back office
-    translates it when it shows it (pybabel finds it by this name)."""
-    return message
-
-
-HEADER_ROW = 1  # rows count as a spreadsheet counts them: the header is row 1
 MAX_ROWS = 100_000  # more is a mistake or a bomb (a small XLSX can hold millions of rows)
 
 # An XLSX file is a zip of XML parts, so a small upload can unpack to far more than it shows:
@@ -43,96 +38,6 @@ MAX_ELEMENTS_IN_ONE = 5_000  # within one row or one string, which openpyxl hold
 # Elements outside rows and strings (styles, merged cells, links...) stay in openpyxl's memory
 # (a million merged cells, 600 MB); a real workbook has a few thousand.
 MAX_OTHER_ELEMENTS = 100_000
-
-
-@dataclass
-class Problem:
-    """One thing wrong with (or skipped in) a file: where, and why.
-
-    `message` is English with %(name)s placeholders filled from `params`. `row` is None for
-    the file as a whole; `column` is the field (name, country...) or None for the whole row,
-    `heading` and `index` what the file calls that column and where it is.
-    """
-
-    row: int | None
-    column: str | None
-    message: str
-    params: dict[str, object] = field(default_factory=dict)
-    heading: str = ""
-    index: int | None = None
-    source: str = ""  # the file's name, for problems with the file as a whole
-
-    @property
-    def reason(self) -> str:
-        return self.message % self.params if self.params else self.message
-
-    @property
-    def cell(self) -> str:
-        """The spreadsheet's name of the cell, e.g. "C9" (empty when there is none)."""
-        if self.row is None or self.index is None:
-            return ""
-        return column_letter(self.index) + str(self.row)
-
-    def __str__(self) -> str:
-        if self.row is None:
-            place = self.column or self.source or "file"  # an option (provenance), or the file
-        elif self.column is None:
-            place = "header" if self.row == HEADER_ROW else f"row {self.row}"
-        else:
-            place = f"row {self.row}, column {self.column}"
-        return f"{place}: {self.reason}"
-
-
-def column_letter(index: int) -> str:
-    """0 → A, 25 → Z, 26 → AA."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(ord("A") + rest) + letters
-    return letters
-
-
-@dataclass
-class ImportReport:
-    """What an import did, or would do in a dry run (`imported` is then what it would add)."""
-
-    rows: int = 0
-    imported: int = 0
-    issues: list[Problem] = field(default_factory=list)
-    skipped: list[Problem] = field(default_factory=list)  # duplicates, left out
-    ignored_columns: list[str] = field(default_factory=list)
-    by_country: dict[str, int] = field(default_factory=dict)
-    dry_run: bool = False
-    provenance: str | None = None
-
-    @property
-    def problems(self) -> list[str]:
-        return [str(problem) for problem in self.issues]
-
-    @property
-    def duplicates(self) -> list[str]:
-        return [str(duplicate) for duplicate in self.skipped]
-
-
-class ImportFailed(Exception):
-    """The file cannot be imported; `issues` lists every reason (nothing was written)."""
-
-    def __init__(self, issues: list[Problem], report: ImportReport | None = None) -> None:
-        self.issues = issues
-        self.problems = [str(problem) for problem in issues]
-        self.report = report
-        super().__init__("\n".join(self.problems))
-
-
-class ImportChanged(Exception):
-    """The list changed between the check and the import: it would now add `report.imported`
-    signatures, not the number confirmed. Nothing was written; `report` is the new check."""
-
-    def __init__(self, report: ImportReport, expected: int) -> None:
-        self.report = report
-        self.expected = expected
-        super().__init__(f"{report.imported} would now be imported, not {expected}")
 
 
 def read_table(path: Path, encoding: str = "utf-8-sig") -> list[list[str]]:

@@ -41,14 +41,14 @@ from petition.models import (
 from petition.privacy import hidden_names
 
 # ImportChanged, ImportFailed and ImportReport are this module's interface too.
-from petition.signatures.import_files import (
+from petition.signatures.import_files import read_data
+from petition.signatures.import_report import (
     HEADER_ROW,
     N_,
     ImportChanged,
     ImportFailed,
     ImportReport,
     Problem,
-    read_data,
 )
 from petition.signatures.submissions import Submission
 from petition.text import uncell

@@ -98,7 +98,7 @@ _WAITING_IDS = select(OutboxMail.id).where(*_WAITING)
 
 def drop_waiting(signature_id: int, now: dt.datetime) -> None:
     """Delete the mail still waiting for the cap, and the versions only it carried a link to.
-    (A confirmation deletes every version, and the mail with DROP_WAITING: statements.py.)"""
+    (A confirmation deletes every version, and the mail with DROP_WAITING: write_statements.py.)"""
     params = {"signature_id": signature_id, "now": now}
     ids = list(db.session.scalars(_WAITING_IDS, params))
     if not ids:

@@ -320,7 +320,7 @@ def _confirm(link: Link) -> Signature | None:
     mailed_again = signature.last_mailed_at != signature.created_at
     # The UPDATE, what follows it and the commit: one round trip on PostgreSQL. What
     # follows depends on the UPDATE having confirmed the row: on PostgreSQL it is sent
-    # before the answer and the server checks that itself (round_trips.written_here); on
+    # before the answer and the server checks that itself (pipelining.written_here); on
     # SQLite the answer is known at once and nothing is sent unless the row was confirmed.
     # The page shows what was just written: the row in memory is made to say it, and kept
     # through the commit (which would expire it) rather than read again.
