@@ -68,6 +68,9 @@ class Config:
     # signature): enough for "already signed" and corrections, too few to bomb a mailbox.
     MAIL_PER_ADDRESS_PER_HOUR = _int("MAIL_PER_ADDRESS_PER_HOUR", 5)
     CONFIRM_MAX_AGE = _int("CONFIRM_MAX_AGE", 72 * 3600)
+    # The largest scan of a reply to a drive's letter (PDF, JPEG or PNG) an organiser may
+    # attach: mailed to the writer, it must pass their mail server's limit (often 10-25 MB).
+    DRIVE_REPLY_MAX_BYTES = _int("DRIVE_REPLY_MAX_BYTES", 5 * 2**20)
     # Never-confirmed signatures are deleted this long after their last link was sent.
     UNCONFIRMED_RETENTION = _int("UNCONFIRMED_RETENTION", 7 * 24 * 3600)
     EMAIL_KEY = os.environ.get("EMAIL_KEY")

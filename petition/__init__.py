@@ -168,12 +168,15 @@ def _init_extensions(app: Flask) -> None:
     site_identity.init_app(app)
 
     from petition import worker
+    from petition.drive import mails as drive_mails
     from petition.mail import dispatcher
     from petition.signatures import mails, withdrawal
 
     worker.init_app(app)
-    # The signers' mails are made at delivery; a withdrawal request becomes link mails.
+    # The signers' and writers' mails are made at delivery; a withdrawal request becomes
+    # link mails.
     dispatcher.register(app, mails.SIGNER_MAILS)
+    dispatcher.register(app, drive_mails.DRIVE_MAILS)
     dispatcher.before_each_pass(app, withdrawal.expand_requests)
 
 

@@ -12,9 +12,14 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 CONFIRM_SALT = "petition.confirm-signature.v2"
 WITHDRAW_SALT = "petition.withdraw.v1"
+# A personal letter's links: one to confirm the address (a nonce, renewed with the link),
+# and the writer's own page (withdraw, edit when returned), which holds the public id alone.
+DRIVE_CONFIRM_SALT = "petition.drive-confirm.v1"
+DRIVE_WRITER_SALT = "petition.drive-writer.v1"
 
-__all__ = ["BadSignature", "confirm_token", "read_confirm_token", "read_withdraw_token",
-           "withdraw_token"]
+__all__ = ["BadSignature", "confirm_token", "drive_confirm_token", "drive_writer_token",
+           "read_confirm_token", "read_drive_confirm_token", "read_drive_writer_token",
+           "read_withdraw_token", "withdraw_token"]
 
 
 def _serializer(salt: str) -> URLSafeSerializer:
@@ -26,9 +31,9 @@ def confirm_token(public_id: str, nonce: str) -> str:
     return _serializer(CONFIRM_SALT).dumps([public_id, nonce])
 
 
-def read_confirm_token(token: str) -> tuple[str, str]:
+def read_confirm_token(token: str, salt: str = CONFIRM_SALT) -> tuple[str, str]:
     """Return (public_id, nonce); raise BadSignature if the token was not made here."""
-    data = _serializer(CONFIRM_SALT).loads(token)
+    data = _serializer(salt).loads(token)
     if not (isinstance(data, list) and len(data) == 2 and all(isinstance(v, str) for v in data)):
         raise BadSignature("malformed payload")
     return data[0], data[1]
@@ -42,9 +47,27 @@ def withdraw_token(public_id: str) -> str:
     return _serializer(WITHDRAW_SALT).dumps(public_id)
 
 
-def read_withdraw_token(token: str) -> str:
+def read_withdraw_token(token: str, salt: str = WITHDRAW_SALT) -> str:
     """Return the public id; raise BadSignature if the token was not made here for this."""
-    data = _serializer(WITHDRAW_SALT).loads(token)
+    data = _serializer(salt).loads(token)
     if not isinstance(data, str) or not data:
         raise BadSignature("malformed payload")
     return data
+
+
+def drive_confirm_token(public_id: str, nonce: str) -> str:
+    """The link that confirms a personal letter's address (and shows what will be sent)."""
+    return _serializer(DRIVE_CONFIRM_SALT).dumps([public_id, nonce])
+
+
+def read_drive_confirm_token(token: str) -> tuple[str, str]:
+    return read_confirm_token(token, DRIVE_CONFIRM_SALT)
+
+
+def drive_writer_token(public_id: str) -> str:
+    """The writer's own link to a personal letter: its state, withdrawal, editing."""
+    return _serializer(DRIVE_WRITER_SALT).dumps(public_id)
+
+
+def read_drive_writer_token(token: str) -> str:
+    return read_withdraw_token(token, DRIVE_WRITER_SALT)

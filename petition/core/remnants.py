@@ -20,7 +20,8 @@ from petition.extensions import BUSY_TIMEOUT_MS, db
 log = logging.getLogger(__name__)
 
 # The tables whose rows hold (or held) addresses, encrypted names and mail bodies.
-PRIVATE_TABLES = ("signature", "signature_version", "outbox_mail")
+PRIVATE_TABLES = ("signature", "signature_version", "outbox_mail", "drive_letter",
+                  "drive_reply")
 # And those holding other secrets under EMAIL_KEY (TOTP seeds, the wrapped hash key): a key
 # rotation leaves their old tokens behind too.
 SECRET_TABLES = PRIVATE_TABLES + ("account", "key_material")

@@ -34,14 +34,18 @@ from petition.letters.values import (
 from petition.models import (
     CLOSED,
     DRAFT,
+    LETTER_DRIVE,
+    LETTER_KINDS,
     LETTER_STATES,
     OPEN,
+    OPEN_LETTER,
     CountryLabel,
     Letter,
     LetterText,
     new_list_token,
     utcnow,
 )
+from petition.models.drive import Drive
 
 
 def get_letter(slug: str, *, with_texts: bool = False) -> Letter:
@@ -121,9 +125,14 @@ def create_letter(
     fingerprint_retention_days: int | None = None,
     status: str = OPEN,
     actor: str = "cli",
+    kind: str = OPEN_LETTER,
+    drive: Drive | None = None,
 ) -> Letter:
     """Create a letter with its first text: open at once, or a draft the public cannot see
-    until it is opened (so translations and settings can be added first)."""
+    until it is opened (so translations and settings can be added first).
+
+    A letter drive comes with its settings (`drive`, checked by drive.settings), stored in
+    the same transaction."""
     slug = slug.strip()
     check_slug(slug)
     lang = check_language(lang)
@@ -137,8 +146,11 @@ def create_letter(
     check_retention(fingerprint_retention_days)
     if status not in (DRAFT, OPEN):
         raise LetterError("a new letter is either a draft or open")
+    if kind not in LETTER_KINDS or (kind == LETTER_DRIVE) != (drive is not None):
+        raise LetterError("unknown kind of letter %(kind)r", kind=kind)
     letter = Letter(
         slug=slug,
+        kind=kind,
         status=status,
         default_lang=lang,
         goal=goal,
@@ -154,8 +166,12 @@ def create_letter(
     )
     letter.texts.append(LetterText(lang=lang, title=title.strip(), body=clean_body(body)))
     db.session.add(letter)
-    audit.record(actor, "letter.create", letter_slug=slug, detail=f"status={status} lang={lang}",
-                 commit=False)
+    if drive is not None:
+        drive.letter = letter
+        db.session.add(drive)
+    audit.record(actor, "letter.create", letter_slug=slug,
+                 detail=f"status={status} lang={lang}"
+                 + (f" kind={kind}" if kind != OPEN_LETTER else ""), commit=False)
     try:
         db.session.commit()
     except IntegrityError:  # the same slug created at the same moment by someone else

@@ -44,9 +44,11 @@ def sender_address(sender: str) -> str:
 
 
 def build_message(
-    *, sender: str, to: str, subject: str, text: str, html: str | None, message_id: str
+    *, sender: str, to: str, subject: str, text: str, html: str | None, message_id: str,
+    attachments: list[tuple[str, str, bytes]] | None = None,
 ) -> EmailMessage:
-    """Build a text mail, multipart/alternative when there is HTML."""
+    """Build a text mail, multipart/alternative when there is HTML, multipart/mixed with
+    each (filename, mimetype, data) of `attachments` added."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = to
@@ -58,6 +60,9 @@ def build_message(
     message.set_content(text)
     if html:
         message.add_alternative(html, subtype="html")
+    for filename, mimetype, data in attachments or ():
+        maintype, _slash, subtype = mimetype.partition("/")
+        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
     return message
 
 

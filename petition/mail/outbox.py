@@ -126,10 +126,20 @@ class Obsolete(Exception):
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file sent with a mail (a scanned reply): made at delivery, never stored here."""
+
+    filename: str
+    mimetype: str
+    data: bytes
+
+
+@dataclass(frozen=True)
 class Content:
     subject: str
     text: str
     html: str | None
+    attachments: tuple[Attachment, ...] = ()
 
 
 def stored_content(mail: OutboxMail) -> Content | None:
@@ -155,6 +165,8 @@ def to_message(mail: OutboxMail, content: Content, sender: str,
         message = build_message(
             sender=sender, to=to, subject=content.subject, text=content.text,
             html=content.html, message_id=f"<{token[:32]}@{domain}>",
+            attachments=[(item.filename, item.mimetype, item.data)
+                         for item in content.attachments],
         )
     except (ValueError, TypeError) as error:
         raise MailRejected(short_error(f"cannot build the mail: {error}")) from error

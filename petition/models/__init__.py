@@ -1,5 +1,6 @@
 """The data model, one module per aggregate: letters (with their texts, headings and counts),
-signatures (with their later submissions), the outbox, and back-office accounts (with the
+signatures (with their later submissions), letter drives (personal letters, batches,
+replies), the outbox, and back-office accounts (with the
 audit log and the key material). Importing the package registers every table.
 
 Countries are stored as codes, addresses never in plain text; states are named constants.
@@ -7,13 +8,16 @@ Countries are stored as codes, addresses never in plain text; states are named c
 from __future__ import annotations
 
 # accounts: its tables join the metadata with the others (migrations and tests read it whole).
-from petition.models import accounts
+from petition.models import accounts, drive
 from petition.models.letters import (
     CLOSED,
     DRAFT,
     INDIVIDUAL,
+    LETTER_DRIVE,
+    LETTER_KINDS,
     LETTER_STATES,
     OPEN,
+    OPEN_LETTER,
     ORGANIZATION,
     SIGNER_TYPES,
     CountryLabel,
@@ -72,6 +76,8 @@ __all__ = [
     "FULL",
     "INDIVIDUAL",
     "INITIALS",
+    "LETTER_DRIVE",
+    "LETTER_KINDS",
     "LETTER_STATES",
     "Letter",
     "LetterCount",
@@ -88,6 +94,7 @@ __all__ = [
     "MOD_NONE",
     "MOD_REJECTED",
     "OPEN",
+    "OPEN_LETTER",
     "ORGANIZATION",
     "OutboxMail",
     "PENDING",
@@ -109,4 +116,5 @@ __all__ = [
     "new_public_id",
     "utcnow",
     "accounts",
+    "drive",
 ]

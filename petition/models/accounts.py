@@ -15,9 +15,11 @@ from petition.models.letters import Letter
 from petition.models.stamps import utcnow
 
 # Back-office roles: admin sees and manages everything; organiser and press see the letters
-# they are given (press without private spreadsheets).
+# they are given (press without private spreadsheets); a translator sees only the
+# translation queue of the drives it is given.
 ROLE_ADMIN, ROLE_ORGANISER, ROLE_PRESS = "admin", "organiser", "press"
-ROLES = (ROLE_ADMIN, ROLE_ORGANISER, ROLE_PRESS)
+ROLE_TRANSLATOR = "translator"
+ROLES = (ROLE_ADMIN, ROLE_ORGANISER, ROLE_PRESS, ROLE_TRANSLATOR)
 
 
 class Account(Model):

@@ -24,6 +24,11 @@ from petition.models.stamps import new_list_token, utcnow
 DRAFT, OPEN, CLOSED = "draft", "open", "closed"
 LETTER_STATES = (DRAFT, OPEN, CLOSED)
 
+# Kinds of campaign: an open letter (signatures, the default) or a letter drive (personal
+# letters to one recipient, see models/drive.py).
+OPEN_LETTER, LETTER_DRIVE = "open-letter", "letter-drive"
+LETTER_KINDS = (OPEN_LETTER, LETTER_DRIVE)
+
 # Who may sign: a letter takes organisations, individuals or both.
 ORGANIZATION, INDIVIDUAL = "organization", "individual"
 SIGNER_TYPES = (ORGANIZATION, INDIVIDUAL)
@@ -35,6 +40,8 @@ class Letter(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True)
     status: Mapped[str] = mapped_column(String(10), default=DRAFT)
+    kind: Mapped[str] = mapped_column(String(16), default=OPEN_LETTER,
+                                      server_default=OPEN_LETTER)
     default_lang: Mapped[str] = mapped_column(String(8), default="en")
     goal: Mapped[int | None] = mapped_column(Integer)
     place: Mapped[str | None] = mapped_column(String(200))
@@ -71,6 +78,10 @@ class Letter(Model):
     labels: Mapped[list[CountryLabel]] = relationship(
         back_populates="letter", cascade="all, delete-orphan"
     )
+
+    @property
+    def is_drive(self) -> bool:
+        return self.kind == LETTER_DRIVE
 
     @property
     def is_open(self) -> bool:

@@ -62,3 +62,8 @@ class OutboxMail(Model):
     signature_id: Mapped[int | None] = mapped_column(
         ForeignKey("signature.id", ondelete="SET NULL")
     )
+    # A mail to the writer of a personal letter (drive/mails.py), and the reply it carries.
+    drive_letter_id: Mapped[int | None] = mapped_column(
+        ForeignKey("drive_letter.id", ondelete="SET NULL"), index=True)
+    drive_reply_id: Mapped[int | None] = mapped_column(
+        ForeignKey("drive_reply.id", ondelete="SET NULL"))

@@ -20,6 +20,7 @@ from petition.core import remnants
 from petition.extensions import db
 from petition.models import OutboxMail, Signature, SignatureVersion
 from petition.models.accounts import Account, KeyMaterial
+from petition.models.drive import DriveLetter, DriveReply
 
 # Every column holding a Fernet token under EMAIL_KEY (grep addresses.encrypt to find them).
 SECRETS = (
@@ -28,6 +29,13 @@ SECRETS = (
     (Signature, "private_encrypted"),
     (SignatureVersion, "private_encrypted"),
     (OutboxMail, "recipient_encrypted"),
+    (DriveLetter, "signature_encrypted"),
+    (DriveLetter, "body_encrypted"),
+    (DriveLetter, "note_encrypted"),
+    (DriveLetter, "translation_encrypted"),
+    (DriveLetter, "email_encrypted"),
+    (DriveReply, "text_encrypted"),
+    (DriveReply, "file_encrypted"),
     (Account, "totp_secret"),
 )
 

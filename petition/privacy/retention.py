@@ -24,6 +24,8 @@ from petition.core import remnants
 from petition.extensions import db
 from petition.mail import outbox
 from petition.models import CLOSED, DRAFT, PENDING, Letter, Signature, utcnow
+from petition.models.drive import PENDING as DRIVE_PENDING
+from petition.models.drive import DriveLetter, DriveReply
 
 ACTOR = "retention"
 
@@ -80,6 +82,9 @@ def _erase(letter: Letter, since: dt.datetime, now: dt.datetime) -> Erasure | No
         delete(Signature).where(Signature.letter_id == letter.id, Signature.status == PENDING)
         .execution_options(synchronize_session=False)
     )).rowcount
+    if letter.is_drive:
+        addresses, letters = _erase_writers(letter)
+        fingerprints, pending = fingerprints + addresses, pending + letters
     erased_at = letter.fingerprints_erased_at
     if erased_at is not None and erased_at >= since and not (fingerprints or pending):
         db.session.rollback()
@@ -92,6 +97,25 @@ def _erase(letter: Letter, since: dt.datetime, now: dt.datetime) -> Erasure | No
                          f"retention_days={erasure.days}"))
     db.session.commit()
     return erasure
+
+
+def _erase_writers(letter: Letter) -> tuple[int, int]:
+    """A drive's share of _erase(): the addresses kept for replies, the replies themselves,
+    and the letters never confirmed. (addresses erased, pending letters deleted)"""
+    replies = select(DriveLetter.id).where(DriveLetter.letter_id == letter.id)
+    db.session.execute(delete(DriveReply).where(DriveReply.drive_letter_id.in_(replies))
+                       .execution_options(synchronize_session=False))
+    addresses = cast(CursorResult[Any], db.session.execute(
+        update(DriveLetter)
+        .where(DriveLetter.letter_id == letter.id, DriveLetter.status != DRIVE_PENDING,
+               or_(DriveLetter.email_hash.is_not(None), DriveLetter.email_encrypted.is_not(None)))
+        .values(email_hash=None, email_encrypted=None)
+        .execution_options(synchronize_session=False))).rowcount
+    pending = cast(CursorResult[Any], db.session.execute(
+        delete(DriveLetter).where(DriveLetter.letter_id == letter.id,
+                                  DriveLetter.status == DRIVE_PENDING)
+        .execution_options(synchronize_session=False))).rowcount
+    return addresses, pending
 
 
 def erase_due(now: dt.datetime | None = None) -> list[Erasure]:
@@ -133,8 +157,14 @@ def purge_unconfirmed(now: dt.datetime | None = None) -> int:
         )
         .execution_options(synchronize_session=False)
     ))
+    # Letters to a drive never confirmed: their text goes with them.
+    letters = cast(CursorResult[Any], db.session.execute(
+        delete(DriveLetter)
+        .where(DriveLetter.status == DRIVE_PENDING,
+               func.coalesce(DriveLetter.link_issued_at, DriveLetter.created_at) < cutoff)
+        .execution_options(synchronize_session=False)))
     db.session.commit()
-    return result.rowcount
+    return result.rowcount + letters.rowcount
 
 
 def purge_expired() -> None:

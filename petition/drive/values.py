@@ -1,0 +1,140 @@
+"""Checks of what a writer or an organiser types into a drive, the risky-word finder, and
+DriveError, the refusal every drive use case raises."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+from flask import current_app
+
+from petition import addresses, names
+from petition.letters.values import LetterError
+
+
+class DriveError(LetterError):
+    """A drive operation was refused; the message says why (an English template, translated
+    on a page by translated(), as LetterError's)."""
+
+
+class DriveNotFound(DriveError):
+    """No personal letter, batch or drive by that name."""
+
+
+BODY_MIN_DEFAULT = 1
+BODY_MAX_LIMIT = 20000  # the most an organiser may allow: about ten printed pages
+# A translation may run longer than its original (Russian is longer than English).
+TRANSLATION_SLACK = 1.5
+
+_LINE_ENDS = re.compile(r"\r\n?|[\u2028\u2029\x85]")
+_BLANK_RUNS = re.compile(r"\n{3,}")
+_TRAILING = re.compile(r"[ \t]+\n")
+
+
+def clean_letter_text(text: str) -> str:
+    """NFC, one kind of line end, no trailing blanks, at most one empty line in a row."""
+    text = unicodedata.normalize("NFC", _LINE_ENDS.sub("\n", text or ""))
+    text = _TRAILING.sub("\n", text.replace("\t", "    "))
+    return _BLANK_RUNS.sub("\n\n", text).strip()
+
+
+def _link_word(text: str) -> str | None:
+    """The first word of `text` that is a link, a web or an email address."""
+    for word in text.split():
+        if names.holds_link(word):
+            return word.strip(".,;:!?()[]{}«»\"'")
+    return None
+
+
+def check_letter_text(text: str, limit: int) -> str:
+    """The letter's text, cleaned; DriveError if it is empty, too long, holds invisible
+    controls, or a link or an address (printed for a censor, it would stop the letter)."""
+    text = clean_letter_text(text)
+    if not text:
+        raise DriveError("Please write your letter.")
+    if len(text) > limit:
+        raise DriveError("The letter is %(length)d characters long; the limit is %(limit)d.",
+                         length=len(text), limit=limit)
+    if any(unicodedata.category(char) in ("Cc", "Cf", "Co", "Cs") and char != "\n"
+           and char not in "\u200c\u200d" for char in text):
+        raise DriveError("Please remove the invisible control characters.")
+    word = _link_word(text)
+    if word is not None:
+        raise DriveError("Please write the letter without links or web or email addresses "
+                         "(%(word)s): the letter is printed, and a censor would stop it.",
+                         word=word)
+    return text
+
+
+def check_signature(name: str) -> str:
+    """How the letter is signed: one line, no link, not blank."""
+    name = names.clean_text(name) or ""
+    problem = names.plain_text_problem(name) or names.problem(name)
+    if not name:
+        raise DriveError("Please say how the letter is signed.")
+    if problem is not None:
+        raise DriveError(problem)
+    if len(name) > names.NAME_MAX:
+        raise DriveError("The signature is longer than %(limit)d characters.",
+                         limit=names.NAME_MAX)
+    return name
+
+
+# Sealing: what a writer gives is kept encrypted at rest.
+
+def seal(text: str | None) -> bytes | None:
+    return None if text is None else addresses.encrypt(text)
+
+
+def unseal(token: bytes | None) -> str | None:
+    return None if token is None else addresses.decrypt(token)
+
+
+def seal_bytes(data: bytes) -> bytes:
+    return addresses.fernet(current_app.config["EMAIL_KEY"]).encrypt(data)
+
+
+def unseal_bytes(token: bytes) -> bytes:
+    return addresses.fernet(current_app.config["EMAIL_KEY"]).decrypt(bytes(token))
+
+
+# Risky words: what prison censors refuse.
+
+@dataclass(frozen=True)
+class Passage:
+    """Where a risky word or phrase stands in a text, and which entry of the list it is."""
+
+    start: int
+    end: int
+    word: str
+
+
+def word_list(text: str) -> list[str]:
+    """The organiser's list, one word or phrase per line; blank lines and repeats dropped."""
+    seen: dict[str, None] = {}
+    for line in (text or "").splitlines():
+        entry = " ".join(line.split())
+        if entry and entry.casefold() not in {key.casefold() for key in seen}:
+            seen[entry] = None
+    return list(seen)
+
+
+@lru_cache(maxsize=64)
+def _pattern(words: tuple[str, ...]) -> re.Pattern[str] | None:
+    if not words:
+        return None
+    # An entry matches at the start of a word and may go on: "войн" finds "война" and
+    # "войны" (organisers list stems for languages that inflect), never "свойне".
+    # Longest first, so a phrase wins over a word inside it.
+    alternatives = sorted((re.escape(word).replace(r"\ ", r"\s+") for word in words),
+                          key=len, reverse=True)
+    return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")\w*", re.IGNORECASE)
+
+
+def risky_passages(text: str, words: list[str]) -> list[Passage]:
+    """Every passage of `text` the list names, in order."""
+    pattern = _pattern(tuple(words))
+    if pattern is None or not text:
+        return []
+    return [Passage(found.start(), found.end(), found.group(0)) for found in pattern.finditer(text)]
