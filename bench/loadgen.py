@@ -2,9 +2,10 @@
 
 `python bench/loadgen.py < spec.json` prints a JSON result. The spec:
   port, clients, warmup, duration (seconds), max_requests (a bound on the count),
-  kind: "get" (path), "bare" (POST path), "sign" (slug), "confirm" (slug, tokens).
-A "sign" or "confirm" client first GETs the letter page for its session cookie and form
-token, then POSTs with them and a same-origin Referer, as a browser does (CSRF is on).
+  kind: "get" (path), "bare" (POST path), "sign" (slug), "confirm" (slug, tokens),
+  "write" (slug of a letter drive, fields: the letter form's fields but the address).
+A "sign", "confirm" or "write" client first GETs the letter page for its session cookie and
+form token, then POSTs with them and a same-origin Referer, as a browser does (CSRF is on).
 Only requests started after the warm-up and before its end are counted. Only 127.0.0.1.
 """
 from __future__ import annotations
@@ -20,7 +21,7 @@ from urllib.parse import urlencode
 
 HOST = "127.0.0.1"
 TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
-EXPECTED = {"get": 200, "bare": 201, "sign": 303, "confirm": 200}
+EXPECTED = {"get": 200, "bare": 201, "sign": 303, "confirm": 200, "write": 303}
 
 
 class Client:
@@ -71,7 +72,7 @@ def run(spec: dict) -> dict:
     def worker(index: int) -> None:
         client = Client(port)
         form_token = None
-        if kind in ("sign", "confirm"):
+        if kind in ("sign", "confirm", "write"):
             status, page = client.request("GET", f"/letters/{spec['slug']}")
             match = TOKEN.search(page.decode())
             if status != 200 or not match:
@@ -96,6 +97,11 @@ def run(spec: dict) -> dict:
                                   "email": f"s{run_id}-{number}@example.org",
                                   "display": "full", "consent": "y"})
                 method, path = "POST", f"/letters/{spec['slug']}/sign"
+                headers = {"Referer": referer}
+            elif kind == "write":
+                body = urlencode({"csrf_token": form_token, **spec["fields"],
+                                  "email": f"w{run_id}-{number}@example.org"})
+                method, path = "POST", f"/letters/{spec['slug']}/write"
                 headers = {"Referer": referer}
             else:
                 with token_lock:

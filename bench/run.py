@@ -135,7 +135,8 @@ def main() -> None:
     copy = OUT / "read_path.sqlite"
     shutil.copyfile(DATABASE, copy)
     subprocess.run([PYTHON, str(HERE / "read_path.py"), f"sqlite:///{copy}"], check=True)
-    for script in ("http_signing.py", "http_reads.py", "mail_dispatch.py"):
+    for script in ("http_signing.py", "http_reads.py", "mail_dispatch.py", "drive_writing.py",
+                   "drive_batch.py"):
         print()
         subprocess.run([PYTHON, str(HERE / script)], check=True)
     rows = [json.loads(line) for line in summary_file.read_text().splitlines() if line]

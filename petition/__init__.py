@@ -226,9 +226,10 @@ def _origin(url: str) -> tuple[str, str, int] | None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from petition.views import api, confirm, errors, exports, health, public, withdraw
+    from petition.views import api, confirm, drive, errors, exports, health, public, withdraw
 
     app.register_blueprint(public.bp)
+    app.register_blueprint(drive.bp)
     app.register_blueprint(confirm.bp)
     app.register_blueprint(withdraw.bp)
     app.register_blueprint(api.bp)

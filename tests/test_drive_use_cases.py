@@ -69,9 +69,9 @@ def test_risky_words_are_shown_not_refused(app):
     make_drive()
     settings.set_guidance("letters-to-azat", "en", guidance="Do not write about the war.",
                           risky_words="war\npolitical prisoner")
-    settings.set_guidance("letters-to-azat", "ru", risky_words="войн")
+    settings.set_guidance("letters-to-azat", "ru", risky_words="войн*")
     row = writing.write("letters-to-azat", details(
-        body="I hope the war ends. You are a political   prisoner. Война!"))
+        body="I hope the war ends, warmly. You are a political   prisoner. Война!"))
     assert row is not None
     seen = writing.draft(row)
     assert [passage.word for passage in seen.passages] == ["war", "political   prisoner",

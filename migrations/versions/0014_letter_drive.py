@@ -9,6 +9,8 @@ Revises: 0013
 Create Date: 2026-12-07 20:40:00
 
 """
+from contextlib import contextmanager
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -123,7 +125,7 @@ def upgrade():
         sa.PrimaryKeyConstraint('id', name='pk_drive_reply'),
     )
     op.create_index('ix_drive_reply_drive_letter_id', 'drive_reply', ['drive_letter_id'])
-    with op.batch_alter_table('outbox_mail') as batch:
+    with _keeping_mail_links(), op.batch_alter_table('outbox_mail') as batch:
         batch.add_column(sa.Column('drive_letter_id', sa.Integer(), nullable=True))
         batch.add_column(sa.Column('drive_reply_id', sa.Integer(), nullable=True))
         batch.create_foreign_key('fk_outbox_mail_drive_letter_id_drive_letter', 'drive_letter',
@@ -133,8 +135,23 @@ def upgrade():
         batch.create_index('ix_outbox_mail_drive_letter_id', ['drive_letter_id'])
 
 
+@contextmanager
+def _keeping_mail_links():
+    """On SQLite a batch rebuilds outbox_mail, and dropping the old table (foreign keys on)
+    clears signature_version.mail_id, ON DELETE SET NULL: put the links back after."""
+    bind = op.get_bind()
+    links = []
+    if bind.dialect.name == 'sqlite':
+        links = [dict(row._mapping) for row in bind.execute(sa.text(
+            'SELECT id, mail_id FROM signature_version WHERE mail_id IS NOT NULL'))]
+    yield
+    if links:
+        bind.execute(sa.text('UPDATE signature_version SET mail_id = :mail_id WHERE id = :id'),
+                     links)
+
+
 def downgrade():
-    with op.batch_alter_table('outbox_mail') as batch:
+    with _keeping_mail_links(), op.batch_alter_table('outbox_mail') as batch:
         batch.drop_index('ix_outbox_mail_drive_letter_id')
         batch.drop_constraint('fk_outbox_mail_drive_reply_id_drive_reply', type_='foreignkey')
         batch.drop_constraint('fk_outbox_mail_drive_letter_id_drive_letter', type_='foreignkey')
@@ -149,5 +166,6 @@ def downgrade():
     op.drop_table('drive_batch')
     op.drop_table('drive_guidance')
     op.drop_table('drive')
-    with op.batch_alter_table('letter') as batch:
-        batch.drop_column('kind')
+    # In place on both databases (SQLite 3.35+): a batch would rebuild `letter`, and dropping
+    # the old table would cascade to every signature (foreign keys are on).
+    op.execute('ALTER TABLE letter DROP COLUMN kind')

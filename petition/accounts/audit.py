@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import Select, and_, func, or_, select
 
 from petition.extensions import db
-from petition.models.accounts import ROLE_ADMIN, Account, AuditEvent
+from petition.models.accounts import ROLE_ADMIN, ROLE_TRANSLATOR, Account, AuditEvent
 from petition.text import cell
 
 PAGE_SIZE = 200
@@ -85,12 +85,17 @@ class AuditFilter:
 def events_for(account: Account, limit: int | None = PAGE_SIZE,
                filters: AuditFilter | None = None, before: int | None = None) -> list[AuditEvent]:
     """Admins see everything; others the events about the letters they are given, and
-    their own logins, failed attempts on their address and second-factor changes.
+    their own logins, failed attempts on their address and second-factor changes; a
+    translator, only what it did itself.
 
     Newest first; `before` (an event id) gives the page of events older than that one.
     """
     query = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-    if account.role != ROLE_ADMIN:
+    if account.role == ROLE_TRANSLATOR:
+        # A translator sees its own doings only: the others' on its drives (approvals,
+        # batches, downloads) are not its business.
+        query = query.where(AuditEvent.actor == account.email)
+    elif account.role != ROLE_ADMIN:
         slugs = [letter.slug for letter in account.letters]
         query = query.where(or_(
             AuditEvent.letter_slug.in_(slugs),

@@ -20,7 +20,13 @@ from petition import addresses
 from petition.accounts import audit
 from petition.extensions import db
 from petition.models import Letter, utcnow
-from petition.models.accounts import ROLE_ADMIN, ROLE_ORGANISER, ROLES, Account
+from petition.models.accounts import (
+    ROLE_ADMIN,
+    ROLE_ORGANISER,
+    ROLE_TRANSLATOR,
+    ROLES,
+    Account,
+)
 
 MIN_PASSWORD_LENGTH = 12
 
@@ -94,7 +100,7 @@ def create_account(email: str, role: str, password: str, letters: tuple[str, ...
     if get_account(email) is not None:
         raise AccountError(f"an account {email} already exists")
     account = Account(email=email, role=role, password_hash=hash_password(password), active=True)
-    account.letters.extend(_letter_or_error(slug) for slug in letters)
+    account.letters.extend(_givable(role, _letter_or_error(slug)) for slug in letters)
     db.session.add(account)
     audit.record(actor, "account.create", detail=f"{email} role={role}", commit=False)
     db.session.commit()
@@ -133,10 +139,19 @@ def reset_password(email: str, password: str, actor: str = "cli") -> Account:
 
 def assign_letter(email: str, slug: str, actor: str = "cli") -> Account:
     account = _account_or_error(email)
-    letter = _letter_or_error(slug)
+    letter = _givable(account.role, _letter_or_error(slug))
     if letter not in account.letters:
         account.letters.append(letter)
     return _recorded(account, actor, "account.assign", slug)
+
+
+def _givable(role: str, letter: Letter) -> Letter:
+    """The letter, if an account of `role` may be given it: a translator works on letter
+    drives only (an open letter has nothing to translate, and its pages are not theirs)."""
+    if role == ROLE_TRANSLATOR and not letter.is_drive:
+        raise AccountError(f"{letter.slug} is not a letter drive: a translator is given "
+                           "letter drives only")
+    return letter
 
 
 def withdraw_letter(email: str, slug: str, actor: str = "cli") -> Account:
@@ -235,18 +250,40 @@ def totp_uri(account: Account, secret: str, issuer: str = "petition") -> str:
 
 
 def visible_letters(account: Account) -> list[Letter]:
-    """Admins see every letter; others the letters they are given."""
+    """Admins see every letter; others the letters they are given (a translator, its
+    drives only)."""
     if account.role == ROLE_ADMIN:
         return list(db.session.scalars(select(Letter).order_by(Letter.slug)))
+    if account.role == ROLE_TRANSLATOR:
+        return [letter for letter in account.letters if letter.is_drive]
     return list(account.letters)
 
 
 def can_see_letter(account: Account, letter: Letter) -> bool:
-    return account.role == ROLE_ADMIN or letter in account.letters
+    """A letter's own pages (figures, exports, signatures, a drive's letters): admins, and
+    organisers and press given it. Never a translator: it sees translation queues only."""
+    if account.role == ROLE_ADMIN:
+        return True
+    return account.role != ROLE_TRANSLATOR and letter in account.letters
+
+
+def can_translate(account: Account, letter: Letter) -> bool:
+    """A drive's translation queue: admins, and organisers and translators given the drive
+    (press reads figures, not letters)."""
+    if not letter.is_drive:
+        return False
+    if account.role == ROLE_ADMIN:
+        return True
+    return account.role in (ROLE_ORGANISER, ROLE_TRANSLATOR) and letter in account.letters
+
+
+def is_translator(account: Account) -> bool:
+    return account.role == ROLE_TRANSLATOR
 
 
 def can_edit(account: Account) -> bool:
-    """Admins and organisers change letters and lists; press only reads and downloads."""
+    """Admins and organisers change letters and lists; press only reads and downloads, and
+    a translator only translates."""
     return account.role in (ROLE_ADMIN, ROLE_ORGANISER)
 
 

@@ -28,6 +28,8 @@ ANY = "any"              # any account with its login complete
 EDITOR = "editor"        # admins and organisers (not press): creating a letter
 LETTER = "letter"        # admin, or an account given the letter of <slug> (404 otherwise)
 ORGANISE = "organise"    # as LETTER, and not press: every change to a letter or its list
+TRANSLATE = "translate"  # a drive's translation queue: admin, or an organiser or translator
+                         # given the drive (404 otherwise); a translator has nothing else
 ADMIN = "admin"          # admins only
 
 PERMISSIONS: dict[str, str] = {
@@ -59,6 +61,24 @@ PERMISSIONS: dict[str, str] = {
     "admin.import_form": ORGANISE,
     "admin.import_check": ORGANISE,
     "admin.import_confirm": ORGANISE,
+    # Letter drives: the letters are personal data, read and decided on by organisers.
+    "admin.drive_queue": ORGANISE,
+    "admin.drive_letters": ORGANISE,
+    "admin.drive_letter": ORGANISE,
+    "admin.drive_approve": ORGANISE,
+    "admin.drive_return": ORGANISE,
+    "admin.drive_reject": ORGANISE,
+    "admin.drive_reply": ORGANISE,
+    "admin.drive_translation_reviewed": ORGANISE,
+    "admin.drive_batches": ORGANISE,
+    "admin.drive_batch": ORGANISE,
+    "admin.drive_batch_download": ORGANISE,
+    "admin.drive_batch_sent": ORGANISE,
+    "admin.drive_settings": ORGANISE,
+    "admin.drive_guidance": ORGANISE,
+    # Translation: the only pages of a translator, besides the list and its own audit.
+    "admin.drive_translations": TRANSLATE,
+    "admin.drive_translation": TRANSLATE,
 }
 
 
@@ -116,12 +136,13 @@ def guard():
         abort(403)
     if need in (EDITOR, ORGANISE) and not accounts.can_edit(account):
         abort(403)
-    if need in (LETTER, ORGANISE):
+    if need in (LETTER, ORGANISE, TRANSLATE):
         slug = (request.view_args or {}).get("slug")
         letter = db.session.scalars(select(Letter).where(Letter.slug == slug)).one_or_none()
+        allowed = accounts.can_translate if need == TRANSLATE else accounts.can_see_letter
         # The same 404 for a letter that does not exist and one not given: an organiser of
         # one campaign cannot learn the names of others.
-        if letter is None or not accounts.can_see_letter(account, letter):
+        if letter is None or not allowed(account, letter):
             abort(404)
         g.letter = letter
     elif need not in (ANY, ADMIN, EDITOR):
@@ -148,8 +169,13 @@ def no_store(response):
 
 def init_app(app: Flask) -> None:
     # Views register on bp when imported.
-    from petition.admin import (  # noqa: F401  # noqa: F401
+    from petition.admin import (  # noqa: F401
         auth,
+        drive_batches,
+        drive_replies,
+        drive_review,
+        drive_settings,
+        drive_translation,
         exports,
         imports,
         labels,

@@ -11,11 +11,22 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from petition import models as m
-from petition.models.accounts import ROLE_ADMIN, ROLE_ORGANISER, ROLE_PRESS
+from petition.models import drive as d
+from petition.models.accounts import ROLE_ADMIN, ROLE_ORGANISER, ROLE_PRESS, ROLE_TRANSLATOR
 
 LABELS = {
     "role": {ROLE_ADMIN: _l("Administrator"), ROLE_ORGANISER: _l("Organiser"),
-             ROLE_PRESS: _l("Press officer")},
+             ROLE_PRESS: _l("Press officer"), ROLE_TRANSLATOR: _l("Translator")},
+    "kind": {m.OPEN_LETTER: _l("Open letter"), m.LETTER_DRIVE: _l("Letter drive")},
+    # A personal letter of a drive: its states, and what the writer let the page show.
+    "drive_status": {d.PENDING: _l("Awaiting confirmation"), d.REVIEW: _l("Waiting for review"),
+                     d.RETURNED: _l("Returned to the writer"), d.APPROVED: _l("Approved"),
+                     d.SENT: _l("Sent"), d.REJECTED: _l("Rejected"),
+                     d.WITHDRAWN: _l("Withdrawn"), "translation": _l("Waiting for translation"),
+                     "ready": _l("Ready to send")},
+    "publish": {d.PUBLISH_NO: _l("Not to be published"),
+                d.PUBLISH_INITIALS: _l("May be published under initials"),
+                d.PUBLISH_FULL: _l("May be published under the full name")},
     "letter_status": {m.DRAFT: _l("Draft"), m.OPEN: _l("Open"), m.CLOSED: _l("Closed")},
     "status": {m.PENDING: _l("Awaiting confirmation"), m.CONFIRMED: _l("Confirmed"),
                m.WITHDRAWN: _l("Withdrawn")},

@@ -11,18 +11,21 @@ from flask_babel import gettext as _
 from petition.accounts import operations as accounts
 from petition.admin import bp, current_account
 from petition.admin.labels import language_name
+from petition.drive import settings as drive_settings
+from petition.drive.values import DriveError
 from petition.letters import operations as letters
 from petition.letters import values as letter_values
 from petition.letters.operations import LetterError
-from petition.models import CLOSED, DRAFT, OPEN, Letter
+from petition.models import CLOSED, DRAFT, LETTER_DRIVE, OPEN, OPEN_LETTER, Letter
 from petition.models.accounts import ROLE_ORGANISER
+from petition.models.drive import BODY_MAX_DEFAULT
 
 # Offered in the language fields; any language CLDR knows may still be typed.
 COMMON_LANGUAGES = ("en", "fr", "ru", "de", "es", "it", "pt", "pt_BR", "nl", "pl", "uk", "ar",
                     "tr", "el", "he", "fa", "zh", "ja")
 
 
-def _language_choices(extra: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+def language_choices(extra: tuple[str, ...] = ()) -> list[tuple[str, str]]:
     codes = dict.fromkeys((*extra, *current_app.config["LANGUAGES"], *COMMON_LANGUAGES))
     return [(code, language_name(code)) for code in codes]
 
@@ -40,24 +43,32 @@ def _refused(error: LetterError) -> str:
 
 @bp.route("/letters/new", methods=["GET", "POST"])
 def new_letter():
+    """An open letter, or a letter drive (kind=letter-drive) with its recipient."""
     account = current_account()
     form = request.form if request.method == "POST" else {
-        "accepts_organizations": "1", "accepts_individuals": "1",
+        "kind": OPEN_LETTER, "accepts_organizations": "1", "accepts_individuals": "1",
         "retention_days": current_app.config["FINGERPRINT_RETENTION_DAYS"],
+        "body_max": BODY_MAX_DEFAULT,
     }
     if request.method == "GET":
         return _render_new(form)
+    kind = request.form.get("kind") or OPEN_LETTER
     try:
-        letter = letters.create_letter(
-            request.form.get("slug", ""),
-            lang=request.form.get("lang", ""),
-            title=request.form.get("title", ""),
-            body=request.form.get("body", ""),
-            **{"fingerprint_retention_days": current_app.config["FINGERPRINT_RETENTION_DAYS"],
-               **_settings()},
-            status=DRAFT,  # texts and settings first; the public sees it once opened
-            actor=account.email,
-        )
+        if kind == LETTER_DRIVE:
+            letter = _create_drive(account.email)
+        elif kind == OPEN_LETTER:
+            letter = letters.create_letter(
+                request.form.get("slug", ""),
+                lang=request.form.get("lang", ""),
+                title=request.form.get("title", ""),
+                body=request.form.get("body", ""),
+                **{"fingerprint_retention_days":
+                   current_app.config["FINGERPRINT_RETENTION_DAYS"], **_settings()},
+                status=DRAFT,  # texts and settings first; the public sees it once opened
+                actor=account.email,
+            )
+        else:
+            raise LetterError("unknown kind of letter %(kind)r", kind=kind)
     except LetterError as error:
         return _render_new(form, _refused(error)), 400
     if account.role == ROLE_ORGANISER:
@@ -65,7 +76,29 @@ def new_letter():
         accounts.assign_letter(account.email, letter.slug, actor=account.email)
     flash(_("Letter %(slug)s created as a draft: the public cannot see it until it is opened.",
             slug=letter.slug))
+    if letter.is_drive:
+        return redirect(url_for("admin.drive_settings", slug=letter.slug), 303)
     return redirect(url_for("admin.edit_letter", slug=letter.slug), 303)
+
+
+def _create_drive(actor: str) -> Letter:
+    """A letter drive from the new-letter form: its recipient and delivery language, and of
+    the letter's settings those a drive has (goal, deadline, retention)."""
+    form = request.form
+    body_max = form.get("body_max", "").strip()
+    if body_max and not body_max.isdigit():
+        raise DriveError("The length limit is a whole number of characters.")
+    retention = (letter_values.parse_retention(form["retention_days"])
+                 if "retention_days" in form else None)
+    return drive_settings.create_drive(
+        form.get("slug", ""), lang=form.get("lang", ""), title=form.get("title", ""),
+        body=form.get("body", ""), recipient=form.get("recipient_name", ""),
+        recipient_address=form.get("recipient_address", ""),
+        delivery_lang=form.get("delivery_lang", ""),
+        goal=letter_values.parse_goal(form.get("goal", "")),
+        deadline=letter_values.parse_date(form.get("deadline", ""), "deadline"),
+        body_max=int(body_max) if body_max else BODY_MAX_DEFAULT,
+        fingerprint_retention_days=retention, status=DRAFT, actor=actor)
 
 
 def _settings() -> dict:
@@ -90,7 +123,7 @@ def _settings() -> dict:
 
 def _render_new(form, error: str | None = None) -> str:
     return render_template("admin/letter_new.html", form=form, error=error,
-                           languages=_language_choices())
+                           languages=language_choices())
 
 
 # ----------------------------------------------------------------------------- edit page
@@ -109,7 +142,7 @@ def _render_edit(letter: Letter, *, error: str | None = None, section: str | Non
         error=error,
         section=section,
         form=form if form is not None else {},
-        languages=_language_choices(),
+        languages=language_choices(),
         label_langs=label_langs,
         label_codes=codes,
         label_table={(label.code, label.lang): label.label for label in letter.labels},

@@ -9,6 +9,10 @@ from petition.accounts import operations as accounts
 from petition.admin import bp, current_account
 from petition.admin.chart import cumulative_chart
 from petition.admin.labels import labelled
+from petition.drive import counts as drive_counts
+from petition.drive import overview as drive_overview
+from petition.drive import review
+from petition.drive.settings import get_drive
 from petition.exporting.document import LAYOUTS
 from petition.exporting.formats import FORMATS
 from petition.letters import overview
@@ -23,7 +27,16 @@ PRIVATE_FORMATS = ("csv", "xlsx")
 def letters():
     account = current_account()
     visible = accounts.visible_letters(account)
-    counts = public_counts([letter.id for letter in visible])
+    if accounts.is_translator(account):
+        # Its drives and how many letters wait for a translation: nothing else of them.
+        waiting = {letter.id: len(review.letters_of(letter, "translation"))
+                   for letter in visible}
+        return render_template("admin/drive_translator_home.html", letters=visible,
+                               waiting=waiting)
+    counts = public_counts([letter.id for letter in visible if not letter.is_drive])
+    # A drive counts letters written, not signatures.
+    counts.update({letter.id: drive_counts.counts(letter).written
+                   for letter in visible if letter.is_drive})
     return render_template("admin/letters.html", letters=visible, counts=counts)
 
 
@@ -31,6 +44,8 @@ def letters():
 def letter(slug: str):
     letter: Letter = g.letter
     account = current_account()
+    if letter.is_drive:
+        return _drive_letter(letter)
     lang = str(get_locale())
     # During the embargo the counts per country say who signed where before the release:
     # shown to those preparing it (admins, organisers), not to press accounts.
@@ -59,3 +74,12 @@ def letter(slug: str):
         export_languages=list(dict.fromkeys(
             [letter.default_lang, *letter.languages, *supported_languages()])),
     )
+
+
+def _drive_letter(letter: Letter):
+    """A drive's page: its figures, and the way to its queues, batches and settings."""
+    return render_template(
+        "admin/drive_overview.html", letter=letter, drive=get_drive(letter),
+        counts=drive_counts.counts(letter), states=drive_overview.state_counts(letter),
+        to_translate=len(review.letters_of(letter, "translation")),
+        ready=len(review.letters_of(letter, "ready")))

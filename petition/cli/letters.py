@@ -6,12 +6,15 @@ import datetime as dt
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 from flask.cli import AppGroup
 
 from petition.cli.errors import fail as _fail
+from petition.drive import settings as drive_settings
 from petition.letters import operations as letters
 from petition.letters import values as letter_values
-from petition.models import CLOSED, OPEN
+from petition.models import CLOSED, LETTER_DRIVE, LETTER_KINDS, OPEN, OPEN_LETTER
+from petition.models.drive import BODY_MAX_DEFAULT
 
 letter_cli = AppGroup("letter", help="Create and manage letters.")
 
@@ -20,13 +23,29 @@ def _read_text(path: str | None) -> str:
     return Path(path).read_text(encoding="utf-8") if path else ""
 
 
+# Options of one kind of letter only: given for the other kind, they are refused.
+_OPEN_LETTER_ONLY = ("place", "date_", "moderate", "signers")
+_DRIVE_ONLY = ("recipient", "delivery_lang", "recipient_address", "body_max")
+
+
+def _given(ctx: click.Context, names: tuple[str, ...]) -> list[str]:
+    """The options among `names` typed on the command line (not left at their default)."""
+    return [f"--{name.rstrip('_').replace('_', '-')}" for name in names
+            if ctx.get_parameter_source(name) not in (None, ParameterSource.DEFAULT)]
+
+
 @letter_cli.command("create")
 @click.argument("slug")
+@click.option("--kind", type=click.Choice(LETTER_KINDS), default=OPEN_LETTER, show_default=True,
+              help="An open letter people sign, or a letter drive: people write personal "
+                   "letters to one recipient.")
 @click.option("--lang", required=True,
               help="Language of the first text: a locale code such as fr, de or pt_BR.")
 @click.option("--title", required=True)
 @click.option("--text-file", type=click.Path(exists=True, dir_okay=False), help="Markdown body.")
 @click.option("--goal", type=int)
+@click.option("--deadline", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="Last day signatures or letters are taken (UTC), YYYY-MM-DD.")
 @click.option("--place")
 @click.option("--date", "date_", type=click.DateTime(formats=["%Y-%m-%d"]))
 @click.option("--moderate/--no-moderate", default=False, help="Hold organisations for approval.")
@@ -36,8 +55,35 @@ def _read_text(path: str | None) -> str:
     default="both",
     show_default=True,
 )
-def create_command(slug, lang, title, text_file, goal, place, date_, moderate, signers) -> None:
-    """Create an open letter."""
+@click.option("--recipient", help="Letter drive: the recipient's name (required).")
+@click.option("--delivery-lang",
+              help="Letter drive: the language letters are delivered in, e.g. ru (required); "
+                   "letters in other languages wait for a translation.")
+@click.option("--recipient-address",
+              help="Letter drive: the recipient's postal address, lines separated by \\n "
+                   "or real line breaks.")
+@click.option("--body-max", type=int, default=BODY_MAX_DEFAULT, show_default=True,
+              help="Letter drive: the most characters a letter may have.")
+@click.pass_context
+def create_command(ctx, slug, kind, lang, title, text_file, goal, deadline, place, date_,
+                   moderate, signers, recipient, delivery_lang, recipient_address,
+                   body_max) -> None:
+    """Create an open letter, or a letter drive (--kind letter-drive)."""
+    if kind == LETTER_DRIVE:
+        wrong = _given(ctx, _OPEN_LETTER_ONLY)
+        if wrong:
+            raise click.UsageError(f"{', '.join(wrong)}: for open letters only, not for a "
+                                   "letter drive")
+        for value, option in ((recipient, "--recipient"), (delivery_lang, "--delivery-lang")):
+            if not (value or "").strip():
+                raise click.UsageError(f"a letter drive needs {option}")
+        _create_drive(slug, lang, title, text_file, goal, deadline, recipient, delivery_lang,
+                      recipient_address, body_max)
+        return
+    wrong = _given(ctx, _DRIVE_ONLY)
+    if wrong:
+        raise click.UsageError(f"{', '.join(wrong)}: for a letter drive only "
+                               "(--kind letter-drive)")
     try:
         letter = letters.create_letter(
             slug,
@@ -45,6 +91,7 @@ def create_command(slug, lang, title, text_file, goal, place, date_, moderate, s
             title=title,
             body=_read_text(text_file),
             goal=goal,
+            deadline=deadline.date() if deadline else None,
             place=place,
             date=date_.date() if date_ else None,
             moderate_organizations=moderate,
@@ -54,6 +101,22 @@ def create_command(slug, lang, title, text_file, goal, place, date_, moderate, s
     except letters.LetterError as error:
         _fail(error)
     click.echo(f"Created letter {letter.slug} in {letter.default_lang} (open).")
+
+
+def _create_drive(slug: str, lang: str, title: str, text_file: str | None, goal: int | None,
+                  deadline: dt.datetime | None, recipient: str, delivery_lang: str,
+                  recipient_address: str | None, body_max: int) -> None:
+    try:
+        letter = drive_settings.create_drive(
+            slug, lang=lang, title=title, body=_read_text(text_file), goal=goal,
+            deadline=deadline.date() if deadline else None, recipient=recipient,
+            delivery_lang=delivery_lang, body_max=body_max,
+            recipient_address=(recipient_address or "").replace("\\n", "\n"), actor="cli")
+    except letters.LetterError as error:
+        _fail(error)
+    drive = drive_settings.get_drive(letter)
+    click.echo(f"Created letter drive {letter.slug} in {letter.default_lang} (open): letters "
+               f"to {drive.recipient_name}, delivered in {drive.delivery_lang}.")
 
 
 @letter_cli.command("update")

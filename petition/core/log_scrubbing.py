@@ -24,8 +24,9 @@ try:  # only gunicorn deployments have it; the app itself does not need it
 except ImportError:  # pragma: no cover - gunicorn is in requirements.txt
     _GunicornLogger = object
 
-# /confirm/<token>, /confirm/<token>/resend, /withdraw/<token>: the token is one path segment.
-TOKEN_PATH = re.compile(r"(/(?:confirm|withdraw)/)[^/\s?#\"'\x1b]+")
+# /confirm/<token>, /confirm/<token>/resend, /withdraw/<token>, a drive's /drive/confirm/
+# <token> and the writer's /drive/letter/<token>: the token is one path segment.
+TOKEN_PATH = re.compile(r"(/(?:confirm|withdraw|drive/letter)/)[^/\s?#\"'\x1b]+")
 MASK = "<token>"
 # A token on its own, e.g. in an exception's message: itsdangerous' URL-safe form of a JSON
 # list ("WyJ" is base64 for '["'), which is what tokens.py signs.

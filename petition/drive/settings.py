@@ -57,8 +57,11 @@ def _check_currency(code: str) -> str:
 def create_drive(slug: str, *, lang: str, title: str, recipient: str, delivery_lang: str,
                  body: str = "", recipient_address: str = "", goal: int | None = None,
                  deadline: dt.date | None = None, body_max: int = BODY_MAX_DEFAULT,
-                 currency: str = "EUR", status: str = "open", actor: str = "cli") -> Letter:
-    """Create a letter drive: a letter of kind LETTER_DRIVE with its settings."""
+                 currency: str = "EUR", status: str = "open", actor: str = "cli",
+                 fingerprint_retention_days: int | None = None) -> Letter:
+    """Create a letter drive: a letter of kind LETTER_DRIVE with its settings (the
+    retention period, FINGERPRINT_RETENTION_DAYS unless given, also bounds how long
+    addresses kept for replies stay once the drive is closed)."""
     drive = Drive(recipient_name=_check_recipient(recipient),
                   recipient_address=_check_address(recipient_address),
                   delivery_lang=check_language(delivery_lang),
@@ -67,7 +70,8 @@ def create_drive(slug: str, *, lang: str, title: str, recipient: str, delivery_l
     return letters.create_letter(slug, lang=lang, title=title, body=body, goal=goal,
                                  deadline=deadline, status=status, actor=actor,
                                  kind=LETTER_DRIVE, drive=drive,
-                                 accepts_organizations=False, accepts_individuals=True)
+                                 accepts_organizations=False, accepts_individuals=True,
+                                 fingerprint_retention_days=fingerprint_retention_days)
 
 
 def get_drive(letter: Letter | str) -> Drive:
@@ -88,11 +92,13 @@ def update_drive(slug: str, *, actor: str = "cli", **changes: Any) -> Drive:
         "recipient_name": _check_recipient, "recipient_address": _check_address,
         "delivery_lang": check_language, "body_max": _check_body_max,
         "currency": _check_currency, "show_costs": bool}
-    shown = []
-    for name, value in changes.items():
+    for name in changes:
         if name not in checks:
             raise DriveError("unknown drive setting %(name)s", name=name)
-        value = checks[name](value)
+    # Every value checked before any is set: a refusal leaves the drive as it was.
+    checked = {name: checks[name](value) for name, value in changes.items()}
+    shown = []
+    for name, value in checked.items():
         if getattr(drive, name) != value:
             setattr(drive, name, value)
             shown.append(f"{name}={value if name != 'recipient_address' else '…'}")

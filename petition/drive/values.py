@@ -124,12 +124,19 @@ def word_list(text: str) -> list[str]:
 def _pattern(words: tuple[str, ...]) -> re.Pattern[str] | None:
     if not words:
         return None
-    # An entry matches at the start of a word and may go on: "войн" finds "война" and
-    # "войны" (organisers list stems for languages that inflect), never "свойне".
-    # Longest first, so a phrase wins over a word inside it.
-    alternatives = sorted((re.escape(word).replace(r"\ ", r"\s+") for word in words),
-                          key=len, reverse=True)
-    return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")\w*", re.IGNORECASE)
+    # An entry is a whole word or phrase ("war" never marks "warm"); one ending in "*" is a
+    # stem that may go on, for languages that inflect ("войн*" finds "война" and "войны",
+    # never "свойне"). Any spacing matches a phrase's space. Longest first, so a phrase
+    # wins over a word inside it.
+    alternatives = []
+    for word in sorted(words, key=len, reverse=True):
+        stem = word.endswith("*")
+        body = re.escape(word.rstrip("*").strip()).replace(r"\ ", r"\s+")
+        if body:
+            alternatives.append(body + (r"\w*" if stem else r"(?!\w)"))
+    if not alternatives:
+        return None
+    return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + ")", re.IGNORECASE)
 
 
 def risky_passages(text: str, words: list[str]) -> list[Passage]:

@@ -140,8 +140,8 @@ def _font_dir() -> Path:
     return Path(current_app.config.get("PDF_FONT_DIR") or DEFAULT_FONT_DIR)
 
 
-def render(document: Document, out: BinaryIO) -> None:
-    """Write `document` as a PDF file."""
+def font_files() -> dict[str, Path]:
+    """The DejaVu Sans files by style ("", "B", "I"); FontMissing if one is not installed."""
     font_dir = _font_dir()
     missing = [name for name in _FONT_FILES.values() if not (font_dir / name).is_file()]
     if missing:
@@ -149,11 +149,17 @@ def render(document: Document, out: BinaryIO) -> None:
             f"the PDF export needs {', '.join(missing)} in {font_dir} "
             "(Debian package fonts-dejavu-core, or set PDF_FONT_DIR)"
         )
+    return {style: font_dir / name for style, name in _FONT_FILES.items()}
+
+
+def render(document: Document, out: BinaryIO) -> None:
+    """Write `document` as a PDF file."""
+    fonts = font_files()
     page = document.page
     pdf = _Pdf(orientation="portrait", unit="mm", format=(page.width, page.height))
     pdf.alias_nb_pages(_PAGES)
-    for style, name in _FONT_FILES.items():
-        pdf.add_font("DejaVu", style, str(font_dir / name))
+    for style, path in fonts.items():
+        pdf.add_font("DejaVu", style, str(path))
     pdf.set_margins(page.left, page.top, page.right)
     pdf.set_auto_page_break(False, margin=page.bottom)  # _Layout breaks pages itself
     pdf.set_title(document.title)

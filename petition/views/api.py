@@ -6,7 +6,9 @@ from typing import TypedDict
 from flask import Blueprint, jsonify, request
 
 from petition import countries
+from petition.drive import counts as drive_counts
 from petition.letters import counting
+from petition.models import LETTER_DRIVE, Letter
 from petition.views import public_letter_or_404
 from petition.views.embargo import cache_headers
 from petition.views.i18n import normalize
@@ -32,7 +34,12 @@ def letter_json(slug: str):
     figures: dict = dict(slug=letter.slug, title=text.title, lang=text.lang,
                          status=letter.status,
                          embargo_until=until.isoformat() + "Z" if until else None)
-    if not letter.embargoed:
+    if letter.is_drive:
+        # Counts only: a drive's JSON never carries a letter, published or not.
+        figures["kind"] = LETTER_DRIVE
+        if letter.count_public:
+            figures.update(_drive_figures(letter))
+    elif not letter.embargoed:
         figures.update(_public_figures(letter, lang))
     elif letter.embargo_count:
         # Nothing of the list, and the count only if the organisers chose to show it.
@@ -41,6 +48,15 @@ def letter_json(slug: str):
     # Counters are embedded on other sites.
     response.headers["Access-Control-Allow-Origin"] = "*"
     return cache_headers(response, letter)
+
+
+def _drive_figures(letter: Letter) -> dict:
+    """Letters written (confirmed, neither rejected nor withdrawn; `total` too, as a
+    counter reads it), sent, and from how many countries, toward the goal and deadline."""
+    figures = drive_counts.counts(letter)
+    return dict(total=figures.written, written=figures.written, sent=figures.sent,
+                countries=figures.countries, goal=letter.goal,
+                deadline=letter.deadline.isoformat() if letter.deadline else None)
 
 
 def _public_figures(letter, lang: str) -> dict:

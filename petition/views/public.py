@@ -25,6 +25,7 @@ from petition.letters.operations import LetterNotFound, get_public_letter
 from petition.models import Letter
 from petition.privacy.notice import facts as privacy_facts
 from petition.signatures import signing
+from petition.views import drive as drive_views
 from petition.views import public_letter_or_404
 from petition.views.embargo import cache_headers
 from petition.views.errors import too_many
@@ -91,12 +92,16 @@ def _render_letter(letter: Letter, form: SignForm, status: int = 200,
 @bp.get("/")
 def index():
     lang = current_lang()
-    return render_template("index.html", page=front_page(lang), lang=lang)
+    page = front_page(lang)
+    return render_template("index.html", page=page, lang=lang,
+                           written=drive_views.written_counts(page))
 
 
 @bp.get("/letters/<slug>")
 def show(slug: str):
     letter = public_letter_or_404(slug)
+    if letter.is_drive:  # its appeal, its count and the form to write a letter
+        return drive_views.show(letter)
     return _render_letter(letter, _sign_form(letter, formdata=None))
 
 
@@ -110,6 +115,8 @@ def sign(slug: str):
     # Without its texts: a signature takes none (its mail is rendered at delivery); the
     # pages shown on refusal load them.
     letter = public_letter_or_404(slug, with_texts=False)
+    if letter.is_drive:  # a drive takes letters (drive.write), not signatures
+        abort(404)
     lang = current_lang()
     form = _sign_form(letter)
     if not letter.is_open:
