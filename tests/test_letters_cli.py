@@ -96,9 +96,13 @@ def test_bad_input_gets_clear_messages(runner, app):
 
 
 def test_seed_demo_only_when_empty(runner, app):
-    assert "Seeded" in runner.invoke(args=["seed-demo"]).output
-    assert "no demo" in runner.invoke(args=["seed-demo"]).output
+    first = runner.invoke(args=["seed-demo"]).output
+    assert "Seeded the demo letter." in first and "Seeded the demo letter drive." in first
+    again = runner.invoke(args=["seed-demo"]).output
+    assert "no demo" in again and "drive" not in again
     assert letter("free-the-mathematician").labels_for("fr")["ES"] == "Etat espagnol"
+    drive = letter("letters-to-the-mathematician")
+    assert drive.is_drive and drive.is_open and sorted(drive.languages) == ["en", "fr", "ru"]
 
 
 def test_demo_letter_says_the_same_in_each_language(runner, app):

@@ -60,7 +60,7 @@ def drive_batch(slug: str, batch_id: str):
 
 
 @bp.get("/letters/<slug>/drive/batches/<batch_id>/download", endpoint="drive_batch_download")
-def drive_batch_download(slug: str, batch_id: str) -> Response:
+def drive_batch_download(slug: str, batch_id: str):
     letter: Letter = g.letter
     batch = batch_or_404(letter, batch_id)
     fmt = request.args.get("format", "")
@@ -70,7 +70,10 @@ def drive_batch_download(slug: str, batch_id: str) -> Response:
     # other page needs them.
     from petition.drive import batch_files
 
-    data, mimetype, filename = batch_files.render(batches.contents(batch), fmt)
+    try:
+        data, mimetype, filename = batch_files.render(batches.contents(batch), fmt)
+    except DriveError as error:  # the PDF's fonts missing on this server: say so, no 500
+        return _batch_page(letter, batch, error=error.translated(), status=503)
     batches.record_download(batch, fmt, current_account().email)
     response = Response(data, content_type=mimetype)
     response.headers.set("Content-Disposition", "attachment", filename=filename)

@@ -262,8 +262,12 @@ def counts_rebuild_command() -> None:
 
 @click.command("seed-demo")
 def seed_demo_command() -> None:
-    """Create the demo letter when the database has no letter yet."""
+    """Create the demo letter when the database has no letter yet, and the demo letter
+    drive when it has no drive yet (a database made before drives existed gets one)."""
+    from petition.drive.demo import seed_demo_drive
     from petition.letters.demo import seed_demo
 
     created = seed_demo()
     click.echo("Seeded the demo letter." if created else "Letters exist; no demo seeded.")
+    if seed_demo_drive():
+        click.echo("Seeded the demo letter drive.")
