@@ -471,6 +471,7 @@ def test_a_batch_is_created_downloaded_in_three_formats_and_marked_sent(app):
     assert row_of(english.public_id).email_encrypted is not None
     page = client.get(url(f"/batches/{batch.public_id}")).get_data(as_text=True)
     assert "Sent on 2026-01-20" in page and 'name="cost"' not in page
+    assert "€12.50" in page  # the amount as the reader's language writes it
     again = client.post(url(f"/batches/{batch.public_id}/sent"), data={"on": "2026-01-21"})
     assert again.status_code == 400
 

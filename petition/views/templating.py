@@ -6,7 +6,7 @@ import re
 
 import nh3
 from babel.dates import format_date, format_time
-from babel.numbers import format_percent
+from babel.numbers import format_currency, format_percent
 from flask import Flask
 from flask_babel import format_decimal, get_locale, get_translations
 from jinja2 import pass_context
@@ -107,6 +107,11 @@ def _newstyle_ngettext(translate):
     return ngettext
 
 
+def money(cents: int, currency: str) -> str:
+    """An amount kept in cents, as the reader's language writes it: "3,20 €", "€3.20"."""
+    return format_currency(cents / 100, currency, locale=str(get_locale()))
+
+
 def init_app(app: Flask) -> None:
     app.context_processor(bound_translations)
     app.jinja_env.filters["bcp47"] = bcp47
@@ -121,3 +126,4 @@ def init_app(app: Flask) -> None:
                                                                    locale=str(get_locale()))
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.filters["number"] = format_decimal  # 70 000 in French, 70,000 in English
+    app.jinja_env.filters["money"] = money
