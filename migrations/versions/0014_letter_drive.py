@@ -121,7 +121,8 @@ def upgrade():
         sa.Column('created_at', sa.DateTime(), nullable=False),
         sa.Column('created_by', sa.String(length=254), nullable=False),
         sa.ForeignKeyConstraint(['drive_letter_id'], ['drive_letter.id'],
-                                name='fk_drive_reply_drive_letter_id_drive_letter', ondelete='CASCADE'),
+                                name='fk_drive_reply_drive_letter_id_drive_letter',
+                                ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('id', name='pk_drive_reply'),
     )
     op.create_index('ix_drive_reply_drive_letter_id', 'drive_reply', ['drive_letter_id'])
