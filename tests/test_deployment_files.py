@@ -78,10 +78,12 @@ def size(value: str) -> int:
     ("nginx.conf", r"location /admin/ \{\s*client_max_body_size (\w+);"),
     ("Caddyfile", r"request_body @admin \{\s*max_size (\w+)"),
 ])
-def test_the_proxy_lets_the_largest_import_through(file, pattern):
-    # The import check takes up to twice IMPORT_MAX_BYTES plus 64 KB (admin/imports.py).
+def test_the_proxy_lets_the_largest_import_and_reply_through(file, pattern):
+    # The import check and a drive's reply form take up to twice IMPORT_MAX_BYTES or
+    # DRIVE_REPLY_MAX_BYTES plus 64 KB (admin/imports.py, admin/drive_replies.py).
     limit = size(re.search(pattern, (DEPLOYMENT / file).read_text()).group(1))
-    assert limit >= 2 * int(example()["IMPORT_MAX_BYTES"]) + 65536
+    largest = max(int(example()["IMPORT_MAX_BYTES"]), int(example()["DRIVE_REPLY_MAX_BYTES"]))
+    assert limit >= 2 * largest + 65536
 
 
 def test_the_proxies_pass_the_host_with_its_port():

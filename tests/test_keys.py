@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from petition import addresses
 from petition.accounts import operations as accounts
+from petition.drive import batches, replies, review
 from petition.extensions import db
 from petition.mail import dispatcher
 from petition.models import (
@@ -20,11 +21,13 @@ from petition.models import (
     OutboxMail,
     Signature,
     SignatureVersion,
+    utcnow,
 )
 from petition.models.accounts import KeyMaterial
 from petition.privacy import key_rotation
 from tests.admin_helpers import fresh_code, make_account
 from tests.conftest import EMAIL_KEY as OLD_KEY
+from tests.drive_helpers import LETTER_RU, make_drive, written
 from tests.factories import make_letter
 from tests.helpers import confirm_token_from, mails_to, sign_form
 
@@ -62,9 +65,25 @@ def fill(client) -> str:
     client.post(f"/confirm/{confirm_token_from(mails_to('jps@example.org')[0])}")
     _, secret = make_account("admin@example.org", "admin", totp=True)
     assert db.session.scalar(select(func.count(SignatureVersion.id))) == 1
+    fill_drive()
     tokens = stored_tokens()
     assert all(tokens.values()), tokens  # every kind of secret is there to rotate
     return secret
+
+
+def fill_drive() -> None:
+    """A drive's letters holding every kind of secret: a sent letter with its translation,
+    the address kept for the reply and the reply's text and scan; a returned one's note."""
+    make_drive()
+    answered = written(email="writer@example.org", wants_reply=True)
+    review.translate(answered.public_id, LETTER_RU)
+    review.approve(answered.public_id)
+    batch = batches.create_batch("letters-to-azat")
+    batches.mark_sent(batch.public_id, on=utcnow().date())
+    replies.attach_reply(answered.public_id, text="Спасибо!",
+                         data=b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+    returned = written(email="other@example.org")
+    review.return_to_writer(returned.public_id, "Please shorten it.")
 
 
 def rotate(app, runner, old_key: str):
