@@ -29,6 +29,7 @@ from petition.models import (
     Signature,
     utcnow,
 )
+from petition.models.drive import DriveLetter
 
 # An outbox row that is no mail: an address someone asked withdrawal links for, answered
 # by the mail worker (withdrawal.expand_requests), never claimed for sending.
@@ -98,6 +99,38 @@ def _insert_for_new_signature() -> Insert:
 
 
 _INSERT_FOR_NEW_SIGNATURE = _insert_for_new_signature()
+
+
+def insert_for_new_drive_letter(together: Together, *, kind: str, to_encrypted: bytes,
+                                letter_id: int, email_hash: str, link_nonce: str,
+                                lang: str) -> None:
+    """insert_for_new_signature() for a personal letter to a drive (drive.writing): the
+    mail names the letter of `letter_id` and `email_hash` whose nonce is `link_nonce`, the
+    one this transaction has just inserted, if it has (the per-address cap may have turned
+    it down: the INSERT then adds nothing). The recipient comes encrypted: the letter's own
+    copy of the address, encrypted once for both rows."""
+    now = utcnow()
+    together.execute(_INSERT_FOR_NEW_DRIVE_LETTER, {
+        "kind": kind, "recipient_encrypted": to_encrypted, "subject": "", "body_text": None,
+        "body_html": None, "link_nonce": link_nonce, "lang": lang, "status": MAIL_QUEUED,
+        "attempts": 0, "next_attempt_at": now, "created_at": now, "letter_id": letter_id,
+        "email_hash": email_hash})
+    _wake_dispatcher()
+
+
+def _insert_for_new_drive_letter() -> Insert:
+    outbox, letter = cast(Table, OutboxMail.__table__), cast(Table, DriveLetter.__table__)
+    names = ["kind", "recipient_encrypted", "subject", "body_text", "body_html", "link_nonce",
+             "lang", "status", "attempts", "next_attempt_at", "created_at"]
+    values = [bindparam(name, type_=outbox.c[name].type) for name in names]
+    found = select(*values, letter.c.id).where(
+        letter.c.letter_id == bindparam("letter_id"),
+        letter.c.email_hash == bindparam("email_hash"),
+        letter.c.token_nonce == bindparam("link_nonce"))
+    return outbox.insert().from_select(names + ["drive_letter_id"], found)
+
+
+_INSERT_FOR_NEW_DRIVE_LETTER = _insert_for_new_drive_letter()
 
 
 def _row(kind: str, to: str, subject: str, text: str | None, html: str | None,

@@ -25,7 +25,13 @@ from markupsafe import Markup, escape
 
 from petition import countries
 from petition.drive import counts, mails, review, settings, writing
-from petition.drive.values import BODY_MAX_LIMIT, DriveError, Passage, clean_letter_text
+from petition.drive.values import (
+    BODY_MAX_LIMIT,
+    DriveError,
+    DriveNotFound,
+    Passage,
+    clean_letter_text,
+)
 from petition.extensions import limiter
 from petition.letters.front_page import FrontPage, closed_on
 from petition.letters.operations import LetterNotFound, get_public_letter
@@ -223,13 +229,17 @@ def _write_limit() -> str:
 @bp.post("/letters/<slug>/write")
 @limiter.limit(_write_limit, methods=["POST"])
 def write(slug: str):
-    letter = _drive_or_404(slug)
-    if not letter.is_open:
-        return _closed(letter)
-    drive = settings.get_drive(letter)
+    # The drive's state and limit without its letter (writing.drive_to_write): the pages
+    # shown when writing is refused read the letter then.
+    try:
+        drive = writing.drive_to_write(slug)
+    except writing.DriveClosed:
+        return _closed(_drive_or_404(slug))
+    except DriveNotFound:
+        abort(404)
     form = LetterForm(body_max=drive.body_max)
     if not form.validate():
-        return show(letter, form, status=400)
+        return show(_drive_or_404(slug), form, status=400)
     if form.is_bot:
         # Look exactly like success, store nothing: a bot learns nothing.
         return redirect(url_for("drive.check_mail", slug=slug), code=303)
@@ -238,12 +248,12 @@ def write(slug: str):
         letter_lang=form.language.data, body=form.body.data, publish=form.publish.data,
         lang=_lang(), wants_reply=bool(form.reply.data))
     try:
-        writing.write(letter, details)  # None: the address's mails this hour are spent
+        writing.submit(drive, details)  # False: the address's mails this hour are spent
     except writing.DriveClosed:
-        return _closed(letter)
+        return _closed(_drive_or_404(slug))
     except DriveError as error:
         form.body.errors = [error.translated()]
-        return show(letter, form, status=400)
+        return show(_drive_or_404(slug), form, status=400)
     # Same page whatever happened: the form tells nobody who wrote.
     return redirect(url_for("drive.check_mail", slug=slug), code=303)
 
