@@ -226,7 +226,17 @@ def _origin(url: str) -> tuple[str, str, int] | None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from petition.views import api, confirm, drive, errors, exports, health, public, withdraw
+    from petition.views import (
+        api,
+        confirm,
+        drive,
+        drive_links,  # noqa: F401  (its routes join the drive blueprint on import)
+        errors,
+        exports,
+        health,
+        public,
+        withdraw,
+    )
 
     app.register_blueprint(public.bp)
     app.register_blueprint(drive.bp)

@@ -53,8 +53,8 @@ def _letter_url(letter: Letter, lang: str) -> str:
 def queue(kind: str, row: DriveLetter, email: str, *,
           reply: DriveReply | None = None) -> OutboxMail:
     """Queue a mail about `row` (flushed) to `email`, in the caller's transaction."""
-    mail = enqueue(kind=kind, to=email, lang=row.lang,
-                   link_nonce=row.token_nonce if kind == CONFIRM else None)
+    # Not the confirmation: writing.write() queues it with the letter, in one statement.
+    mail = enqueue(kind=kind, to=email, lang=row.lang)
     mail.drive_letter_id = row.id
     if reply is not None:
         mail.drive_reply_id = reply.id

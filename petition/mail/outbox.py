@@ -86,19 +86,22 @@ def insert_for_new_signature(together: Together, *, kind: str, to: str, letter_i
     _wake_dispatcher()
 
 
-def _insert_for_new_signature() -> Insert:
-    outbox, signature = cast(Table, OutboxMail.__table__), Signature.__table__
+def _insert_for_new_row(table: Table, reference: str) -> Insert:
+    """INSERT of a mail naming the row of `table` that has the given letter, address hash
+    and link nonce (in column `reference`), if there is one: the sender's new row."""
+    outbox = cast(Table, OutboxMail.__table__)
     names = ["kind", "recipient_encrypted", "subject", "body_text", "body_html", "link_nonce",
              "lang", "status", "attempts", "next_attempt_at", "created_at"]
     values = [bindparam(name, type_=outbox.c[name].type) for name in names]
-    found = select(*values, signature.c.id).where(
-        signature.c.letter_id == bindparam("letter_id"),
-        signature.c.email_hash == bindparam("email_hash"),
-        signature.c.token_nonce == bindparam("link_nonce"))
-    return outbox.insert().from_select(names + ["signature_id"], found)
+    found = select(*values, table.c.id).where(
+        table.c.letter_id == bindparam("letter_id"),
+        table.c.email_hash == bindparam("email_hash"),
+        table.c.token_nonce == bindparam("link_nonce"))
+    return outbox.insert().from_select(names + [reference], found)
 
 
-_INSERT_FOR_NEW_SIGNATURE = _insert_for_new_signature()
+_INSERT_FOR_NEW_SIGNATURE = _insert_for_new_row(cast(Table, Signature.__table__),
+                                                "signature_id")
 
 
 def insert_for_new_drive_letter(together: Together, *, kind: str, to_encrypted: bytes,
@@ -109,34 +112,24 @@ def insert_for_new_drive_letter(together: Together, *, kind: str, to_encrypted: 
     one this transaction has just inserted, if it has (the per-address cap may have turned
     it down: the INSERT then adds nothing). The recipient comes encrypted: the letter's own
     copy of the address, encrypted once for both rows."""
-    now = utcnow()
+    row = _row(kind, "", "", None, None, None, link_nonce, lang, None, to_encrypted)
+    del row["signature_id"]
     together.execute(_INSERT_FOR_NEW_DRIVE_LETTER, {
-        "kind": kind, "recipient_encrypted": to_encrypted, "subject": "", "body_text": None,
-        "body_html": None, "link_nonce": link_nonce, "lang": lang, "status": MAIL_QUEUED,
-        "attempts": 0, "next_attempt_at": now, "created_at": now, "letter_id": letter_id,
+        **row, "created_at": row["next_attempt_at"], "letter_id": letter_id,
         "email_hash": email_hash})
     _wake_dispatcher()
 
 
-def _insert_for_new_drive_letter() -> Insert:
-    outbox, letter = cast(Table, OutboxMail.__table__), cast(Table, DriveLetter.__table__)
-    names = ["kind", "recipient_encrypted", "subject", "body_text", "body_html", "link_nonce",
-             "lang", "status", "attempts", "next_attempt_at", "created_at"]
-    values = [bindparam(name, type_=outbox.c[name].type) for name in names]
-    found = select(*values, letter.c.id).where(
-        letter.c.letter_id == bindparam("letter_id"),
-        letter.c.email_hash == bindparam("email_hash"),
-        letter.c.token_nonce == bindparam("link_nonce"))
-    return outbox.insert().from_select(names + ["drive_letter_id"], found)
-
-
-_INSERT_FOR_NEW_DRIVE_LETTER = _insert_for_new_drive_letter()
+_INSERT_FOR_NEW_DRIVE_LETTER = _insert_for_new_row(cast(Table, DriveLetter.__table__),
+                                                   "drive_letter_id")
 
 
 def _row(kind: str, to: str, subject: str, text: str | None, html: str | None,
          signature_id: int | None, link_nonce: str | None, lang: str | None,
-         not_before: dt.datetime | None) -> dict[str, object]:
-    return {"kind": kind, "recipient_encrypted": encrypt(to), "subject": subject,
+         not_before: dt.datetime | None,
+         to_encrypted: bytes | None = None) -> dict[str, object]:
+    recipient = to_encrypted if to_encrypted is not None else encrypt(to)
+    return {"kind": kind, "recipient_encrypted": recipient, "subject": subject,
             "body_text": text, "body_html": html, "link_nonce": link_nonce, "lang": lang,
             "status": MAIL_QUEUED, "attempts": 0, "next_attempt_at": not_before or utcnow(),
             "signature_id": signature_id}

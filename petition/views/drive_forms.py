@@ -7,13 +7,11 @@ import contextlib
 from functools import lru_cache
 
 from babel import Locale
-from email_validator import EmailNotValidError
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, EmailField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from petition import addresses, countries
+from petition import countries
 from petition.collation import sorted_by
 from petition.drive.values import DriveError, check_letter_text
 from petition.letters.values import LetterError, check_language
@@ -24,7 +22,13 @@ from petition.models.drive import (
     PUBLISH_NO,
 )
 from petition.names import NAME_MAX, clean_text
-from petition.views.forms import EMAIL_MAX, ListSafe, PlainText, TextForm
+from petition.views.forms import (
+    EMAIL_MAX,
+    ListSafe,
+    PlainText,
+    TextForm,
+    canonical_email_field,
+)
 
 # The languages offered for a letter besides the drive's own: those its writers are likely
 # to write in. The drive's languages (its delivery language, its page's translations) are
@@ -174,13 +178,7 @@ class LetterForm(TextForm):
             raise ValidationError(_l("Please choose a country or a region from the list."))
 
     def validate_email(self, field) -> None:
-        try:
-            field.data = addresses.canonical_email(
-                field.data or "",
-                check_deliverability=current_app.config["EMAIL_CHECK_DELIVERABILITY"],
-            )
-        except EmailNotValidError:
-            raise ValidationError(_l("This does not look like an email address.")) from None
+        canonical_email_field(field)
 
     def validate_language(self, field) -> None:
         # Any language CLDR knows, in its stored form: the choices are a convenience (a

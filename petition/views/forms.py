@@ -56,6 +56,18 @@ class TextForm(FlaskForm):
                               if isinstance(value, str)])
 
 
+def canonical_email_field(field: Field) -> None:
+    """Validate an address someone gives to be mailed at (signing, writing a letter) and
+    keep its canonical form."""
+    try:
+        field.data = addresses.canonical_email(
+            field.data or "",
+            check_deliverability=current_app.config["EMAIL_CHECK_DELIVERABILITY"],
+        )
+    except EmailNotValidError:
+        raise ValidationError(_l("This does not look like an email address.")) from None
+
+
 class SignForm(TextForm):
     class Meta:
         # CSRFProtect checks the token of every POST before the view runs (the template
@@ -149,13 +161,7 @@ class SignForm(TextForm):
             raise ValidationError(_l("Please choose a country or a region from the list."))
 
     def validate_email(self, field) -> None:
-        try:
-            field.data = addresses.canonical_email(
-                field.data or "",
-                check_deliverability=current_app.config["EMAIL_CHECK_DELIVERABILITY"],
-            )
-        except EmailNotValidError:
-            raise ValidationError(_l("This does not look like an email address.")) from None
+        canonical_email_field(field)
 
     def validate_display(self, field) -> None:
         if self.signer_type.data != INDIVIDUAL:
