@@ -23,6 +23,7 @@ from petition.models.letters import (
     CountryLabel,
     Letter,
     LetterCount,
+    LetterMilestone,
     LetterText,
 )
 from petition.models.outbox import (
@@ -81,6 +82,7 @@ __all__ = [
     "LETTER_STATES",
     "Letter",
     "LetterCount",
+    "LetterMilestone",
     "LetterText",
     "MAIL_DROPPED",
     "MAIL_FAILED",

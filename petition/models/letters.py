@@ -71,6 +71,10 @@ class Letter(Model):
     # Until this time (naive UTC) nothing of the list is public; the count only if chosen.
     embargo_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
     embargo_count: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    # The organisers' milestone thresholds as text; None: 25, 50, 75 and 100 % of the goal.
+    milestones: Mapped[str | None] = mapped_column(String(200))
+    # The public chart of confirmed signatures per day, when the organisers switch it on.
+    show_chart: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
 
     texts: Mapped[list[LetterText]] = relationship(
         back_populates="letter", cascade="all, delete-orphan", order_by="LetterText.lang"
@@ -162,6 +166,18 @@ class CountryLabel(Model):
     label: Mapped[str] = mapped_column(String(200))
 
     letter: Mapped[Letter] = relationship(back_populates="labels")
+
+
+class LetterMilestone(Model):
+    """A threshold crossed, recorded once with its time (its mail is queued with the row)."""
+
+    __tablename__ = "letter_milestone"
+    __table_args__ = (UniqueConstraint("letter_id", "threshold", name="uq_letter_milestone"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    letter_id: Mapped[int] = mapped_column(ForeignKey("letter.id", ondelete="CASCADE"))
+    threshold: Mapped[int] = mapped_column(Integer)
+    reached_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class LetterCount(Model):
