@@ -24,6 +24,7 @@ from petition.models.drive import (
 from petition.names import NAME_MAX, clean_text
 from petition.views.forms import (
     EMAIL_MAX,
+    CachedSelect,
     ListSafe,
     PlainText,
     TextForm,
@@ -74,9 +75,24 @@ def _offered() -> tuple[str, ...]:
 def language_choices(page_lang: str, extra: tuple[str, ...] = ()) -> list[tuple[str, str]]:
     """Every language a letter may be declared in, named in the page's language, sorted as
     a reader of it sorts."""
+    return list(_language_choices(page_lang, tuple(dict.fromkeys(extra))))
+
+
+@lru_cache(maxsize=256)
+def _language_choices(page_lang: str, extra: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    # Sorted once per page language and drive languages, not on every page shown.
     codes = dict.fromkeys((*extra, *_offered()))
     named = [(code, language_name(code, page_lang)) for code in codes]
-    return sorted_by(named, lambda choice: choice[1], page_lang)
+    return tuple(sorted_by(named, lambda choice: choice[1], page_lang))
+
+
+@lru_cache(maxsize=256)
+def _country_choices(lang: str, overrides: tuple[tuple[str, str], ...]
+                     ) -> tuple[tuple[str, str], ...]:
+    # Countries only: "from how many countries" counts where writers are, and a region or
+    # "international" is nowhere. Filtered once per language and label set.
+    return tuple((code, name) for code, name in countries.country_choices(lang, dict(overrides))
+                 if countries.is_country(code))
 
 
 class LetterTextCheck:
@@ -113,6 +129,7 @@ class LetterForm(TextForm):
         _l("Country"),
         validators=[DataRequired(_l("Please choose a country or a region."))],
         validate_choice=False,  # checked against ISO codes below, whatever the language
+        widget=CachedSelect(),
     )
     email = EmailField(
         _l("Email"),
@@ -129,6 +146,7 @@ class LetterForm(TextForm):
         description=_l("Letters in another language than the recipient's are translated "
                        "by volunteers before they are sent."),
         validate_choice=False,  # validate_language gives the one clear message
+        widget=CachedSelect(),
     )
     body = TextAreaField(
         _l("Your letter"),
@@ -164,11 +182,8 @@ class LetterForm(TextForm):
     def label_choices(self, lang: str, overrides: dict[str, str] | None,
                       languages: tuple[str, ...]) -> None:
         """Name the countries and languages in `lang`: call it before the form is shown."""
-        # Countries only: "from how many countries" counts where writers are, and a
-        # region or "international" is nowhere.
-        self.country.choices = [("", _l("Choose…"))] + [
-            (code, name) for code, name in countries.country_choices(lang, overrides)
-            if countries.is_country(code)]
+        self.country.choices = [("", _l("Choose…")), *_country_choices(
+            lang, tuple(sorted((overrides or {}).items())))]
         with contextlib.suppress(LetterError):  # a valid language sent from elsewhere
             languages = (*languages, check_language(self.language.data or ""))
         self.language.choices = language_choices(lang, languages)
