@@ -69,7 +69,7 @@ def test_submission_layout(app):
     assert "\nSIGNATAIRES INDIVIDUELS (3)\n\nFrance (3)\n" in rest
     tail = rest.splitlines()[-3:]
     assert tail[0] == "Total : 9 signataires"
-    assert re.fullmatch(r"Liste exportée le \d+ \w+ 20\d\d, \d\d:\d\d:\d\d TU\.", tail[1])
+    assert re.fullmatch(r"Liste exportée le \d+(?:er)? \w+ 20\d\d, \d\d:\d\d:\d\d TU\.", tail[1])
     assert tail[2] == f"Empreinte SHA-256 de la liste : {digest}"
 
 

@@ -121,6 +121,14 @@ def _settings() -> dict:
     return settings
 
 
+def _reach_settings() -> dict:
+    """The edit page's milestones and chart; a form without them leaves both as they are."""
+    if "milestones" not in request.form:
+        return {}
+    return dict(milestones=letter_values.parse_milestones(request.form["milestones"]),
+                show_chart=_checked("show_chart"))
+
+
 def _render_new(form, error: str | None = None) -> str:
     return render_template("admin/letter_new.html", form=form, error=error,
                            languages=language_choices())
@@ -161,6 +169,7 @@ def edit_letter(slug: str):
         letters.update_letter(
             letter.slug,
             **_settings(),
+            **_reach_settings(),
             actor=current_account().email,
         )
     except LetterError as error:

@@ -13,6 +13,7 @@ from petition.cli.errors import fail as _fail
 from petition.drive import settings as drive_settings
 from petition.letters import operations as letters
 from petition.letters import values as letter_values
+from petition.letters.milestones import thresholds as milestone_thresholds
 from petition.models import CLOSED, LETTER_DRIVE, LETTER_KINDS, OPEN, OPEN_LETTER
 from petition.models.drive import BODY_MAX_DEFAULT
 
@@ -137,8 +138,14 @@ def _create_drive(slug: str, lang: str, title: str, text_file: str | None, goal:
 @click.option("--retention-days", type=click.IntRange(letter_values.RETENTION_MIN,
                                                       letter_values.RETENTION_MAX),
               help="Days after closing before the signers' email fingerprints are erased.")
+@click.option("--milestones", metavar="LIST",
+              help="Milestones mailed to the organisers when reached and shown on the page: "
+                   "counts ('500,1000') or percentages of the goal ('25%,50%'); an empty "
+                   "value: 25, 50, 75 and 100 % of the goal.")
+@click.option("--chart/--no-chart", "chart", default=None,
+              help="Show the chart of signatures per day on the letter's page.")
 def update_command(slug, goal, place, date_, deadline, signers, moderate, embargo,
-                   embargo_count, retention_days) -> None:
+                   embargo_count, retention_days, milestones, chart) -> None:
     """Change a letter's settings; what is not given stays as it is."""
     changes: dict = {}
     if goal is not None:
@@ -166,6 +173,13 @@ def update_command(slug, goal, place, date_, deadline, signers, moderate, embarg
         changes["embargo_count"] = embargo_count
     if retention_days is not None:
         changes["fingerprint_retention_days"] = retention_days
+    if milestones is not None:
+        try:
+            changes["milestones"] = letter_values.parse_milestones(milestones)
+        except letters.LetterError as error:
+            raise click.BadParameter(str(error), param_hint="--milestones") from None
+    if chart is not None:
+        changes["show_chart"] = chart
     if not changes:
         raise click.UsageError("nothing to change: give at least one option")
     try:
@@ -176,6 +190,10 @@ def update_command(slug, goal, place, date_, deadline, signers, moderate, embarg
     if "deadline" in changes:
         click.echo(f"Signatures are taken until {letter.deadline.isoformat()} (UTC)."
                    if letter.deadline else "No deadline.")
+    if "milestones" in changes or "goal" in changes:
+        marks = milestone_thresholds(letter)
+        click.echo(f"Milestones: {', '.join(f'{mark:,}' for mark in marks)}." if marks
+                   else "No milestones (percentages of the goal need a goal).")
     if "embargo_until" in changes:
         click.echo(f"The list is kept from the public until "
                    f"{letter.embargo_until.isoformat(sep=' ', timespec='minutes')} UTC."

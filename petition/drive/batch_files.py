@@ -15,11 +15,11 @@ import io
 import zipfile
 from dataclasses import dataclass
 
-from babel.dates import format_date
 from fpdf import FPDF
 from fpdf.fonts import TTFFont
 
 from petition import text as cells
+from petition.dates import long_date
 from petition.drive.batches import BatchContents, PrintedLetter
 from petition.drive.values import DriveError
 from petition.exporting.pdf import FontMissing, font_files
@@ -52,8 +52,7 @@ class _Line:
 
 def _date(contents: BatchContents) -> str:
     """The batch's date, as the delivery language writes it ("15 февраля 2026 г.")."""
-    return format_date(contents.batch.created_at.date(), "long",
-                       locale=contents.drive.delivery_lang)
+    return long_date(contents.batch.created_at.date(), contents.drive.delivery_lang)
 
 
 def _header(contents: BatchContents) -> list[str]:

@@ -11,12 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, render_template
-from flask_babel import force_locale, format_date
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from petition import tokens
+from petition.dates import long_date
 from petition.drive.values import unseal, unseal_bytes
 from petition.mail import outbox
 from petition.mail.outbox import Obsolete, enqueue
@@ -114,7 +115,7 @@ def _render_kind(mail: OutboxMail, session: Session, row: DriveLetter,
         if row.status != SENT or row.batch is None or row.batch.sent_on is None:
             raise Obsolete(f"its letter is {row.status}")
         return _render("drive_sent", lang, _(LETTER_SUBJECT),
-                       sent_on=format_date(row.batch.sent_on, "long"),
+                       sent_on=long_date(row.batch.sent_on, lang),
                        wants_reply=row.wants_reply, **common)
     if mail.kind == REPLY_MAIL:
         reply = session.get(DriveReply, mail.drive_reply_id) if mail.drive_reply_id else None

@@ -27,6 +27,7 @@ from petition.drive.values import (
     unseal,
 )
 from petition.extensions import db
+from petition.letters import milestones
 from petition.letters import operations as letters
 from petition.mail import outbox
 from petition.models import DRAFT, Letter, new_nonce, new_public_id, utcnow
@@ -290,7 +291,8 @@ def confirm(token: str) -> DriveLetter:
         raise DriveClosed("The drive is closed.")
     now = utcnow()
     row.status, row.confirmed_at, row.token_nonce = REVIEW, now, new_nonce()
-    letters.bump_list_version(row.letter)
+    letters.bump_list_version(row.letter)  # the letter's row locked: counts go one by one
+    milestones.count_went_up(row.letter, 1, milestones.DRIVE_LETTERS)
     db.session.commit()
     return row
 

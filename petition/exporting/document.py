@@ -20,11 +20,11 @@ from functools import cached_property
 
 from babel import Locale
 from babel.core import get_global
-from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 from flask_babel import force_locale, get_translations, gettext
 from markdown_it import MarkdownIt
 
+from petition.dates import long_date, long_date_time
 from petition.exporting.grouping import Group, Section, group_signatories, total
 from petition.models import ORGANIZATION, Letter, utcnow
 from petition.text import clean
@@ -37,7 +37,7 @@ def place_and_date(place: str | None, date: dt.date | None, lang: str) -> str:
     """"Paris, le 21 mai 2026" in French, "Paris, 21 May 2026" in English."""
     if not date:
         return place or ""
-    when = format_date(date, format="long", locale=lang)
+    when = long_date(date, lang)
     if not place:
         return when
     if lang == "fr":
@@ -144,8 +144,7 @@ class Document:
         """Localized fixed strings of the submission layout."""
         lang = self.lang
         num = format_decimal(self.total, locale=lang)
-        when = format_datetime(self.exported_at.replace(tzinfo=dt.UTC), "long", tzinfo=dt.UTC,
-                               locale=lang)
+        when = long_date_time(self.exported_at, lang)
         with force_locale(lang):
             return {
                 "total": ngettext(

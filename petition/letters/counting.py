@@ -18,6 +18,7 @@ from sqlalchemy.sql.elements import TextClause
 
 from petition.core.pipelining import Together, written_here
 from petition.extensions import db
+from petition.letters import milestones
 from petition.letters.operations import bump_list_version
 from petition.models import (
     ANONYMOUS,
@@ -76,6 +77,8 @@ def changed(letter: Letter, removed: Iterable[Entry | None] = (),
     db.session.flush()
     for (country, signer_type), (listed_delta, unlisted_delta) in sorted(deltas.items()):
         _add(letter.id, country, signer_type, listed_delta, unlisted_delta)
+    # An approval or an import may cross a milestone too (a confirmation: confirmed_here()).
+    milestones.count_went_up(letter, sum(sum(delta) for delta in deltas.values()))
 
 
 def confirmed_here(together: Together, letter: Letter, signature_id: int, added: Entry) -> None:

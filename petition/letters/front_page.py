@@ -8,18 +8,8 @@ from sqlalchemy import select
 
 from petition.extensions import db
 from petition.letters import counting
+from petition.letters.status import closed_on
 from petition.models import CLOSED, OPEN, Letter, LetterText
-
-
-def closed_on(letter: Letter) -> dt.date | None:
-    """The day a letter stopped taking signatures, if it did and we know when."""
-    if letter.status == CLOSED:
-        if letter.closed_at is not None:
-            return letter.closed_at.date()
-        return letter.deadline
-    if letter.past_deadline:
-        return letter.deadline
-    return None
 
 
 @dataclass(frozen=True)

@@ -24,12 +24,14 @@ from petition.letters.values import (
     check_embargo,
     check_goal,
     check_language,
+    check_milestones,
     check_retention,
     check_signers,
     check_slug,
     check_title,
     clean_body,
     clean_place,
+    parse_milestones,
 )
 from petition.models import (
     CLOSED,
@@ -213,6 +215,8 @@ def update_letter(
     embargo_until: dt.datetime | None = UNCHANGED,
     embargo_count: bool = UNCHANGED,
     fingerprint_retention_days: int = UNCHANGED,
+    milestones: str | None = UNCHANGED,
+    show_chart: bool = UNCHANGED,
     actor: str = "cli",
 ) -> Letter:
     """Change a letter's settings; what is not given stays. None clears goal, deadline,
@@ -221,7 +225,9 @@ def update_letter(
     Turning moderation on holds organisations that confirm from then on; those already
     listed stay listed. A deadline in the past stops signing at once (the letter reads
     as closed). An embargo (naive UTC) hides the list from the public until it ends, and
-    the count too unless embargo_count; its end must not be past already.
+    the count too unless embargo_count; its end must not be past already. `milestones`
+    as values.parse_milestones() returns them (None: the defaults); in per cent only with
+    a goal.
     """
     letter = get_letter(slug)
     wanted: dict[str, Any] = {}
@@ -248,6 +254,13 @@ def update_letter(
     if fingerprint_retention_days is not UNCHANGED:
         check_retention(fingerprint_retention_days)
         wanted["fingerprint_retention_days"] = fingerprint_retention_days
+    if milestones is not UNCHANGED:
+        wanted["milestones"] = parse_milestones(milestones or "")  # checked, stored form
+    if milestones is not UNCHANGED or "goal" in wanted:
+        check_milestones(wanted.get("milestones", letter.milestones),
+                         wanted.get("goal", letter.goal))
+    if show_chart is not UNCHANGED:
+        wanted["show_chart"] = bool(show_chart)
     check_signers(wanted.get("accepts_organizations", letter.accepts_organizations),
                    wanted.get("accepts_individuals", letter.accepts_individuals))
     # Everything is checked above: nothing is set on the letter before it is all valid.

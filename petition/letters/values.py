@@ -1,5 +1,5 @@
-"""Checks and parsers of a letter's values (slug, goal, dates, retention, embargo, language,
-title, body) as typed in a form or on the command line, and LetterError, the refusal every
+"""Checks and parsers of a letter's values (slug, goal, dates, milestones, retention, embargo,
+language, title, body) as typed in a form or on the command line, and LetterError, the refusal every
 letter use case raises."""
 from __future__ import annotations
 
@@ -98,6 +98,61 @@ def parse_date(value: str, what: str = "date") -> dt.date | None:
             raise LetterError("the deadline %(value)r is not a date like 2026-05-21",
                               value=value) from None
         raise LetterError("the date %(value)r is not a date like 2026-05-21", value=value) from None
+
+
+MILESTONES_MAX = 20  # a letter's own milestones; letter.milestones is a String(200)
+PERCENT_MAX = 1000  # "200%": a letter may go well past its goal
+_MILESTONE = re.compile(r"([0-9]+)(%?)")
+_SEPARATORS = re.compile(r"[,;]")
+_INNER_SPACES = re.compile(r"[\s\u202f\xa0]+")  # "1 000", "25 %" (French puts a space)
+
+
+def parse_milestones(value: str) -> str | None:
+    """Milestones as typed: counts ("500, 1000"), percentages of the goal ("25%, 50%"), or
+    both, separated by commas or semicolons; empty or "default": 25, 50, 75 and 100 % of the
+    goal. Returned as stored: "500,1000,25%,50%" (counts, then percentages, ascending)."""
+    value = value.strip()
+    if not value or value.lower() in ("none", "default"):
+        return None
+    items = set(parse_milestone_items(value))
+    if len(items) > MILESTONES_MAX:
+        raise LetterError("give at most %(max)d milestones", max=MILESTONES_MAX)
+    if not items:
+        return None
+    stored = ",".join(f"{number}{'%' if percent else ''}"
+                      for number, percent in sorted(items, key=lambda item: (item[1], item[0])))
+    assert len(stored) <= 200  # 20 items of at most 10 digits and a comma
+    return stored
+
+
+def parse_milestone_items(value: str) -> list[tuple[int, bool]]:
+    """(number, is a percentage) for each milestone of `value` (see parse_milestones())."""
+    items = []
+    for raw in _SEPARATORS.split(value):
+        item = _INNER_SPACES.sub("", raw)
+        if not item:
+            continue  # "500, 1000," or "500,,1000"
+        found = _MILESTONE.fullmatch(item)  # not str.isdigit(): "²" is a digit to it
+        if found is None:
+            raise LetterError("%(item)r is not a milestone: give a number of signatures such "
+                              "as 500 or a percentage of the goal such as 25%%", item=raw.strip())
+        number, percent = int(found.group(1)), bool(found.group(2))
+        if percent and not 1 <= number <= PERCENT_MAX:
+            raise LetterError("a milestone percentage must be from 1%% to %(max)d%%, not "
+                              "%(item)s", max=PERCENT_MAX, item=item)
+        if not percent and not 1 <= number <= GOAL_MAX:
+            raise LetterError("a milestone must be from 1 to %(max)d signatures, not %(item)s",
+                              max=GOAL_MAX, item=item)
+        items.append((number, percent))
+    return items
+
+
+def check_milestones(milestones: str | None, goal: int | None) -> None:
+    """Percentages need a goal to be counted from."""
+    if milestones and goal is None and any(
+            percent for _, percent in parse_milestone_items(milestones)):
+        raise LetterError("milestones in per cent need a goal: set one, or give numbers of "
+                          "signatures such as 500")
 
 
 RETENTION_MIN, RETENTION_MAX = 1, 3650  # days; ten years is already a long time to keep them

@@ -130,10 +130,11 @@ def retry_delay(attempts: int) -> dt.timedelta:
 
 def _due(now: dt.datetime) -> ColumnElement[bool]:
     # A `sending` row whose lease has passed belongs to a worker that died mid-delivery.
-    # A withdrawal request is no mail: withdrawal.expand_requests() answers it.
+    # A request is no mail: withdrawal.expand_requests() answers it, or
+    # milestones.expand_requests() makes it the organisers' mails.
     return (
         (OutboxMail.next_attempt_at <= now)
-        & (OutboxMail.kind != outbox.WITHDRAW_REQUEST)
+        & OutboxMail.kind.not_in(outbox.REQUESTS)
         & or_(OutboxMail.status == MAIL_QUEUED,
               (OutboxMail.status == MAIL_SENDING)
               & or_(OutboxMail.locked_until.is_(None), OutboxMail.locked_until <= now))

@@ -34,6 +34,10 @@ from petition.models.drive import DriveLetter
 # An outbox row that is no mail: an address someone asked withdrawal links for, answered
 # by the mail worker (withdrawal.expand_requests), never claimed for sending.
 WITHDRAW_REQUEST = "withdraw_request"
+# Another: a milestone a letter has reached (letters.milestones), for its organisers, which
+# the mail worker turns into their mails (milestones.expand_requests).
+MILESTONE_REQUEST = "milestone_request"
+REQUESTS = (WITHDRAW_REQUEST, MILESTONE_REQUEST)
 # The one mail that answers it, whether the address signed or not: rendered at delivery. Its
 # `cap_tag` holds the address's tag for the per-address cap (signatures.mail_cap) until
 # forget_cap_tags() clears it.

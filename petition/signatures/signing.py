@@ -20,7 +20,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from petition import addresses, tokens
 from petition.core.pipelining import committed_together
 from petition.extensions import db
-from petition.letters import counting
+from petition.letters import counting, milestones
 from petition.letters.operations import LetterNotFound, get_letter
 from petition.models import (
     CONFIRMED,
@@ -324,6 +324,7 @@ def _confirm(link: Link) -> Signature | None:
     # SQLite the answer is known at once and nothing is sent unless the row was confirmed.
     # The page shows what was just written: the row in memory is made to say it, and kept
     # through the commit (which would expire it) rather than read again.
+    reached = None
     with committed_together(keep_loaded_rows=True) as together:
         written = together.returning(write_statements.CONFIRM[mailed_again], {
             "_id": signature.id, "_nonce": signature.token_nonce, "updated_at": now,
@@ -334,6 +335,9 @@ def _confirm(link: Link) -> Signature | None:
         if not held and written.may():
             counting.confirmed_here(together, letter, signature.id,
                                     counting.entry_of(submission.values()))
+            # A threshold the count has just crossed, recorded and its mail queued.
+            reached = milestones.confirmed_here(together, letter, signature.id)
+    milestones.wake_if_recorded(reached)
     if written.row is None:
         return None
     labels_for = signature.country

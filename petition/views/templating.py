@@ -5,7 +5,6 @@ import datetime as dt
 import re
 
 import nh3
-from babel.dates import format_date, format_time
 from babel.numbers import format_currency, format_percent
 from flask import Flask
 from flask_babel import format_decimal, get_locale, get_translations
@@ -13,7 +12,10 @@ from jinja2 import pass_context
 from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
+from petition import dates
 from petition.exporting.document import place_and_date
+from petition.letters import milestones
+from petition.letters.status import public_status
 from petition.views import forms
 
 # CommonMark with raw HTML off; nh3 then strips anything that still is not plain markup.
@@ -49,10 +51,13 @@ def unlinked(text: str | None) -> Markup:
 
 def utc_when(value: dt.datetime, lang: object = None) -> str:
     """A naive UTC time as a reader of `lang` writes it: "December 24, 2026, 9:00 AM UTC"."""
-    locale = str(lang or get_locale())
-    when = value.replace(tzinfo=dt.UTC)
-    return (f"{format_date(when.date(), format='long', locale=locale)}, "
-            f"{format_time(when, format='short', tzinfo=dt.UTC, locale=locale)} UTC")
+    return dates.long_utc_time(value, str(lang or get_locale()))
+
+
+def long_date(value: dt.date, lang: object = None) -> str:
+    """A date as a reader of `lang` (else the page's language) writes it, CLDR's long form:
+    "February 1, 2027", "1er février 2027", "1 февраля 2027 г."."""
+    return dates.long_date(value, str(lang or get_locale()))
 
 
 def goal_percent(count: int, goal: int | None, lang: object = None) -> str:
@@ -92,7 +97,9 @@ def _newstyle_gettext(translate):
         text = translate(string)
         if context.eval_ctx.autoescape:
             text = Markup(text)
-        return text % variables  # always, as Jinja does: "%%" is "%" with or without
+        # "до %(date)s." with a date ending "г.": one full stop (dates.one_full_stop).
+        # %-formatted always, as Jinja does: "%%" is "%" with or without values.
+        return dates.one_full_stop(text, variables) % variables
     return gettext
 
 
@@ -103,7 +110,7 @@ def _newstyle_ngettext(translate):
         text = translate(singular, plural, number)
         if context.eval_ctx.autoescape:
             text = Markup(text)
-        return text % variables
+        return dates.one_full_stop(text, variables) % variables
     return ngettext
 
 
@@ -120,10 +127,12 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["unlinked"] = unlinked
     app.jinja_env.globals["place_and_date"] = place_and_date
     app.jinja_env.globals["goal_percent"] = goal_percent
+    app.jinja_env.globals["public_status"] = public_status
+    app.jinja_env.globals["reached_milestones"] = milestones.reached_milestones
+    app.jinja_env.globals["milestone_thresholds"] = milestones.thresholds
     app.jinja_env.globals["error_list"] = forms.error_list
     app.jinja_env.globals["field_aria"] = forms.field_aria
-    app.jinja_env.filters["long_date"] = lambda value: format_date(value, format="long",
-                                                                   locale=str(get_locale()))
+    app.jinja_env.filters["long_date"] = long_date
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.filters["number"] = format_decimal  # 70 000 in French, 70,000 in English
     app.jinja_env.filters["money"] = money
