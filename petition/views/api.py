@@ -1,16 +1,18 @@
 """JSON for counters and widgets: public figures only."""
 from __future__ import annotations
 
+import datetime as dt
 from typing import TypedDict
 
 from flask import Blueprint, jsonify, request
 
 from petition import countries
 from petition.drive import counts as drive_counts
-from petition.letters import counting
+from petition.letters import counting, milestones
+from petition.letters.status import public_status
 from petition.models import LETTER_DRIVE, Letter
 from petition.views import public_letter_or_404
-from petition.views.embargo import cache_headers
+from petition.views.embargo import cache_headers, validated
 from petition.views.i18n import normalize
 from petition.views.public import current_lang
 
@@ -31,8 +33,11 @@ def letter_json(slug: str):
     lang = normalize(request.args.get("lang")) or current_lang()
     text = letter.text_for(lang)
     until = letter.embargo_until
+    state = public_status(letter)  # "closed" from the day after the deadline, by itself
     figures: dict = dict(slug=letter.slug, title=text.title, lang=text.lang,
-                         status=letter.status,
+                         status=state.status, deadline=_iso(state.deadline),
+                         closed_on=_iso(state.closed_on),
+                         milestones=milestones.public_milestones(letter),
                          embargo_until=until.isoformat() + "Z" if until else None)
     if letter.is_drive:
         # Counts only: a drive's JSON never carries a letter, published or not.
@@ -47,7 +52,7 @@ def letter_json(slug: str):
     response = jsonify(**figures)
     # Counters are embedded on other sites.
     response.headers["Access-Control-Allow-Origin"] = "*"
-    return cache_headers(response, letter)
+    return validated(cache_headers(response, letter))
 
 
 def _drive_figures(letter: Letter) -> dict:
@@ -55,8 +60,11 @@ def _drive_figures(letter: Letter) -> dict:
     counter reads it), sent, and from how many countries, toward the goal and deadline."""
     figures = drive_counts.counts(letter)
     return dict(total=figures.written, written=figures.written, sent=figures.sent,
-                countries=figures.countries, goal=letter.goal,
-                deadline=letter.deadline.isoformat() if letter.deadline else None)
+                countries=figures.countries, goal=letter.goal)
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day else None
 
 
 def _public_figures(letter, lang: str) -> dict:

@@ -2,12 +2,10 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template, url_for
-from flask_babel import gettext as _
 
 from petition.models import Signature
 from petition.signatures import signing
 from petition.signatures.submissions import Submission, listing
-from petition.views import sharing
 from petition.views.i18n import prefer_content_language, show_languages_at
 from petition.views.public import current_lang
 
@@ -40,6 +38,8 @@ def _problem(error: signing.SigningError, token: str):
     if isinstance(error, signing.LinkExpired):
         return render_template("confirm/expired.html", token=token), 410
     if isinstance(error, signing.AlreadyConfirmed):
+        # What the thank-you page showed (a reload of it lands here): how the signature
+        # appears, the share links, the way to withdraw.
         return _render_for(error.signature, "confirm/already.html"), 200
     if isinstance(error, signing.LetterClosed):
         return render_template("confirm/closed.html"), 409
@@ -61,20 +61,7 @@ def confirm(token: str):
         signature = signing.confirm(token)
     except signing.SigningError as error:
         return _problem(error, token)
-    submission = Submission.of(signature)
-    prefer_content_language(submission.lang)  # before the share text is written
-    return _render_for(signature, "confirm/done.html", submission, **_share(signature))
-
-
-def _share(signature: Signature) -> dict:
-    """Links to pass the letter on, in the reader's language; the URL lets each reader
-    get their own."""
-    letter = signature.letter
-    url = sharing.letter_url(letter.slug)
-    title = letter.text_for(current_lang()).title
-    text = _("I signed this open letter: %(title)s", title=title)
-    return {"share_url": url, "share_links": sharing.share_links(url, text),
-            "share_mail": sharing.mailto(title, f"{text}\n\n{url}")}
+    return _render_for(signature, "confirm/done.html")
 
 
 @bp.post("/confirm/<token>/resend")

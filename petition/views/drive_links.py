@@ -20,7 +20,7 @@ def _link_problem(error: DriveError):
     if isinstance(error, writing.AlreadyConfirmed):
         row = error.row
         prefer_content_language(row.lang)
-        return render_template("drive/already.html", letter=row.letter,
+        return render_template("drive/already.html", row=row, letter=row.letter,
                                text=row.letter.text_for(page_lang()),
                                writer_url=mails.writer_url(row)), 200
     if isinstance(error, writing.LinkExpired):
