@@ -125,6 +125,16 @@ class Config:
     # Above this many listed individuals the page shows counts per country and links to the
     # full press list: 70,000 names would make a page of several megabytes.
     PUBLIC_NAMES_LIMIT = _int("PUBLIC_NAMES_LIMIT", 2000)
+    # The same for organisations (10,000 names alone make ~400 KB): past it, each country's
+    # organisations are on the country's own page.
+    PUBLIC_ORGANIZATIONS_LIMIT = _int("PUBLIC_ORGANIZATIONS_LIMIT", 1000)
+    # Up to this many names in all, the page shows every name unfolded (an appeal's 43
+    # organisations); past it, a table of counts per country first, each country folded.
+    PUBLIC_NAMES_OPEN = _int("PUBLIC_NAMES_OPEN", 100)
+    # Names per page of a country's own list (/letters/<slug>/signatories/<country>).
+    SIGNATORIES_PAGE_SIZE = max(1, _int("SIGNATORIES_PAGE_SIZE", 500))
+    # "Find a name on this list", per client address.
+    RATELIMIT_NAME_SEARCH = os.environ.get("RATELIMIT_NAME_SEARCH", "30 per minute;300 per hour")
     # The largest form is a few hundred bytes: refuse big bodies before parsing them.
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 64 * 1024)
     # Except the back office's import forms, for signed-in accounts: a list of a few

@@ -102,24 +102,33 @@ def _harden(app: Flask) -> None:
 
     @app.after_request
     def security_headers(response):
+        # Each header unless the view set its own. Headers.setdefault raises and catches an
+        # exception for each header it does not find: the headers are looked at once instead.
+        present = {name.lower() for name, _value in response.headers}
+
+        def setdefault(name: str, value: str) -> None:
+            if name.lower() not in present:
+                response.headers.add(name, value)
+
         # No third-party script, font or frame: signatories may be watched.
-        response.headers.setdefault(
+        setdefault(
             "Content-Security-Policy",
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
             "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
         )
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        setdefault("X-Content-Type-Options", "nosniff")
         # same-origin, not no-referrer: the strict check (WTF_CSRF_SSL_STRICT, _check_origin)
         # wants a POST over HTTPS to carry this site's Referer, and with no-referrer browsers
         # send Origin: null instead of the site's, so every form would fail. Other sites
         # still get no Referer. Keep templates/base.html's meta tag the same: it overrides
         # this header inside the page.
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Permissions-Policy", "interest-cohort=()")
+        setdefault("Referrer-Policy", "same-origin")
+        if not g.get("framable"):  # views/embeds.py's widget alone may be framed
+            setdefault("X-Frame-Options", "DENY")
+        setdefault("Permissions-Policy", "interest-cohort=()")
         if production:
             # Browsers that came once never try plain HTTP again, where a network can watch.
-            response.headers.setdefault("Strict-Transport-Security", startup_checks.HSTS)
+            setdefault("Strict-Transport-Security", startup_checks.HSTS)
         if request.path.startswith(("/confirm/", "/withdraw/")) or request.path == "/withdraw":
             # The token is in the path, the page names a signer: keep it out of caches.
             response.headers["Cache-Control"] = "no-store"
@@ -169,15 +178,18 @@ def _init_extensions(app: Flask) -> None:
 
     from petition import worker
     from petition.drive import mails as drive_mails
+    from petition.letters import milestones
     from petition.mail import dispatcher
     from petition.signatures import mails, withdrawal
 
     worker.init_app(app)
-    # The signers' and writers' mails are made at delivery; a withdrawal request becomes
-    # link mails.
+    # The signers', writers' and organisers' mails are made at delivery; a withdrawal
+    # request becomes link mails, a milestone request one mail per organiser.
     dispatcher.register(app, mails.SIGNER_MAILS)
     dispatcher.register(app, drive_mails.DRIVE_MAILS)
+    dispatcher.register(app, milestones.MILESTONE_MAILS)
     dispatcher.before_each_pass(app, withdrawal.expand_requests)
+    dispatcher.before_each_pass(app, milestones.expand_requests)
 
 
 def _check_origin(app: Flask) -> None:
@@ -228,12 +240,15 @@ def _origin(url: str) -> tuple[str, str, int] | None:
 def _register_blueprints(app: Flask) -> None:
     from petition.views import (
         api,
+        api_v1,
         confirm,
         drive,
         drive_links,  # noqa: F401  (its routes join the drive blueprint on import)
+        embeds,
         errors,
         exports,
         health,
+        letter_lists,
         public,
         withdraw,
     )
@@ -243,7 +258,10 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(confirm.bp)
     app.register_blueprint(withdraw.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(api_v1.bp)
+    app.register_blueprint(embeds.bp)
     app.register_blueprint(exports.bp)
+    app.register_blueprint(letter_lists.bp)
     health.init_app(app)
     errors.init_app(app)
 

@@ -16,6 +16,7 @@ and the individuals' counts kept in letter_count, without reading or sorting eve
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -27,7 +28,7 @@ from sqlalchemy import Row, select
 
 from petition import countries
 from petition.collation import is_cyrillic, sort_key
-from petition.exporting.collect import collect
+from petition.exporting.collect import between_batches, collect
 from petition.extensions import db
 from petition.letters import counting
 from petition.models import (
@@ -42,6 +43,7 @@ from petition.models import (
 )
 from petition.text import clean
 
+logger = logging.getLogger(__name__)
 _CACHE_SIZE = 32
 _lock = threading.Lock()
 T = TypeVar("T")
@@ -133,11 +135,15 @@ def _sections(groups_by_type: dict[str, list[Group]], lang: str) -> list[Section
     for signer_type in (ORGANIZATION, INDIVIDUAL):
         groups = groups_by_type.get(signer_type)
         if groups:
-            groups.sort(
-                key=lambda g: (countries.group_rank(g.code), sort_key(g.label, lang), g.code)
-            )
+            groups.sort(key=lambda g: group_order(g.code, g.label, lang))
             sections.append(Section(signer_type=signer_type, groups=groups))
     return sections
+
+
+def group_order(code: str, label: str, lang: str) -> tuple[int, Any, str]:
+    """Where a country's group goes: countries, then regions, then international; each in
+    the collation of `lang` by the label the reader sees."""
+    return (countries.group_rank(code), sort_key(label, lang), code)
 
 
 def list_token(letter_id: int) -> str:
@@ -270,6 +276,53 @@ def _cached(key: tuple, stamp: object, fresh: bool, build: Callable[[], T]) -> T
         while len(cache) > _CACHE_SIZE:
             cache.popitem(last=False)
     return value
+
+
+def cached_or_previous(key: tuple, stamp: object, build: Callable[[], T],
+                       pause: Callable[[], None] | None = None) -> tuple[T, bool]:
+    """build()'s value for `stamp` and True; or, when this process holds a value for an
+    earlier stamp, that value and False while a thread of its own builds the new one.
+
+    For answers that may be a moment old (the name search): a reader right after a change
+    waits for nothing, and the change shows as soon as its build is done. `build` runs in
+    an application context of its own there: it must take ids, not loaded rows; `pause`,
+    called there between batches of rows, lets the process's requests go first.
+    """
+    cache, building = _cache(), _building()
+    with _lock:
+        hit = cache.get(key)
+        if hit is not None and hit[0] == stamp:
+            cache.move_to_end(key)
+            return hit[1], True
+        if hit is not None:
+            if key not in building:
+                building.add(key)
+                _refresh_in_thread(key, stamp, build, pause)
+            return hit[1], False
+    return _cached(key, stamp, True, build), True
+
+
+def _refresh_in_thread(key: tuple, stamp: object, build: Callable[[], T],
+                       pause: Callable[[], None] | None) -> None:
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def run() -> None:
+        between_batches.pause = pause
+        try:
+            with app.app_context():
+                _cached(key, stamp, True, build)
+        except ListEmbargoed:  # set meanwhile: the next reader is told so
+            pass
+        except Exception:  # a reader keeps the previous answer; the next one tries again
+            logger.exception("rebuilding %s failed", key)
+        finally:
+            with _lock:
+                building.discard(key)
+
+    building = _building()
+    thread = threading.Thread(target=run, name=f"petition-refresh-{key}", daemon=True)
+    app.extensions.setdefault("petition.grouping.threads", {})[key] = thread
+    thread.start()
 
 
 def total(sections: list[Section]) -> int:

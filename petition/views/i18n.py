@@ -1,10 +1,13 @@
 """Which language a request is served in: ?lang=, then the cookie, then Accept-Language."""
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import quote, urlencode
 
 from flask import Flask, Response, current_app, g, request
 from flask_babel import refresh
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 
 LANG_COOKIE = "lang"
 
@@ -28,9 +31,36 @@ def select_locale() -> str:
         normalize(request.args.get("lang"))
         or normalize(request.cookies.get(LANG_COOKIE))
         or normalize(g.get("content_lang"))
-        or request.accept_languages.best_match(supported())
+        or accepted_language()
         or current_app.config["BABEL_DEFAULT_LOCALE"]
     )
+
+
+def accepted_language() -> str | None:
+    """The supported language the browser's Accept-Language prefers, or None."""
+    return _best_match(request.headers.get("Accept-Language", ""), supported())
+
+
+@lru_cache(maxsize=256)
+def _best_match(header: str, languages: tuple[str, ...]) -> str | None:
+    # Browsers send few distinct headers: each is negotiated once, not on every request.
+    return parse_accept_header(header, LanguageAccept).best_match(languages)
+
+
+def asked_language(fallback: str) -> tuple[str, bool]:
+    """The language an embed or the API is asked for: ?lang=, else Accept-Language, else
+    `fallback`; and whether ?lang= named it. Never the cookie: these answers are shared
+    by caches, which can vary on Accept-Language (say so when False) but not on a cookie."""
+    chosen = normalize(request.args.get("lang"))
+    if chosen:
+        return chosen, True
+    return accepted_language() or fallback, False
+
+
+def set_no_cookie() -> None:
+    """Set no cookie on this answer, even for ?lang=: it is embedded on other sites or read
+    by programs, and shared caches keep only what sets none."""
+    g.sets_no_cookie = True
 
 
 def prefer_content_language(lang: str) -> None:
@@ -46,7 +76,7 @@ def prefer_content_language(lang: str) -> None:
 def remember_choice(response: Response) -> Response:
     """Keep a language picked with ?lang= for the next pages."""
     chosen = normalize(request.args.get("lang"))
-    if chosen and request.cookies.get(LANG_COOKIE) != chosen:
+    if chosen and request.cookies.get(LANG_COOKIE) != chosen and not g.get("sets_no_cookie"):
         # Secure exactly when the session cookie is (production): which language a person
         # reads is worth hiding from the network too.
         response.set_cookie(LANG_COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax",

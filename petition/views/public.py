@@ -17,7 +17,8 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from petition.exporting.grouping import ListEmbargoed, page_sections, total
+from petition.exporting.grouping import ListEmbargoed
+from petition.exporting.page_summary import Limits, PageList, letter_page_list
 from petition.extensions import limiter
 from petition.letters import counting
 from petition.letters.front_page import closed_on, front_page
@@ -26,14 +27,18 @@ from petition.models import Letter
 from petition.privacy.notice import facts as privacy_facts
 from petition.signatures import signing
 from petition.views import drive as drive_views
-from petition.views import public_letter_or_404
+from petition.views import previews, public_letter_or_404, sharing
 from petition.views.embargo import cache_headers
 from petition.views.errors import too_many
 from petition.views.forms import SignForm
 from petition.views.i18n import show_languages_at
+from petition.views.letter_lists import signatories_fragment
+from petition.views.signature_chart import letter_chart
 from petition.views.site_identity import find_logo
 
 bp = Blueprint("public", __name__)
+previews.register(bp)  # the share image, favicon and touch icon
+sharing.register(bp)  # the Mastodon share page
 
 
 def current_lang() -> str:
@@ -51,19 +56,17 @@ def _render_letter(letter: Letter, form: SignForm, status: int = 200,
     if request.method == "POST":  # the form again, with errors: GET shows it at the letter
         show_languages_at(url_for("public.show", slug=letter.slug))
     form.label_countries(lang, letter.labels_for(lang))
-    sections: list = []
+    listing: PageList | None = None
     count: int | None = None
-    collapsed = False
     try:
         if not letter.embargoed:
-            # Individuals past the limit as counts per country only (the press list has them
-            # all); a previous list while another request rebuilds it: a burst of visitors
+            # A big list as counts per country first, its names folded or on each country's
+            # page; a previous list while another request rebuilds it: a burst of visitors
             # after a signature must not each pay for the rebuild.
-            sections, collapsed = page_sections(letter, lang,
-                                                current_app.config["PUBLIC_NAMES_LIMIT"])
-            count = total(sections)  # the same snapshot as the list shown
+            listing = letter_page_list(letter, lang, _page_limits())
+            count = listing.total  # the same snapshot as the list shown
     except ListEmbargoed:  # the embargo was set since the letter was read
-        sections = []
+        listing = None
     embargoed = letter.embargoed or (count is None)
     if embargoed and letter.embargo_count:
         count = counting.public_total(letter.id)
@@ -76,10 +79,11 @@ def _render_letter(letter: Letter, form: SignForm, status: int = 200,
             total=count,  # None: not shown (embargo)
             closed_on=closed_on(letter),
             embargoed=embargoed,
-            sections=sections,
-            collapse_individuals=collapsed,
+            sections=listing and (listing.sections or listing.rows),  # anything listed
+            signatories=signatories_fragment(letter, lang, listing, embargoed),
             form=form,
             rate_limited=rate_limited,
+            chart=None if embargoed else letter_chart(letter, lang),
         ),
         status,
     )
@@ -87,6 +91,12 @@ def _render_letter(letter: Letter, form: SignForm, status: int = 200,
         # The page holds a form token: no shared cache; the browser's expires with the embargo.
         cache_headers(response, letter, max_age=0, shared=False)
     return response
+
+
+def _page_limits() -> Limits:
+    config = current_app.config
+    return Limits(open_names=config["PUBLIC_NAMES_OPEN"], individuals=config["PUBLIC_NAMES_LIMIT"],
+                  organizations=config["PUBLIC_ORGANIZATIONS_LIMIT"])
 
 
 @bp.get("/")
