@@ -24,7 +24,7 @@ import time
 import harness
 from harness import OUT, Gunicorn, Summary, app_env, machine, median, private_redis
 from http_reads import _app, first_after_confirmation, sqlite_copy
-from reads_api import _etag, _workers_own_times, _wrk
+from reads_api import _etag, _wrk
 
 SLUG = "bench"
 IMAGE = f"/letters/{SLUG}/share.png?lang=ru"
@@ -93,10 +93,9 @@ def main() -> None:
                   f"+ {args.duration} s; images shared through {redis_url}")
             tag = _etag(server.port, IMAGE)  # built once before the clock starts
             for label, headers in (("200", {}), ("304", {"If-None-Match": tag})):
-                offset = server.access_log.stat().st_size
-                result = _wrk(server.port, folder, label, IMAGE, headers, WARMUP,
-                              args.duration)
-                own = median(_workers_own_times(server.access_log, offset))
+                result, times = _wrk(server, folder, label, IMAGE, headers, WARMUP,
+                                     args.duration)
+                own = median(times)
                 print(f"  GET {IMAGE} ({label}) {result['rate']:7.1f} req/s  p50 "
                       f"{result['p50'] * 1000:6.1f} ms  p99 {result['p99'] * 1000:6.1f} ms  "
                       f"({result['count']}, {result['errors']} errors); the workers' own "

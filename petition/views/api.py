@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TypedDict
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, request
 
 from petition import countries
 from petition.drive import counts as drive_counts
@@ -12,7 +12,7 @@ from petition.letters import counting, milestones
 from petition.letters.status import public_status
 from petition.models import LETTER_DRIVE, Letter
 from petition.views import public_letter_or_404
-from petition.views.embargo import cache_headers, validated
+from petition.views.embargo import cache_headers, kept, validated
 from petition.views.i18n import normalize
 from petition.views.public import current_lang
 
@@ -31,6 +31,17 @@ class CountryFigure(TypedDict):
 def letter_json(slug: str):
     letter = public_letter_or_404(slug)
     lang = normalize(request.args.get("lang")) or current_lang()
+    # Built once per state of the public list, language and day (embargo.kept): counters
+    # poll this every few seconds, and a 100,000-signature letter's counts take a query.
+    body = kept(letter, "letter.json", lang, lambda: _figures_json(letter, lang))
+    response = current_app.response_class(body, mimetype="application/json")
+    # Counters are embedded on other sites.
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return validated(cache_headers(response, letter))
+
+
+def _figures_json(letter: Letter, lang: str) -> bytes:
+    """The letter's public figures as JSON, as jsonify() writes them."""
     text = letter.text_for(lang)
     until = letter.embargo_until
     state = public_status(letter)  # "closed" from the day after the deadline, by itself
@@ -49,10 +60,7 @@ def letter_json(slug: str):
     elif letter.embargo_count:
         # Nothing of the list, and the count only if the organisers chose to show it.
         figures.update(total=counting.public_total(letter.id), goal=letter.goal)
-    response = jsonify(**figures)
-    # Counters are embedded on other sites.
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return validated(cache_headers(response, letter))
+    return (current_app.json.dumps(figures) + "\n").encode()
 
 
 def _drive_figures(letter: Letter) -> dict:
