@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TypedDict
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, current_app, jsonify, request
 
 from petition import countries
 from petition.drive import counts as drive_counts
@@ -41,7 +41,7 @@ def letter_json(slug: str):
 
 
 def _figures_json(letter: Letter, lang: str) -> bytes:
-    """The letter's public figures as JSON, as jsonify() writes them."""
+    """The letter's public figures as JSON."""
     text = letter.text_for(lang)
     until = letter.embargo_until
     state = public_status(letter)  # "closed" from the day after the deadline, by itself
@@ -60,7 +60,7 @@ def _figures_json(letter: Letter, lang: str) -> bytes:
     elif letter.embargo_count:
         # Nothing of the list, and the count only if the organisers chose to show it.
         figures.update(total=counting.public_total(letter.id), goal=letter.goal)
-    return (current_app.json.dumps(figures) + "\n").encode()
+    return jsonify(**figures).get_data()
 
 
 def _drive_figures(letter: Letter) -> dict:
