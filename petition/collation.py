@@ -10,6 +10,7 @@ string whose plain byte order is the UCA order, comparable in Python and in SQL 
 """
 from __future__ import annotations
 
+import re
 import struct
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -36,6 +37,23 @@ def fold_name(name: str) -> str:
     #FREE-120" and "campagne free120" are one)."""
     text = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
     return "".join(char for char in text if unicodedata.category(char)[0] not in "PZSC")
+
+
+# Combining marks (accents, diaereses, breves…) that search_fold() drops after NFD; the same
+# class is written into PostgreSQL's regexp_replace, so that both sides fold alike.
+COMBINING_MARKS = "[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]"
+_COMBINING = re.compile(COMBINING_MARKS)
+
+
+def search_fold(text: str | None) -> str | None:
+    """`text` lower-cased, decomposed and without its accents, for searches that ignore both
+    ("ÉLISE" and "Elise" are "elise", "Ёлка" is "елка"). Lower-case first, then NFD, as
+    PostgreSQL's lower() and normalize() do it in SQL; SQLite calls this very function."""
+    if text is None:
+        return None
+    if text.isascii():  # most names: SQLite calls this once per row searched
+        return text.lower()
+    return _COMBINING.sub("", unicodedata.normalize("NFD", text.lower()))
 
 
 def base_lang(lang: str) -> str:

@@ -16,6 +16,8 @@ from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase
 
+from petition.collation import search_fold
+
 # Named constraints so Alembic migrations can alter them on SQLite and PostgreSQL alike.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -101,6 +103,10 @@ def init_limiter(app: Flask) -> None:
     limiter._storage_dead = False
 
 
+# The name under which SQLite connections know collation.search_fold.
+SEARCH_FOLD = "petition_fold"
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     """Make SQLite honour foreign keys, let the mail thread write while pages read, and
@@ -115,3 +121,5 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.close()
+    # SQLite's lower() folds ASCII only: the back office's name search folds with Python.
+    dbapi_connection.create_function(SEARCH_FOLD, 1, search_fold, deterministic=True)

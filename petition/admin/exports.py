@@ -14,9 +14,11 @@ from petition.exporting.document import LAYOUTS, PRESS
 from petition.exporting.formats import (
     FORMATS,
     ExportError,
+    KeyMismatch,
     check_lang,
     default_name,
     export,
+    export_detail,
     renderer,
 )
 from petition.models import Letter
@@ -50,9 +52,15 @@ def export_letter(slug: str) -> Response:
         return Response(render_template("admin/refused.html", letter=letter, message=message),
                         status=403)
     out = io.BytesIO()
-    export(letter, fmt, lang, layout, out, private)
+    try:
+        export(letter, fmt, lang, layout, out, private)
+    except KeyMismatch:
+        message = _("The private names cannot be decrypted: the encryption key (EMAIL_KEY) was "
+                    "changed without rotating it. Put the previous key back, then rotate it.")
+        return Response(render_template("admin/refused.html", letter=letter, message=message),
+                        status=409)
     audit.record(account.email, "export", letter_slug=letter.slug,
-                 detail=f"format={fmt} layout={layout} lang={lang} private={int(private)}")
+                 detail=export_detail(fmt, layout, lang, private))
     response = Response(out.getvalue(), content_type=renderer(fmt).MEDIA_TYPE)
     name = default_name(letter, fmt, lang, layout, private)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'

@@ -7,8 +7,16 @@ from pathlib import Path
 import click
 from flask import current_app
 
+from petition.accounts import audit
 from petition.exporting.document import LAYOUTS, PRESS
-from petition.exporting.formats import FORMATS, ExportError, default_name, export, export_to_path
+from petition.exporting.formats import (
+    FORMATS,
+    ExportError,
+    default_name,
+    export,
+    export_detail,
+    export_to_path,
+)
 from petition.letters.operations import LetterNotFound, get_letter
 
 
@@ -31,10 +39,15 @@ def export_command(slug: str, fmt: str, lang: str | None, layout: str, out: str 
             sys.stdout.flush()
             export(letter, fmt, lang, layout, sys.stdout.buffer, private)
             sys.stdout.buffer.flush()
-            return
-        name = default_name(letter, fmt, lang, layout, private)
-        path = Path(out) if out else Path(current_app.config["EXPORT_DIR"]) / name
-        export_to_path(letter, fmt, lang, layout, path, private)
+        else:
+            name = default_name(letter, fmt, lang, layout, private)
+            path = Path(out) if out else Path(current_app.config["EXPORT_DIR"]) / name
+            export_to_path(letter, fmt, lang, layout, path, private)
     except (LetterNotFound, ExportError, OSError) as error:
         raise click.ClickException(str(error)) from None
-    click.echo(str(path))
+    # In the audit log as a download from the back office is; the file's path is not kept.
+    audit.record("cli", "export", letter_slug=letter.slug,
+                 detail=export_detail(fmt, layout, lang, private, to="stdout" if out == "-"
+                                      else "file"))
+    if out != "-":
+        click.echo(str(path))

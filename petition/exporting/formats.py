@@ -9,9 +9,13 @@ from types import ModuleType
 from typing import BinaryIO
 
 from babel import Locale, UnknownLocaleError
+from cryptography.fernet import InvalidToken
+from sqlalchemy import select
 
+from petition import addresses
 from petition.exporting.document import LAYOUTS, PRESS, Document, build
-from petition.models import Letter
+from petition.extensions import db
+from petition.models import Letter, Signature
 
 FORMATS = ("txt", "md", "html", "docx", "odt", "pdf", "csv", "xlsx", "json")
 # What the public page offers: the press list, nothing with per-signature data.
@@ -32,6 +36,27 @@ class UnknownLayout(ExportError):
 
 class UnknownLanguage(ExportError):
     """Babel knows no such language."""
+
+
+class KeyMismatch(ExportError):
+    """A private export whose hidden names the current EMAIL_KEY cannot decrypt."""
+
+    def __init__(self) -> None:
+        super().__init__("the private names cannot be decrypted with the current EMAIL_KEY: "
+                         "it was changed without `flask keys rotate`; set the old key back, "
+                         "then rotate")
+
+
+def check_private_key(letter: Letter) -> None:
+    """KeyMismatch unless EMAIL_KEY opens the letter's hidden names (one is tried): said
+    before a private export writes anything, rather than as a traceback halfway."""
+    token = db.session.scalar(select(Signature.private_encrypted).where(
+        Signature.letter_id == letter.id, Signature.private_encrypted.is_not(None)).limit(1))
+    if token is not None:
+        try:
+            addresses.decrypt(token)
+        except InvalidToken:
+            raise KeyMismatch() from None
 
 
 # Formats whose writer's module is not named after the format: a module named csv, json or
@@ -66,8 +91,19 @@ def export(letter: Letter, fmt: str, lang: str, layout: str, out: BinaryIO,
     document = build(letter, check_lang(lang), layout, private, public)
     if public:
         _ = document.sections  # the embargo check, before a single byte is written
-    module.render(document, out)
+    if private:
+        check_private_key(letter)
+    try:
+        module.render(document, out)
+    except InvalidToken:  # some names sealed under another key than the one tried
+        raise KeyMismatch() from None
     return document
+
+
+def export_detail(fmt: str, layout: str, lang: str, private: bool, to: str = "") -> str:
+    """The audit log's detail of an export, alike from the back office and the command line."""
+    detail = f"format={fmt} layout={layout} lang={lang} private={int(private)}"
+    return f"{detail} to={to}" if to else detail
 
 
 def default_name(letter: Letter, fmt: str, lang: str, layout: str = PRESS,

@@ -10,6 +10,8 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from petition.countries import display_name
 from petition.extensions import db
+from petition.letters import counting
+from petition.letters.status import PublicStatus, public_status
 from petition.models import CONFIRMED, Letter, Signature
 from petition.models.accounts import AuditEvent
 
@@ -22,6 +24,9 @@ class Overview:
     by_country: list[tuple[str, int]]
     last_export: AuditEvent | None
     new_since_export: int  # public signatures confirmed after it (all of them if none)
+    # Toward the goal, as the public page counts it, and whether (and how long) it stays open.
+    public_count: int
+    state: PublicStatus
     daily: list[tuple[dt.date, int]] = field(default_factory=list)  # public, by day confirmed
 
     @property
@@ -103,5 +108,7 @@ def letter_overview(letter: Letter, lang: str, by_country: bool = True) -> Overv
                    if by_country else [],
         last_export=export,
         new_since_export=public_since(letter, export.at if export else None),
+        public_count=counting.public_total(letter.id),
+        state=public_status(letter),
         daily=public_by_day(letter),
     )

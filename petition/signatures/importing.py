@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from email_validator import EmailNotValidError
+from flask_babel import force_locale, gettext
 from sqlalchemy import insert, select
 
 from petition import addresses, countries, names
 from petition.accounts import audit
-from petition.extensions import db
+from petition.extensions import babel, db
 from petition.letters import counting
 from petition.letters.operations import get_letter
 from petition.models import (
@@ -68,9 +69,17 @@ HEADERS = {
     "display": ("display", "affichage", "показ", "отображение"),
 }
 TYPES = {
-    ORGANIZATION: ("organization", "organisation", "org", "association", "организация"),
-    INDIVIDUAL: ("individual", "person", "personne", "individu", "particulier", "частное лицо",
-                 "физическое лицо", "человек"),
+    ORGANIZATION: ("organization", "organisation", "org", "association", "organisme",
+                   "организация", "юридическое лицо"),
+    INDIVIDUAL: ("individual", "person", "personne", "individu", "individuel", "individuelle",
+                 "particulier", "частное лицо", "физическое лицо", "человек"),
+}
+# What the sign form and the back office call each type: accepted in a type column too, in
+# every language the interface is translated into ("à titre individuel", "частное лицо"), so
+# that a list typed from the form's own words imports. Read from the catalogues at each import.
+TYPE_LABELS = {
+    ORGANIZATION: (N_("an organisation"), N_("Organisation")),
+    INDIVIDUAL: (N_("an individual"), N_("Individual")),
 }
 DISPLAYS = {
     FULL: ("full", "complet", "nom complet", "полностью", "yes", "oui", "да"),
@@ -84,6 +93,18 @@ def _lookup(options: dict[str, tuple[str, ...]]) -> dict[str, str]:
 
 
 _HEADER_INDEX, _TYPE_INDEX, _DISPLAY_INDEX = _lookup(HEADERS), _lookup(TYPES), _lookup(DISPLAYS)
+
+
+def type_words() -> dict[str, str]:
+    """Normalised word → signer type: TYPES, then the form's labels in every UI language
+    (a label that would contradict TYPES is left out)."""
+    words = dict(_TYPE_INDEX)
+    for locale in babel.list_translations():
+        with force_locale(str(locale)):
+            for signer_type, labels in TYPE_LABELS.items():
+                for label in labels:
+                    words.setdefault(countries.normalize_name(gettext(label)), signer_type)
+    return words
 
 
 def _columns(header: list[str], report: ImportReport) -> dict[str, int]:
@@ -168,6 +189,7 @@ def _parse(letter: Letter, table: list[list[str]], default_type: str | None,
         return []
     labels = [(label.code, label.label) for label in letter.labels]
     only_type = letter.signer_types[0] if len(letter.signer_types) == 1 else None
+    types = type_words()
     parsed = []
     for number, raw in enumerate(table[1:], start=HEADER_ROW + 1):
         if not any(cell.strip() for cell in raw):
@@ -178,7 +200,7 @@ def _parse(letter: Letter, table: list[list[str]], default_type: str | None,
         affiliation = cell.text("affiliation") or None
         signer_type = default_type or only_type
         if "type" in columns and cell("type").strip():
-            signer_type = _TYPE_INDEX.get(countries.normalize_name(cell("type")), "")
+            signer_type = types.get(countries.normalize_name(cell("type")), "")
             if not signer_type:
                 cell.problem("type", N_("%(value)s is neither organisation nor individual"),
                              value=repr(cell("type")))

@@ -7,16 +7,19 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from email_validator import EmailNotValidError
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select, or_, select
+from sqlalchemy import ColumnElement, Select, func, literal_column, or_, select
+from sqlalchemy.orm import QueryableAttribute
 
 from petition import addresses, countries
 from petition.accounts import audit
-from petition.extensions import db
+from petition.collation import COMBINING_MARKS, search_fold
+from petition.extensions import SEARCH_FOLD, db
 from petition.models import (
     MODERATION_STATES,
     SIGNATURE_STATES,
@@ -63,8 +66,9 @@ PAGE_SIZE = 50
 class Filters:
     """A search: each criterion narrows; empty ones do not."""
 
-    # Part of the name or affiliation, any case: as the list shows it (the initials of those
-    # who chose initials, nothing of the unlisted), as a hidden real name is encrypted.
+    # Part of the name or affiliation, any case or accents: as the list shows it (the
+    # initials of those who chose initials, nothing of the unlisted), as a hidden real name
+    # is encrypted.
     q: str = ""
     country: str = ""        # a country or scope code
     status: str = ""
@@ -115,14 +119,24 @@ def _date(value: str) -> dt.date | None:
         raise CurationError(_l("Please give dates as YYYY-MM-DD.")) from None
 
 
+def _folded(column: QueryableAttribute[Any]) -> ColumnElement[Any]:
+    """`column` as collation.search_fold() folds text, in SQL: SQLite calls that function
+    itself; PostgreSQL lower-cases, decomposes and strips the same marks."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        return getattr(func, SEARCH_FOLD)(column)
+    decomposed = func.normalize(func.lower(column), literal_column("NFD"))
+    return func.regexp_replace(decomposed, COMBINING_MARKS, "", "g")
+
+
 def selection(letter: Letter, filters: Filters) -> Select:
     """The letter's signatures matching `filters`, newest first."""
     query = select(Signature).where(Signature.letter_id == letter.id)
     if filters.q:
-        # icontains escapes % and _: they are searched for as typed. Case-blind beyond
-        # ASCII on PostgreSQL; SQLite folds ASCII only.
-        query = query.where(or_(Signature.name.icontains(filters.q, autoescape=True),
-                                Signature.affiliation.icontains(filters.q, autoescape=True)))
+        # contains escapes % and _: they are searched for as typed. Both sides folded
+        # (case and accents, every script): "élise" finds "ÉLISE", "мария" finds "Мария".
+        needle = search_fold(filters.q)
+        query = query.where(or_(_folded(Signature.name).contains(needle, autoescape=True),
+                                _folded(Signature.affiliation).contains(needle, autoescape=True)))
     for name in ("country", "status", "source", "moderation"):
         if getattr(filters, name):
             query = query.where(getattr(Signature, name) == getattr(filters, name))
