@@ -138,9 +138,9 @@ def _render_new(form, error: str | None = None) -> str:
 
 
 def _render_edit(letter: Letter, *, error: str | None = None, section: str | None = None,
-                 form=None) -> str:
+                 form=None, previewing: bool = False) -> str:
     """The edit page; after a refused change, that section shows the reason and what was
-    typed (`form`), the others what is stored."""
+    typed (`form`), the others what is stored. `previewing`: the texts typed, rendered."""
     label_langs = tuple(dict.fromkeys((*letter.languages, *current_app.config["LANGUAGES"],
                                        *(label.lang for label in letter.labels))))
     codes = sorted({label.code for label in letter.labels})
@@ -157,6 +157,7 @@ def _render_edit(letter: Letter, *, error: str | None = None, section: str | Non
         OPEN=OPEN,
         CLOSED=CLOSED,
         DRAFT=DRAFT,
+        previewing=previewing,
     )
 
 
@@ -184,6 +185,10 @@ def letter_texts(slug: str):
     """Every column of the side-by-side form at once, plus the new language if one is given."""
     letter: Letter = g.letter
     form = request.form
+    if form.get("preview"):
+        # The page again with what was typed, rendered as the public page renders it
+        # (views/templating.py's markdown filter): nothing saved.
+        return _render_edit(letter, section="texts", form=form, previewing=True)
     texts = [(lang, form.get(f"title-{lang}", ""), form.get(f"body-{lang}", ""))
              + ((form[f"place-{lang}"],) if f"place-{lang}" in form else ())
              for lang in letter.languages if f"title-{lang}" in form]

@@ -51,7 +51,7 @@ def _sign_form(letter: Letter, **kwargs) -> SignForm:
 
 
 def _render_letter(letter: Letter, form: SignForm, status: int = 200,
-                   rate_limited: bool = False):
+                   rate_limited: bool = False, template: str = "letters/show.html"):
     lang = current_lang()
     if request.method == "POST":  # the form again, with errors: GET shows it at the letter
         show_languages_at(url_for("public.show", slug=letter.slug))
@@ -72,7 +72,7 @@ def _render_letter(letter: Letter, form: SignForm, status: int = 200,
         count = counting.public_total(letter.id)
     response = make_response(
         render_template(
-            "letters/show.html",
+            template,
             letter=letter,
             text=letter.text_for(lang),
             lang=lang,
@@ -91,6 +91,14 @@ def _render_letter(letter: Letter, form: SignForm, status: int = 200,
         # The page holds a form token: no shared cache; the browser's expires with the embargo.
         cache_headers(response, letter, max_age=0, shared=False)
     return response
+
+
+def render_preview(letter: Letter):
+    """A draft's page as the public will see it once open, for admin/letter_preview.py:
+    templates/admin/letter_preview.html adds noindex and a banner, and shows the form
+    disabled."""
+    return _render_letter(letter, _sign_form(letter, formdata=None),
+                          template="admin/letter_preview.html")
 
 
 def _page_limits() -> Limits:
