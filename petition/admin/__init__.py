@@ -56,7 +56,9 @@ PERMISSIONS: dict[str, str] = {
     "admin.edit_letter": ORGANISE,
     "admin.letter_texts": ORGANISE,
     "admin.letter_labels": ORGANISE,
+    "admin.letter_campaign": ORGANISE,
     "admin.letter_status": ORGANISE,
+    "admin.letter_preview": ORGANISE,  # a draft as the public will see it: not press
     # Imports write signatures: not press.
     "admin.import_form": ORGANISE,
     "admin.import_check": ORGANISE,
@@ -162,8 +164,10 @@ def _page_flags() -> dict:
 
 @bp.after_request
 def no_store(response):
-    # Back-office pages and files name signatories: no cache may keep them.
-    response.headers["Cache-Control"] = "no-store"
+    # Back-office pages and files name signatories: no cache may keep them. A view that
+    # set its own no-store (the letter preview's "private, no-store") keeps it.
+    if "no-store" not in response.headers.get("Cache-Control", ""):
+        response.headers["Cache-Control"] = "no-store"
     return response
 
 
@@ -179,7 +183,9 @@ def init_app(app: Flask) -> None:
         exports,
         imports,
         labels,
+        letter_campaign,
         letter_edit,
+        letter_preview,
         letters,
         manage,
         moderation_views,

@@ -11,6 +11,7 @@ from flask.cli import AppGroup
 
 from petition.cli.errors import fail as _fail
 from petition.drive import settings as drive_settings
+from petition.letters import campaign
 from petition.letters import operations as letters
 from petition.letters import values as letter_values
 from petition.letters.milestones import thresholds as milestone_thresholds
@@ -237,6 +238,41 @@ def label_command(slug, lang, code, label) -> None:
     except letters.LetterError as error:
         _fail(error)
     click.echo(f"{saved.code} is shown as {saved.label!r} in {lang}.")
+
+
+@letter_cli.command("campaign")
+@click.argument("slug")
+@click.option("--lang", required=True)
+@click.option("--donation-url", help="Where to give (https://…); \"\" clears it.")
+@click.option("--donation-text", help="What the money is for, one line; \"\" clears it.")
+@click.option("--bank-details", help="IBAN, card number, PayPal address as text (lines); "
+              "\"\" clears them.")
+@click.option("--channel", "channels", multiple=True,
+              help="A channel's address (Telegram, Mastodon, a site); repeat for several; "
+              "the list given replaces the old one; --channel \"\" clears it.")
+@click.option("--contact", help="An address or a name to write to; \"\" clears it.")
+@click.pass_context
+def campaign_command(ctx, slug, lang, **fields) -> None:
+    """Set the campaign block shown beside the letter in one language (never in exports);
+    with no field given, show it."""
+    changes = {name: list(value) if name == "channels" else value
+               for name, value in fields.items()
+               if ctx.get_parameter_source(name) not in (None, ParameterSource.DEFAULT)}
+    try:
+        if changes:
+            block = campaign.set_campaign(slug, lang, changes)
+        else:
+            block = campaign.shown_in(slug, lang)
+    except letters.LetterError as error:
+        _fail(error)
+    if block is None:
+        click.echo(f"{slug} has no campaign block in {lang}.")
+        return
+    click.echo(f"Campaign block of {slug} in {block.lang}:")
+    for name in campaign.FIELDS:
+        value = getattr(block, name)
+        shown = " | ".join(value) if isinstance(value, tuple) else value
+        click.echo(f"  {name.replace('_', '-')}: {shown or '-'}")
 
 
 @letter_cli.command("open")

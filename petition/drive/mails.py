@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from petition import tokens
 from petition.dates import long_date
 from petition.drive.values import unseal, unseal_bytes
+from petition.letters.campaign import block_for
 from petition.mail import outbox
 from petition.mail.outbox import Obsolete, enqueue
 from petition.models import Letter, OutboxMail
@@ -101,7 +102,9 @@ def _render_kind(mail: OutboxMail, session: Session, row: DriveLetter,
         if row.status != PENDING or mail.link_nonce != row.token_nonce:
             raise Obsolete(f"its letter is {row.status} or has a newer link")
         return _render("drive_confirm", lang, _(LETTER_SUBJECT), link=confirm_url(row),
-                       hours=current_app.config["CONFIRM_MAX_AGE"] // 3600, **common)
+                       hours=current_app.config["CONFIRM_MAX_AGE"] // 3600,
+                       campaign=block_for(letter, lang),
+                       **common)
     if mail.kind == RETURNED_MAIL:
         if row.status != RETURNED:
             raise Obsolete(f"its letter is {row.status}")

@@ -260,10 +260,19 @@ def body_paragraphs(body: str) -> list[str]:
     paragraphs = []
     for token in _markdown.parse(body):
         if token.type == "inline":
-            parts = []
+            parts: list[str] = []
+            link_start, href = 0, ""
             for child in token.children or []:
                 if child.type in ("softbreak", "hardbreak"):
                     parts.append(" ")
+                elif child.type == "link_open":
+                    link_start, href = len(parts), str(child.attrs.get("href") or "")
+                elif child.type == "link_close":
+                    # On paper a link is its words and its address: "words (url)", the
+                    # address once when the words already are it.
+                    words = "".join(parts[link_start:])
+                    if href and words not in (href, href.removeprefix("mailto:")):
+                        parts.append(f" ({href})")
                 elif child.content:
                     parts.append(child.content)
             text = clean("".join(parts))

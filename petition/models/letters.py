@@ -145,6 +145,14 @@ class LetterText(Model):
     title: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text, default="")  # Markdown, rendered safely
     place: Mapped[str | None] = mapped_column(String(200))  # "Париж"; none: the letter's
+    # The campaign block in this language: beside the text, never inside it, in no export
+    # (petition/letters/campaign.py). On the text's row so every page and mail that reads
+    # the text has it without another round trip.
+    donation_url: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    donation_text: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    bank_details: Mapped[str] = mapped_column(Text, default="", server_default="")  # lines
+    channels: Mapped[str] = mapped_column(Text, default="", server_default="")  # URLs, a line each
+    contact: Mapped[str] = mapped_column(String(300), default="", server_default="")
 
     letter: Mapped[Letter] = relationship(back_populates="texts")
 

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from petition import addresses, tokens
 from petition.core.pipelining import Together
+from petition.letters.campaign import block_for
 from petition.mail import outbox
 from petition.mail.errors import MailRejected
 from petition.mail.outbox import WITHDRAW_ANSWER, Obsolete, enqueue
@@ -134,7 +135,8 @@ def _render_kind(mail: OutboxMail, session: Session, signature: Signature,
         return _render("confirm", lang, _(SIGN_SUBJECT), title=title, link=confirm_url(link),
                        hours=current_app.config["CONFIRM_MAX_AGE"] // 3600,
                        letter_url=letter_url, listing=listing(submission, letter, lang),
-                       withdraw_url=withdraw_url(signature))
+                       withdraw_url=withdraw_url(signature),
+                       campaign=block_for(letter, lang))
     if mail.kind == ALREADY_SIGNED:
         return _render("already_signed", lang, _(SIGN_SUBJECT), signature=signature,
                        title=title, letter_url=letter_url, withdraw_url=withdraw_url(signature))

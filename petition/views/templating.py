@@ -14,12 +14,15 @@ from markupsafe import Markup, escape
 
 from petition import dates
 from petition.exporting.document import place_and_date
-from petition.letters import milestones
+from petition.letters import campaign, milestones
 from petition.letters.status import public_status
 from petition.views import forms
 
 # CommonMark with raw HTML off; nh3 then strips anything that still is not plain markup.
-_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+# Linkify (linkify-it-py): a bare "https://t.me/…" in a letter text becomes a link too.
+_markdown = MarkdownIt(
+    "commonmark", {"html": False, "linkify": True, "typographer": False}
+).enable("linkify")
 _ALLOWED_TAGS = {
     "p", "br", "em", "strong", "a", "ul", "ol", "li", "blockquote", "h2", "h3", "h4",
     "code", "pre", "hr",
@@ -119,6 +122,12 @@ def money(cents: int, currency: str) -> str:
     return format_currency(cents / 100, currency, locale=str(get_locale()))
 
 
+def campaign_block(letter, lang: object = None) -> campaign.Block | None:
+    """The letter's campaign block in `lang` (else the page's language), else in the
+    letter's own language: for templates/letters/_campaign.html, on pages and in mails."""
+    return campaign.block_for(letter, str(lang or get_locale()))
+
+
 def init_app(app: Flask) -> None:
     app.context_processor(bound_translations)
     app.jinja_env.filters["bcp47"] = bcp47
@@ -128,6 +137,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["place_and_date"] = place_and_date
     app.jinja_env.globals["goal_percent"] = goal_percent
     app.jinja_env.globals["public_status"] = public_status
+    app.jinja_env.globals["campaign_block"] = campaign_block
     app.jinja_env.globals["reached_milestones"] = milestones.reached_milestones
     app.jinja_env.globals["milestone_thresholds"] = milestones.thresholds
     app.jinja_env.globals["error_list"] = forms.error_list
