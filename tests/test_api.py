@@ -16,3 +16,17 @@ def test_letter_json_counts_public_signatures_by_country(client, app):
 
 def test_letter_json_unknown_is_404(client, app):
     assert client.get("/letters/nope.json").status_code == 404
+
+
+def test_letter_json_lets_other_sites_read_its_etag_and_revalidate(client, app):
+    letter = make_letter(goal=1000)
+    make_signature(letter, country="DE")
+    first = client.get("/letters/appeal.json", headers={"Origin": "https://partner.example"})
+    assert first.headers["Access-Control-Allow-Origin"] == "*"
+    assert first.headers["Access-Control-Expose-Headers"] == "ETag"
+    tag = first.headers["ETag"]
+    assert client.get("/letters/appeal.json",
+                      headers={"If-None-Match": tag}).status_code == 304
+    make_signature(letter, country="FR")
+    again = client.get("/letters/appeal.json", headers={"If-None-Match": tag})
+    assert again.status_code == 200 and again.get_json()["total"] == 2

@@ -35,8 +35,9 @@ def letter_json(slug: str):
     # poll this every few seconds, and a 100,000-signature letter's counts take a query.
     body = kept(letter, "letter.json", lang, lambda: _figures_json(letter, lang))
     response = current_app.response_class(body, mimetype="application/json")
-    # Counters are embedded on other sites.
+    # Counters are embedded on other sites, whose scripts may revalidate with the ETag.
     response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Expose-Headers"] = "ETag"
     return validated(cache_headers(response, letter))
 
 
