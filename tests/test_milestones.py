@@ -295,6 +295,15 @@ def test_back_office_edit_page_sets_milestones_and_the_chart(app):
     assert letters.get_letter("appeal").milestones == "100,20%"
 
 
+def test_a_drives_edit_page_counts_its_milestones_in_letters(app):
+    from tests.drive_helpers import make_drive
+    make_drive(goal=1000)
+    client = signed_in_client(app, letters=("letters-to-azat",))
+    page = client.get("/admin/letters/letters-to-azat/edit?lang=fr")
+    text = page.get_data(as_text=True)
+    assert "Nombres de lettres écrites" in text and "Nombres de signatures" not in text
+
+
 def test_concurrent_confirmations_crossing_one_threshold_record_it_once(app):
     """Two transactions on the letter at once: the letter's row lock orders them, the
     unique key and ON CONFLICT make the second add nothing (and raise nothing)."""
