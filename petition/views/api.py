@@ -77,11 +77,18 @@ def _iso(day: dt.date | None) -> str | None:
 
 
 def _public_figures(letter, lang: str) -> dict:
-    overrides = letter.labels_for(lang)
     by_country = counting.counts_by_country(letter.id)
+    return dict(total=sum(by_country.values()), goal=letter.goal,
+                by_country=country_figures(letter, by_country, lang))
+
+
+def country_figures(letter: Letter, by_country: dict[str, int], lang: str) -> list[CountryFigure]:
+    """Each country's count named in `lang` (the letter's own labels first), the largest
+    first: the JSON's and the API's `by_country`."""
+    overrides = letter.labels_for(lang)
     rows: list[CountryFigure] = [
         {"code": code, "name": countries.display_name(code, lang, overrides), "count": count}
         for code, count in by_country.items()
     ]
     rows.sort(key=lambda row: (-row["count"], countries.group_rank(row["code"]), row["code"]))
-    return dict(total=sum(by_country.values()), goal=letter.goal, by_country=rows)
+    return rows

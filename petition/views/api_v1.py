@@ -13,14 +13,13 @@ from pathlib import Path
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from petition import countries
 from petition.drive import counts as drive_counts
 from petition.letters import counting, milestones
 from petition.letters.front_page import LetterSummary, front_page
 from petition.letters.operations import LetterNotFound, get_public_letter
 from petition.letters.status import public_status
 from petition.models import SIGNER_TYPES, Letter
-from petition.views.api import CountryFigure
+from petition.views.api import country_figures
 from petition.views.embargo import embed_cache_headers, kept, validated
 from petition.views.i18n import asked_language, set_no_cookie
 from petition.views.sharing import letter_url
@@ -131,12 +130,8 @@ def _signatures(letter: Letter, lang: str) -> dict:
     for (signer_type, country), (listed, unlisted) in counting.table(letter.id).items():
         by_country[country] += listed + unlisted
         by_type[signer_type] += listed + unlisted
-    overrides = letter.labels_for(lang)
-    rows: list[CountryFigure] = [
-        {"code": code, "name": countries.display_name(code, lang, overrides), "count": count}
-        for code, count in by_country.items()]
-    rows.sort(key=lambda row: (-row["count"], countries.group_rank(row["code"]), row["code"]))
-    return {"total": sum(by_type.values()), "by_country": rows, "by_signer_type": by_type}
+    return {"total": sum(by_type.values()),
+            "by_country": country_figures(letter, by_country, lang), "by_signer_type": by_type}
 
 
 def _milestones(letter: Letter) -> list[dict]:

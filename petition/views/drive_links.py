@@ -58,11 +58,9 @@ def confirm_page(token: str):
     """What will be sent, with what a censor may stop: GET never confirms (mail scanners
     open links)."""
     try:
-        row = writing.find_pending(token)
+        row = _pending_in_open_drive(token)
     except DriveError as error:
         return _link_problem(error)
-    if not row.letter.is_open:
-        return _link_problem(writing.DriveClosed("The drive is closed."))
     return _confirm_page(row, token)
 
 
@@ -83,13 +81,19 @@ def confirm(token: str):
                            writer_url=mails.writer_url(row))
 
 
+def _pending_in_open_drive(token: str):
+    """The pending letter the link names, while its drive still takes letters."""
+    row = writing.find_pending(token)
+    if not row.letter.is_open:
+        raise writing.DriveClosed("The drive is closed.")
+    return row
+
+
 def _edit_pending(token: str):
     try:
-        row = writing.find_pending(token)
+        row = _pending_in_open_drive(token)
     except DriveError as error:
         return _link_problem(error)
-    if not row.letter.is_open:
-        return _link_problem(writing.DriveClosed("The drive is closed."))
     form = TextOnlyForm(body_max=settings.get_drive(row.letter).body_max)
     if not form.validate():
         return _confirm_page(row, token, form, status=400)
