@@ -1,6 +1,6 @@
 """The data model, one module per aggregate: letters (with their texts, headings and counts),
 signatures (with their later submissions), letter drives (personal letters, batches,
-replies), the outbox, and back-office accounts (with the
+replies), news subscribers and updates, the outbox, and back-office accounts (with the
 audit log and the key material). Importing the package registers every table.
 
 Countries are stored as codes, addresses never in plain text; states are named constants.
@@ -19,12 +19,21 @@ from petition.models.letters import (
     OPEN,
     OPEN_LETTER,
     ORGANIZATION,
+    PETITION,
     SIGNER_TYPES,
     CountryLabel,
     Letter,
     LetterCount,
     LetterMilestone,
     LetterText,
+)
+from petition.models.news import (
+    NEWS_DRAFT,
+    NEWS_SENT,
+    NEWS_STATES,
+    NewsSubscriber,
+    NewsUpdate,
+    NewsUpdateText,
 )
 from petition.models.outbox import (
     MAIL_DROPPED,
@@ -90,6 +99,12 @@ __all__ = [
     "MAIL_SENDING",
     "MAIL_SENT",
     "MODERATION_STATES",
+    "NEWS_DRAFT",
+    "NEWS_SENT",
+    "NEWS_STATES",
+    "NewsSubscriber",
+    "NewsUpdate",
+    "NewsUpdateText",
     "MOD_APPROVED",
     "MOD_HELD",
     "MOD_HIDDEN",
@@ -100,6 +115,7 @@ __all__ = [
     "ORGANIZATION",
     "OutboxMail",
     "PENDING",
+    "PETITION",
     "PROVENANCE_MAX",
     "PUBLIC_MODERATION",
     "SIGNATURE_STATES",

@@ -24,10 +24,11 @@ from petition.models.stamps import new_list_token, utcnow
 DRAFT, OPEN, CLOSED = "draft", "open", "closed"
 LETTER_STATES = (DRAFT, OPEN, CLOSED)
 
-# Kinds of campaign: an open letter (signatures, the default) or a letter drive (personal
-# letters to one recipient, see models/drive.py).
-OPEN_LETTER, LETTER_DRIVE = "open-letter", "letter-drive"
-LETTER_KINDS = (OPEN_LETTER, LETTER_DRIVE)
+# Kinds of campaign: an open letter (signatures listed by name, the default), a petition
+# (signatures counted by country and type, never a public list of names) or a letter drive
+# (personal letters to one recipient, see models/drive.py).
+OPEN_LETTER, PETITION, LETTER_DRIVE = "open-letter", "petition", "letter-drive"
+LETTER_KINDS = (OPEN_LETTER, PETITION, LETTER_DRIVE)
 
 # Who may sign: a letter takes organisations, individuals or both.
 ORGANIZATION, INDIVIDUAL = "organization", "individual"
@@ -75,6 +76,11 @@ class Letter(Model):
     milestones: Mapped[str | None] = mapped_column(String(200))
     # The public chart of confirmed signatures per day, when the organisers switch it on.
     show_chart: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    # How an individual is listed unless they choose otherwise (full, initials, anonymous:
+    # the display choices of models/signatures.py). Letters made before 0017 keep "full";
+    # creating one (CLI, back office) defaults to initials.
+    individual_display: Mapped[str] = mapped_column(String(10), default="full",
+                                                    server_default="full")
 
     texts: Mapped[list[LetterText]] = relationship(
         back_populates="letter", cascade="all, delete-orphan", order_by="LetterText.lang"
@@ -86,6 +92,10 @@ class Letter(Model):
     @property
     def is_drive(self) -> bool:
         return self.kind == LETTER_DRIVE
+
+    @property
+    def is_petition(self) -> bool:
+        return self.kind == PETITION
 
     @property
     def is_open(self) -> bool:

@@ -67,3 +67,8 @@ class OutboxMail(Model):
         ForeignKey("drive_letter.id", ondelete="SET NULL"), index=True)
     drive_reply_id: Mapped[int | None] = mapped_column(
         ForeignKey("drive_reply.id", ondelete="SET NULL"))
+    # A news update to one subscriber (news/), rendered when delivered: no body is stored.
+    news_update_id: Mapped[int | None] = mapped_column(
+        ForeignKey("news_update.id", ondelete="SET NULL"), index=True)
+    news_subscriber_id: Mapped[int | None] = mapped_column(
+        ForeignKey("news_subscriber.id", ondelete="SET NULL"))

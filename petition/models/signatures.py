@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     Connection,
     DateTime,
     ForeignKey,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     and_,
     event,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
 from sqlalchemy.sql.elements import ColumnElement
@@ -89,6 +91,8 @@ class Signature(Model):
     # The per-address mail cap: mails queued since mail_window_start (a one-hour window).
     mail_window_start: Mapped[dt.datetime | None] = mapped_column(DateTime)
     mail_window_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Asked for the campaign's news: confirming makes a news_subscriber (models/news.py).
+    news: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     # UCA key (collation.stored_key) of the line the list shows: the name, or the initials of
     # those who chose initials; none for the unlisted. Never derived from a hidden name, so
     # sorting by it reveals nothing. Filled on every ORM insert/update below (list_key());
@@ -174,6 +178,7 @@ class SignatureVersion(Model):
     display: Mapped[str] = mapped_column(String(10), default=FULL)
     lang: Mapped[str] = mapped_column(String(8), default="en")
     private_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)  # as on Signature
+    news: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     link_issued_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     # The mail carrying this version's link while it waits for the per-address cap: a later
     # submission within the same wait replaces both.
