@@ -16,10 +16,14 @@ WITHDRAW_SALT = "petition.withdraw.v1"
 # and the writer's own page (withdraw, edit when returned), which holds the public id alone.
 DRIVE_CONFIRM_SALT = "petition.drive-confirm.v1"
 DRIVE_WRITER_SALT = "petition.drive-writer.v1"
+# A news subscriber's unsubscribe link (in every news mail and its List-Unsubscribe header):
+# the subscriber's public id and nonce, nothing of the signature.
+NEWS_UNSUBSCRIBE_SALT = "petition.news-unsubscribe.v1"
 
 __all__ = ["BadSignature", "confirm_token", "drive_confirm_token", "drive_writer_token",
            "read_confirm_token", "read_drive_confirm_token", "read_drive_writer_token",
-           "read_withdraw_token", "withdraw_token"]
+           "read_news_unsubscribe_token", "read_withdraw_token", "news_unsubscribe_token",
+           "withdraw_token"]
 
 
 def _serializer(salt: str) -> URLSafeSerializer:
@@ -71,3 +75,12 @@ def drive_writer_token(public_id: str) -> str:
 
 def read_drive_writer_token(token: str) -> str:
     return read_withdraw_token(token, DRIVE_WRITER_SALT)
+
+
+def news_unsubscribe_token(public_id: str, nonce: str) -> str:
+    """The one-click unsubscribe link of one news subscription."""
+    return _serializer(NEWS_UNSUBSCRIBE_SALT).dumps([public_id, nonce])
+
+
+def read_news_unsubscribe_token(token: str) -> tuple[str, str]:
+    return read_confirm_token(token, NEWS_UNSUBSCRIBE_SALT)
