@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 # The tables whose rows hold (or held) addresses, encrypted names and mail bodies.
 PRIVATE_TABLES = ("signature", "signature_version", "outbox_mail", "drive_letter",
-                  "drive_reply", "news_subscriber")
+                  "drive_reply", "news_subscriber", "abuse_event")
 # And those holding other secrets under EMAIL_KEY (TOTP seeds, the wrapped hash key): a key
 # rotation leaves their old tokens behind too.
 SECRET_TABLES = PRIVATE_TABLES + ("account", "key_material")

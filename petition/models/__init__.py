@@ -1,6 +1,7 @@
 """The data model, one module per aggregate: letters (with their texts, headings and counts),
 signatures (with their later submissions), letter drives (personal letters, batches,
-replies), news subscribers and updates, the outbox, and back-office accounts (with the
+replies), news subscribers and updates, abuse review (events that forget, allow and
+block lists, invalidation jobs), the outbox, and back-office accounts (with the
 audit log and the key material). Importing the package registers every table.
 
 Countries are stored as codes, addresses never in plain text; states are named constants.
@@ -8,7 +9,7 @@ Countries are stored as codes, addresses never in plain text; states are named c
 from __future__ import annotations
 
 # accounts: its tables join the metadata with the others (migrations and tests read it whole).
-from petition.models import accounts, drive
+from petition.models import abuse, accounts, drive
 from petition.models.letters import (
     CLOSED,
     DRAFT,
@@ -50,8 +51,10 @@ from petition.models.signatures import (
     FULL,
     INITIALS,
     MOD_APPROVED,
+    MOD_FLAGGED,
     MOD_HELD,
     MOD_HIDDEN,
+    MOD_INVALID,
     MOD_NONE,
     MOD_REJECTED,
     MODERATION_STATES,
@@ -106,8 +109,10 @@ __all__ = [
     "NewsUpdate",
     "NewsUpdateText",
     "MOD_APPROVED",
+    "MOD_FLAGGED",
     "MOD_HELD",
     "MOD_HIDDEN",
+    "MOD_INVALID",
     "MOD_NONE",
     "MOD_REJECTED",
     "OPEN",
@@ -133,6 +138,7 @@ __all__ = [
     "new_nonce",
     "new_public_id",
     "utcnow",
+    "abuse",
     "accounts",
     "drive",
 ]

@@ -81,6 +81,8 @@ class Letter(Model):
     # creating one (CLI, back office) defaults to initials.
     individual_display: Mapped[str] = mapped_column(String(10), default="full",
                                                     server_default="full")
+    # The organisers' own soft limits (abuse/limits.py), JSON; None: the site's defaults.
+    soft_limits: Mapped[str | None] = mapped_column(Text)
 
     texts: Mapped[list[LetterText]] = relationship(
         back_populates="letter", cascade="all, delete-orphan", order_by="LetterText.lang"

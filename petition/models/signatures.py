@@ -42,7 +42,12 @@ SIGNATURE_STATES = (PENDING, CONFIRMED, WITHDRAWN)
 # suspicious) without deciding it is not genuine, as "rejected" does.
 MOD_NONE, MOD_HELD, MOD_APPROVED, MOD_REJECTED = "none", "held", "approved", "rejected"
 MOD_HIDDEN = "hidden"
-MODERATION_STATES = (MOD_NONE, MOD_HELD, MOD_APPROVED, MOD_REJECTED, MOD_HIDDEN)
+# "flagged": over a soft limit (abuse/): kept, confirmed like any other, neither counted nor
+# listed, waiting for an organiser; the signer is told nothing. "invalid": taken off by a
+# bulk invalidation job, which can put back what it changed.
+MOD_FLAGGED, MOD_INVALID = "flagged", "invalid"
+MODERATION_STATES = (MOD_NONE, MOD_HELD, MOD_APPROVED, MOD_REJECTED, MOD_HIDDEN, MOD_FLAGGED,
+                     MOD_INVALID)
 PUBLIC_MODERATION = (MOD_NONE, MOD_APPROVED)
 
 SOURCE_FORM, SOURCE_IMPORT, SOURCE_MANUAL = "form", "import", "manual"
@@ -91,6 +96,11 @@ class Signature(Model):
     # The per-address mail cap: mails queued since mail_window_start (a one-hour window).
     mail_window_start: Mapped[dt.datetime | None] = mapped_column(DateTime)
     mail_window_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Which soft limit flagged the submission (models/abuse.py), kept for the organisers.
+    flag_reason: Mapped[str | None] = mapped_column(String(40))
+    # Keyed hash of the address's domain, so a bulk invalidation can select a domain after
+    # the abuse events have forgotten it; erased with email_hash at retention.
+    domain_hash: Mapped[str | None] = mapped_column(String(64))
     # Asked for the campaign's news: confirming makes a news_subscriber (models/news.py).
     news: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     # UCA key (collation.stored_key) of the line the list shows: the name, or the initials of
