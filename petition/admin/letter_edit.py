@@ -16,7 +16,16 @@ from petition.drive.values import DriveError
 from petition.letters import operations as letters
 from petition.letters import values as letter_values
 from petition.letters.operations import LetterError
-from petition.models import CLOSED, DRAFT, LETTER_DRIVE, OPEN, OPEN_LETTER, Letter
+from petition.models import (
+    CLOSED,
+    DRAFT,
+    INITIALS,
+    LETTER_DRIVE,
+    OPEN,
+    OPEN_LETTER,
+    PETITION,
+    Letter,
+)
 from petition.models.accounts import ROLE_ORGANISER
 from petition.models.drive import BODY_MAX_DEFAULT
 
@@ -43,10 +52,12 @@ def _refused(error: LetterError) -> str:
 
 @bp.route("/letters/new", methods=["GET", "POST"])
 def new_letter():
-    """An open letter, or a letter drive (kind=letter-drive) with its recipient."""
+    """An open letter, a petition (kind=petition), or a letter drive (kind=letter-drive)
+    with its recipient."""
     account = current_account()
     form = request.form if request.method == "POST" else {
-        "kind": OPEN_LETTER, "accepts_organizations": "1", "accepts_individuals": "1",
+        "kind": OPEN_LETTER, "individual_display": INITIALS,
+        "accepts_organizations": "1", "accepts_individuals": "1",
         "retention_days": current_app.config["FINGERPRINT_RETENTION_DAYS"],
         "body_max": BODY_MAX_DEFAULT,
     }
@@ -56,7 +67,7 @@ def new_letter():
     try:
         if kind == LETTER_DRIVE:
             letter = _create_drive(account.email)
-        elif kind == OPEN_LETTER:
+        elif kind in (OPEN_LETTER, PETITION):
             letter = letters.create_letter(
                 request.form.get("slug", ""),
                 lang=request.form.get("lang", ""),
@@ -66,6 +77,7 @@ def new_letter():
                    current_app.config["FINGERPRINT_RETENTION_DAYS"], **_settings()},
                 status=DRAFT,  # texts and settings first; the public sees it once opened
                 actor=account.email,
+                kind=kind,
             )
         else:
             raise LetterError("unknown kind of letter %(kind)r", kind=kind)
@@ -115,6 +127,8 @@ def _settings() -> dict:
         embargo_until=letter_values.parse_embargo(request.form.get("embargo_until", "")),
         embargo_count=_checked("embargo_count"),
     )
+    if "individual_display" in request.form:  # likewise (a new letter: initials)
+        settings["individual_display"] = request.form["individual_display"]
     if "retention_days" in request.form:  # a form without the field leaves it as it is
         settings["fingerprint_retention_days"] = letter_values.parse_retention(
             request.form["retention_days"])

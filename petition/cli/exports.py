@@ -28,7 +28,8 @@ from petition.letters.operations import LetterNotFound, get_letter
 @click.option("--out", "out",
               help="File to write, or - for standard output. Default: in EXPORT_DIR.")
 @click.option("--private", is_flag=True,
-              help="csv/xlsx: real names of individuals who chose initials or not to be listed.")
+              help="csv/xlsx: real names of individuals who chose initials or not to be "
+                   "listed, and every name of a petition (its other exports are counts only).")
 def export_command(slug: str, fmt: str, lang: str | None, layout: str, out: str | None,
                    private: bool) -> None:
     """Export a letter's signatories, grouped by country. Email addresses are never exported."""

@@ -9,13 +9,22 @@ import click
 from click.core import ParameterSource
 from flask.cli import AppGroup
 
+from petition.abuse import limits as abuse_limits
 from petition.cli.errors import fail as _fail
 from petition.drive import settings as drive_settings
 from petition.letters import campaign
 from petition.letters import operations as letters
 from petition.letters import values as letter_values
 from petition.letters.milestones import thresholds as milestone_thresholds
-from petition.models import CLOSED, LETTER_DRIVE, LETTER_KINDS, OPEN, OPEN_LETTER
+from petition.models import (
+    CLOSED,
+    DISPLAY_CHOICES,
+    INITIALS,
+    LETTER_DRIVE,
+    LETTER_KINDS,
+    OPEN,
+    OPEN_LETTER,
+)
 from petition.models.drive import BODY_MAX_DEFAULT
 
 letter_cli = AppGroup("letter", help="Create and manage letters.")
@@ -28,6 +37,9 @@ def _read_text(path: str | None) -> str:
 # Options of one kind of letter only: given for the other kind, they are refused.
 _OPEN_LETTER_ONLY = ("place", "date_", "moderate", "signers")
 _DRIVE_ONLY = ("recipient", "delivery_lang", "recipient_address", "body_max")
+_DISPLAY_HELP = ("How individuals are listed unless they choose otherwise on the form: full "
+                 "(name and affiliation), initials, or anonymous (counted, not listed). A "
+                 "petition lists no individual whatever this says.")
 
 
 def _given(ctx: click.Context, names: tuple[str, ...]) -> list[str]:
@@ -39,8 +51,10 @@ def _given(ctx: click.Context, names: tuple[str, ...]) -> list[str]:
 @letter_cli.command("create")
 @click.argument("slug")
 @click.option("--kind", type=click.Choice(LETTER_KINDS), default=OPEN_LETTER, show_default=True,
-              help="An open letter people sign, or a letter drive: people write personal "
-                   "letters to one recipient.")
+              help="An open letter people sign (listed by name); a petition: signatures "
+                   "counted by country and type, no name ever public (names only in the "
+                   "organisers' --private exports); or a letter drive: people write "
+                   "personal letters to one recipient. Fixed once created.")
 @click.option("--lang", required=True,
               help="Language of the first text: a locale code such as fr, de or pt_BR.")
 @click.option("--title", required=True)
@@ -66,11 +80,14 @@ def _given(ctx: click.Context, names: tuple[str, ...]) -> list[str]:
                    "or real line breaks.")
 @click.option("--body-max", type=int, default=BODY_MAX_DEFAULT, show_default=True,
               help="Letter drive: the most characters a letter may have.")
+@click.option("--individual-display", type=click.Choice(DISPLAY_CHOICES), default=INITIALS,
+              show_default=True, help=_DISPLAY_HELP)
 @click.pass_context
 def create_command(ctx, slug, kind, lang, title, text_file, goal, deadline, place, date_,
                    moderate, signers, recipient, delivery_lang, recipient_address,
-                   body_max) -> None:
-    """Create an open letter, or a letter drive (--kind letter-drive)."""
+                   body_max, individual_display) -> None:
+    """Create an open letter, a petition (--kind petition) or a letter drive
+    (--kind letter-drive)."""
     if kind == LETTER_DRIVE:
         wrong = _given(ctx, _OPEN_LETTER_ONLY)
         if wrong:
@@ -99,9 +116,15 @@ def create_command(ctx, slug, kind, lang, title, text_file, goal, deadline, plac
             moderate_organizations=moderate,
             accepts_organizations=signers in ("both", "organizations"),
             accepts_individuals=signers in ("both", "individuals"),
+            kind=kind,
+            individual_display=individual_display,
         )
     except letters.LetterError as error:
         _fail(error)
+    if letter.is_petition:
+        click.echo(f"Created petition {letter.slug} in {letter.default_lang} (open): "
+                   "signatures are counted by country and type, no name is public.")
+        return
     click.echo(f"Created letter {letter.slug} in {letter.default_lang} (open).")
 
 
@@ -145,9 +168,18 @@ def _create_drive(slug: str, lang: str, title: str, text_file: str | None, goal:
                    "value: 25, 50, 75 and 100 % of the goal.")
 @click.option("--chart/--no-chart", "chart", default=None,
               help="Show the chart of signatures per day on the letter's page.")
+@click.option("--individual-display", type=click.Choice(DISPLAY_CHOICES),
+              help=_DISPLAY_HELP + " Signatures already made keep their own choice.")
+@click.option("--soft-limits", metavar="LIMITS",
+              help="The letter's own soft limits, past which signatures are flagged: "
+                   "'address=5 per 10 minutes;20 per day, block=off, domain=…' (kinds "
+                   "address, block, domain; 'off' for none); kinds not given keep the "
+                   "site's defaults; 'default' goes back to them all.")
 def update_command(slug, goal, place, date_, deadline, signers, moderate, embargo,
-                   embargo_count, retention_days, milestones, chart) -> None:
-    """Change a letter's settings; what is not given stays as it is."""
+                   embargo_count, retention_days, milestones, chart, individual_display,
+                   soft_limits) -> None:
+    """Change a letter's settings; what is not given stays as it is. The kind (open letter,
+    petition, letter drive) is fixed once created."""
     changes: dict = {}
     if goal is not None:
         changes["goal"] = goal or None
@@ -181,8 +213,23 @@ def update_command(slug, goal, place, date_, deadline, signers, moderate, embarg
             raise click.BadParameter(str(error), param_hint="--milestones") from None
     if chart is not None:
         changes["show_chart"] = chart
-    if not changes:
+    if individual_display is not None:
+        changes["individual_display"] = individual_display
+    if not changes and soft_limits is None:
         raise click.UsageError("nothing to change: give at least one option")
+    if soft_limits is not None:
+        try:
+            abuse_limits.parse_overrides(soft_limits)  # checked before anything is written
+            letter = abuse_limits.set_for_letter(slug, soft_limits)
+        except abuse_limits.SoftLimitError as error:
+            raise click.BadParameter(str(error), param_hint="--soft-limits") from None
+        except letters.LetterNotFound as error:
+            _fail(error)
+        changes_done = ", ".join(f"{kind} {rate}" for kind, rate in
+                                 abuse_limits.effective(letter).items())
+        click.echo(f"Soft limits of {letter.slug}: {changes_done}.")
+        if not changes:
+            return
     try:
         letter = letters.update_letter(slug, **changes)
     except letters.LetterError as error:

@@ -13,11 +13,20 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Connection, Select, case, literal, null, select
+from sqlalchemy import Connection, Select, case, func, literal, null, select
 
 from petition.collation import cyrillic_first, is_cyrillic, stored_key
 from petition.extensions import db
-from petition.models import FULL, INDIVIDUAL, INITIALS, ORGANIZATION, Signature, initials
+from petition.models import (
+    FULL,
+    INDIVIDUAL,
+    INITIALS,
+    ORGANIZATION,
+    PETITION,
+    Letter,
+    Signature,
+    initials,
+)
 from petition.text import clean
 
 _BATCH = 5000
@@ -105,7 +114,13 @@ def _server_side(connection: Connection, query: Select[Any]) -> Iterator[tuple]:
 def collect(letter_id: int, lang: str,
             signer_type: str | None = None) -> dict[tuple[str, str], Bucket]:
     """Buckets per (signer type, country) of the letter's public signatures (of one signer
-    type if given); the lines as grouping.listed_name() writes them."""
+    type if given); the lines as grouping.listed_name() writes them.
+
+    A petition's buckets hold counts only, organisations' too: every public reader of a
+    list (page, country pages, name search, press files, exports that are not private)
+    goes through here, so no name of a petition can reach one of them."""
+    if _is_petition(letter_id):
+        return _counted_only(letter_id, signer_type)
     by_script = cyrillic_first(lang)
     organizations: dict[str, Bucket] = {}
     individuals: dict[str, Bucket] = {}
@@ -135,4 +150,25 @@ def collect(letter_id: int, lang: str,
             bucket.then.append((key, line))
     found = {(ORGANIZATION, country): bucket for country, bucket in organizations.items()}
     found.update({(INDIVIDUAL, country): bucket for country, bucket in individuals.items()})
+    return found
+
+
+def _is_petition(letter_id: int) -> bool:
+    # Read here rather than passed in: the kind never changes once created, and a caller
+    # that forgot to pass it must not be able to list a petition's names.
+    return db.session.scalar(select(Letter.kind).where(Letter.id == letter_id)) == PETITION
+
+
+def _counted_only(letter_id: int, signer_type: str | None) -> dict[tuple[str, str], Bucket]:
+    """A petition's buckets: every public signature counted, none named; no name is read."""
+    table = Signature.__table__
+    query = (select(table.c.signer_type, table.c.country, func.count())
+             .where(table.c.letter_id == letter_id, Signature.is_public)
+             .group_by(table.c.signer_type, table.c.country))
+    if signer_type is not None:
+        query = query.where(table.c.signer_type == signer_type)
+    found: dict[tuple[str, str], Bucket] = {}
+    for kind, country, count in db.session.execute(query):
+        bucket = found[(kind, country)] = Bucket()
+        bucket.unlisted = int(count)
     return found

@@ -79,9 +79,18 @@ def letter_page_list(letter: Letter, lang: str, limits: Limits) -> PageList:
     hit = kept.get(key)
     if hit is not None and hit[0] is sections:
         return hit[1]
-    made = _page_list(sections, individuals_elsewhere, lang, limits)
+    made = (_counts_only(sections, lang) if letter.is_petition
+            else _page_list(sections, individuals_elsewhere, lang, limits))
     kept[key] = (sections, made)
     return made
+
+
+def _counts_only(sections: list[Section], lang: str) -> PageList:
+    """A petition's page: the table of counts per country and signer type, nothing else
+    (its groups hold no name: see collect)."""
+    return PageList(sections=[], rows=_rows(sections, [], lang), folded=True,
+                    individuals_elsewhere=False, organizations_elsewhere=False,
+                    total=sum(section.count for section in sections), listed=0)
 
 
 def _page_list(sections: list[Section], individuals_elsewhere: bool, lang: str,

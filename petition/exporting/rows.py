@@ -113,9 +113,12 @@ def signature_rows(letter: Letter, lang: str, private: bool = False) -> Iterator
         sort_key(labels[kind_code[1]], lang), kind_code[1],
     ))
     by_script = cyrillic_first(lang)
+    # A petition lists nobody: every row is counted only, and names (organisations' too)
+    # are in private rows alone.
+    petition = letter.is_petition
     for kind_code in order:
         run = runs[kind_code]
-        listed = {row[0]: _listed(row) for row in run}
+        listed = {row[0]: None if petition else _listed(row) for row in run}
         # Stable, and nearly free on the database's order: ties and the Russian reader's
         # Cyrillic-first are settled exactly as on the page.
         run.sort(key=lambda row: _order(row, listed[row[0]], by_script))
@@ -125,6 +128,8 @@ def signature_rows(letter: Letter, lang: str, private: bool = False) -> Iterator
             line = listed[public_id]
             if private:
                 name, affiliation = hidden_names.unseal(name, affiliation, private_encrypted)
+            elif petition:
+                name, affiliation = "", None
             elif signer_type != ORGANIZATION and display != FULL:
                 # Stored so already (hidden_names); said again for rows written around it.
                 name, affiliation = line or "", None

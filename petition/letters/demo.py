@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from petition.extensions import db
 from petition.letters.operations import create_letter, set_label, translate_letter
-from petition.models import Letter
+from petition.models import FULL, Letter
 
 SLUG = "free-the-mathematician"
 
@@ -44,6 +44,8 @@ def seed_demo() -> bool:
         goal=1000,
         place="Paris",
         date=dt.date(2026, 5, 21),
+        # The appeal has always listed individuals in full unless they chose otherwise.
+        individual_display=FULL,
     )
     translate_letter(SLUG, lang="en", title="Free the jailed mathematician", body=BODY_EN)
     translate_letter(SLUG, lang="ru", title="Свободу заключённому математику", body=BODY_RU,

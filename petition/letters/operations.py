@@ -23,6 +23,7 @@ from petition.letters.values import (
     LetterNotFound,
     check_embargo,
     check_goal,
+    check_individual_display,
     check_language,
     check_milestones,
     check_retention,
@@ -36,6 +37,7 @@ from petition.letters.values import (
 from petition.models import (
     CLOSED,
     DRAFT,
+    INITIALS,
     LETTER_DRIVE,
     LETTER_KINDS,
     LETTER_STATES,
@@ -129,9 +131,15 @@ def create_letter(
     actor: str = "cli",
     kind: str = OPEN_LETTER,
     drive: Drive | None = None,
+    individual_display: str = INITIALS,
 ) -> Letter:
     """Create a letter with its first text: open at once, or a draft the public cannot see
     until it is opened (so translations and settings can be added first).
+
+    `individual_display` is how an individual is listed unless they choose otherwise:
+    initials unless the organiser says so (the model's own default, full, is what letters
+    made before it existed kept). The kind is fixed once created: a petition lists no name,
+    so turning an open letter into one (or back) would change what signers agreed to.
 
     A letter drive comes with its settings (`drive`, checked by drive.settings), stored in
     the same transaction."""
@@ -146,6 +154,7 @@ def create_letter(
     if fingerprint_retention_days is None:
         fingerprint_retention_days = current_app.config["FINGERPRINT_RETENTION_DAYS"]
     check_retention(fingerprint_retention_days)
+    check_individual_display(individual_display)
     if status not in (DRAFT, OPEN):
         raise LetterError("a new letter is either a draft or open")
     if kind not in LETTER_KINDS or (kind == LETTER_DRIVE) != (drive is not None):
@@ -165,6 +174,7 @@ def create_letter(
         embargo_until=embargo_until,
         embargo_count=bool(embargo_count),
         fingerprint_retention_days=fingerprint_retention_days,
+        individual_display=individual_display,
     )
     letter.texts.append(LetterText(lang=lang, title=title.strip(), body=clean_body(body)))
     db.session.add(letter)
@@ -217,6 +227,7 @@ def update_letter(
     fingerprint_retention_days: int = UNCHANGED,
     milestones: str | None = UNCHANGED,
     show_chart: bool = UNCHANGED,
+    individual_display: str = UNCHANGED,
     actor: str = "cli",
 ) -> Letter:
     """Change a letter's settings; what is not given stays. None clears goal, deadline,
@@ -261,6 +272,10 @@ def update_letter(
                          wanted.get("goal", letter.goal))
     if show_chart is not UNCHANGED:
         wanted["show_chart"] = bool(show_chart)
+    if individual_display is not UNCHANGED:
+        # The default for signatures to come: those already made keep what they chose.
+        check_individual_display(individual_display)
+        wanted["individual_display"] = individual_display
     check_signers(wanted.get("accepts_organizations", letter.accepts_organizations),
                    wanted.get("accepts_individuals", letter.accepts_individuals))
     # Everything is checked above: nothing is set on the letter before it is all valid.

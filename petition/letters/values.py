@@ -11,7 +11,7 @@ from babel import Locale, UnknownLocaleError, localedata
 from sqlalchemy import select
 
 from petition.extensions import db
-from petition.models import Letter, utcnow
+from petition.models import DISPLAY_CHOICES, Letter, utcnow
 
 
 class LetterError(Exception):
@@ -72,6 +72,11 @@ def clean_place(place: str | None) -> str | None:
 def check_signers(accepts_organizations: bool, accepts_individuals: bool) -> None:
     if not (accepts_organizations or accepts_individuals):
         raise LetterError("a letter must accept organisations, individuals or both")
+
+
+def check_individual_display(display: str) -> None:
+    if display not in DISPLAY_CHOICES:
+        raise LetterError("the default display of individuals is full, initials or anonymous")
 
 
 def parse_goal(value: str) -> int | None:

@@ -51,7 +51,7 @@ from petition.signatures.import_report import (
     ImportReport,
     Problem,
 )
-from petition.signatures.submissions import Submission
+from petition.signatures.submissions import Submission, display_on
 from petition.text import uncell
 
 MAX_LENGTH = 200
@@ -213,7 +213,7 @@ def _parse(letter: Letter, table: list[list[str]], default_type: str | None,
         if country is None:
             cell.problem("country", N_("%(value)s is no country or region we know"),
                          value=repr(cell("country")))
-        display = FULL
+        display: str | None = None  # the letter's default (display_on) unless given
         if signer_type == INDIVIDUAL and cell("display").strip():
             display = _DISPLAY_INDEX.get(countries.normalize_name(cell("display")), "")
             if not display:
@@ -231,7 +231,8 @@ def _parse(letter: Letter, table: list[list[str]], default_type: str | None,
         if not cell.problems:
             parsed.append(_Row(number, {
                 "signer_type": signer_type, "name": name, "affiliation": affiliation,
-                "country": country, "display": display, "email_hash": email_hash,
+                "country": country, "display": display_on(letter, signer_type or "", display),
+                "email_hash": email_hash,
             }, tuple(email_hashes)))
     return parsed
 

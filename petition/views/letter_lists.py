@@ -52,7 +52,7 @@ def _search_limit() -> str:
 @limiter.limit(_search_limit)
 def search_names(slug: str):
     letter = public_letter_or_404(slug)
-    if letter.is_drive:
+    if letter.is_drive or letter.is_petition:  # a petition has no list of names to search
         abort(404)
     lang = str(get_locale())
     query = request.args.get("q", "")
@@ -79,7 +79,7 @@ def search_names(slug: str):
 @bp.get("/letters/<slug>/signatories/<code>")
 def country(slug: str, code: str):
     letter = public_letter_or_404(slug)
-    if letter.is_drive:
+    if letter.is_drive or letter.is_petition:  # a petition's counts are on its own page
         abort(404)
     lang = str(get_locale())
     page = request.args.get("page", "1")
