@@ -55,7 +55,7 @@ def fill(client) -> str:
     client.post("/letters/appeal/sign", data=sign_form(email=FIRST))
     client.post("/letters/appeal/sign", data=sign_form(
         signer_type="individual", name="Jean-Paul Sartre", affiliation="Collège de France",
-        display="initials", email="jps@example.org", country="FR"))
+        display="initials", email="jps@example.org", country="FR", news="y"))  # a subscriber
     client.post("/letters/appeal/sign", data=sign_form(
         signer_type="individual", name="Anna Hidden", display="anonymous",
         email="anna@example.org", country="FR"))

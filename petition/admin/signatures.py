@@ -130,7 +130,9 @@ def signature(slug: str, public_id: str):
         if do == "delete":
             if form.get("confirm") != "yes":
                 raise CurationError(_("Please tick the box to confirm the deletion."))
-            _audit(curation.delete(letter, public_id, commit=False))
+            # The signer's choice, told to the organiser: the news ends too unless unticked.
+            end_news = "news_choice" not in form or form.get("stop_news") == "y"
+            _audit(curation.delete(letter, public_id, end_news=end_news, commit=False))
             flash(_("Signature deleted."))
             return redirect(url_for("admin.signatures", slug=slug), 303)
         if do == "merge":

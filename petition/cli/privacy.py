@@ -18,7 +18,8 @@ def retention_run_command() -> None:
     erased = retention.run()
     for erasure in erased:
         click.echo(f"{erasure.slug}: erased {erasure.fingerprints} email fingerprint(s), "
-                   f"deleted {erasure.pending} pending signature(s) "
+                   f"deleted {erasure.pending} pending signature(s) and "
+                   f"{erasure.subscribers} news subscriber(s) "
                    f"(closed {erasure.closed_since:%Y-%m-%d %H:%M} UTC, "
                    f"kept {erasure.days} days).")
     if not erased:

@@ -21,6 +21,7 @@ from petition.extensions import db
 from petition.models import OutboxMail, Signature, SignatureVersion
 from petition.models.accounts import Account, KeyMaterial
 from petition.models.drive import DriveLetter, DriveReply
+from petition.models.news import NewsSubscriber
 
 # Every column holding a Fernet token under EMAIL_KEY (grep addresses.encrypt to find them).
 SECRETS = (
@@ -36,6 +37,7 @@ SECRETS = (
     (DriveLetter, "email_encrypted"),
     (DriveReply, "text_encrypted"),
     (DriveReply, "file_encrypted"),
+    (NewsSubscriber, "email_encrypted"),
     (Account, "totp_secret"),
 )
 
@@ -124,8 +126,9 @@ def _keep_hash_key(old_key: str, new_key: str, opened_by_old: int) -> bool:
                                .where(KeyMaterial.name == addresses.HASH_KEY))
     if stored:
         return False
-    hashes = db.session.scalar(select(func.count()).select_from(Signature)
-                               .where(Signature.email_hash.is_not(None)))
+    hashes = (db.session.scalar(select(func.count()).select_from(Signature)
+                                .where(Signature.email_hash.is_not(None)))
+              or db.session.scalar(select(func.count()).select_from(NewsSubscriber)))
     if hashes and not opened_by_old:
         # Nothing checked the old key: a wrong one would silently break every stored hash.
         raise RotationError("The old key decrypts nothing stored here, so it cannot be "

@@ -52,8 +52,13 @@ class PrivacyFacts:
     confirm_hours: int          # a confirmation link works this long
     unconfirmed_days: int       # a signature never confirmed is deleted after this
     failed_mail_days: int       # an undeliverable mail keeps address and text this long
-    fingerprint_days: int       # after the letter closes, email fingerprints are erased
+    # after the letter closes, email fingerprints are erased, and its news list with them
+    # (retention._erase): the notice states one period for both
+    fingerprint_days: int
     limiter_hours: int          # the rate limiter remembers a client address this long
+    # abuse review keeps keyed hashes of a client address and its block, and the mail's domain,
+    # this long (abuse/events.py, ABUSE_EVENT_HOURS), plus the worker's hour
+    abuse_hours: int
     letter: Letter | None
     # The subjects of our mails, untranslated (the template translates them).
     sign_subject: str = SIGN_SUBJECT
@@ -76,5 +81,6 @@ def facts(app: Flask, letter: Letter | None = None) -> PrivacyFacts:
         fingerprint_days=(letter.fingerprint_retention_days if letter is not None
                           else config["FINGERPRINT_RETENTION_DAYS"]),
         limiter_hours=_limit_window_hours(limits or "1 per hour"),
+        abuse_hours=int(config.get("ABUSE_EVENT_HOURS", 48)) + 1,
         letter=letter,
     )

@@ -2,7 +2,8 @@
 
 Some days after a letter closes (letter.fingerprint_retention_days), its signers' email
 fingerprints (the keyed hash, any encrypted address left) are erased and its pending
-signatures deleted. Names, countries and counts stay: the list and the totals do not change.
+signatures deleted, and so is the letter's news list (its subscribers' addresses). Names,
+countries and counts stay: the list and the totals do not change.
 Only the duplicate check goes: a letter reopened later takes a former signer's address
 again as a new signature.
 
@@ -26,6 +27,7 @@ from petition.mail import outbox
 from petition.models import CLOSED, DRAFT, PENDING, Letter, Signature, utcnow
 from petition.models.drive import PENDING as DRIVE_PENDING
 from petition.models.drive import DriveLetter, DriveReply
+from petition.models.news import NewsSubscriber
 
 ACTOR = "retention"
 
@@ -39,6 +41,7 @@ class Erasure:
     days: int
     fingerprints: int  # signatures whose hash or encrypted address was erased
     pending: int  # pending signatures deleted
+    subscribers: int = 0  # news subscriptions deleted (address and hash with them)
 
 
 def closed_since(letter: Letter, now: dt.datetime) -> dt.datetime | None:
@@ -85,14 +88,22 @@ def _erase(letter: Letter, since: dt.datetime, now: dt.datetime) -> Erasure | No
     if letter.is_drive:
         addresses, letters = _erase_writers(letter)
         fingerprints, pending = fingerprints + addresses, pending + letters
+    # The news list goes with the fingerprints: no more news once the retention has run
+    # out. News mails still queued lose their subscriber (SET NULL) and are dropped.
+    subscribers = cast(CursorResult[Any], db.session.execute(
+        delete(NewsSubscriber).where(NewsSubscriber.letter_id == letter.id)
+        .execution_options(synchronize_session=False))).rowcount
     erased_at = letter.fingerprints_erased_at
-    if erased_at is not None and erased_at >= since and not (fingerprints or pending):
+    if (erased_at is not None and erased_at >= since
+            and not (fingerprints or pending or subscribers)):
         db.session.rollback()
         return None
-    erasure = Erasure(letter.slug, since, letter.fingerprint_retention_days, fingerprints, pending)
+    erasure = Erasure(letter.slug, since, letter.fingerprint_retention_days, fingerprints, pending,
+                      subscribers)
     letter.fingerprints_erased_at = now
     audit.record(ACTOR, "retention.erase", letter_slug=letter.slug, commit=False,
                  detail=(f"fingerprints={fingerprints} pending_deleted={pending} "
+                         f"news_subscribers_deleted={subscribers} "
                          f"closed_since={since.isoformat(timespec='seconds')} "
                          f"retention_days={erasure.days}"))
     db.session.commit()

@@ -38,6 +38,7 @@ from petition.models import (
     utcnow,
 )
 from petition.names import AFFILIATION_MAX, NAME_MAX, clean_text
+from petition.news import subscriptions
 from petition.signatures import moderation
 
 # Re-exported: the back office finds signatures and reads refusals through this module.
@@ -53,7 +54,7 @@ from petition.signatures.search import (  # noqa: E402
     search,
     selection,
 )
-from petition.signatures.submissions import Submission
+from petition.signatures.submissions import Submission, display_on
 
 BULK_ACTIONS = ("approve", "reject", "hide", "delete")
 
@@ -196,7 +197,8 @@ def add_manual(letter: Letter, *, signer_type: str, name: str, affiliation: str 
         raise CurationError(_l("Provenance: please say who sent it without their email "
                                "address; no address is kept in plain text."))
     submission = Submission.make(signer_type=signer_type, name=name, affiliation=affiliation,
-                                 country=_country(country), display=display,
+                                 country=_country(country),
+                                 display=display_on(letter, signer_type, display),
                                  lang=letter.default_lang)
     held = signer_type == ORGANIZATION and letter.moderate_organizations
     signature = Signature(letter_id=letter.id, status=CONFIRMED, confirmed_at=utcnow(),
@@ -240,9 +242,15 @@ def merge(letter: Letter, keep_public_id: str, drop_public_id: str, *,
                 (keep_public_id, drop_public_id))
 
 
-def delete(letter: Letter, public_id: str, *, commit: bool = True) -> Done:
-    """Delete a signature on its signer's request, in any state; see remove_signatures()."""
+def delete(letter: Letter, public_id: str, *, end_news: bool = True,
+           commit: bool = True) -> Done:
+    """Delete a signature on its signer's request, in any state; see remove_signatures().
+    `end_news`: the letter's news subscription of the same address (if any) ends too, as
+    the signer chose. Whether there was one is not said: the back office never learns who
+    asked for news."""
     signature = get_signature(letter, public_id)
+    if end_news:
+        subscriptions.end_for_hash(letter.id, signature.email_hash)
     if not remove_signatures(letter, [signature.id]):
         raise ChangedMeanwhile()  # deleted by someone else since it was read
     _finish(commit)

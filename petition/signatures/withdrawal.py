@@ -33,6 +33,7 @@ from petition.extensions import db
 from petition.mail import outbox
 from petition.mail.outbox import WITHDRAW_ANSWER, WITHDRAW_REQUEST
 from petition.models import CONFIRMED, MAIL_QUEUED, PENDING, OutboxMail, Signature, utcnow
+from petition.news import subscriptions
 from petition.signatures import mail_cap
 from petition.signatures.curation import remove_signatures
 
@@ -59,6 +60,7 @@ class Withdrawn:
     letter_slug: str
     lang: str  # the signer's: the page that says so speaks it
     was_confirmed: bool
+    news_ended: bool = False  # the address's news subscription ended with it
 
 
 def find(token: str) -> Signature:
@@ -77,9 +79,10 @@ def find(token: str) -> Signature:
     return signature
 
 
-def withdraw(token: str) -> Withdrawn:
+def withdraw(token: str, end_news: bool = True) -> Withdrawn:
     """Delete the signature behind `token`, its versions and its waiting mail, in one
-    transaction with the list version and an audit event."""
+    transaction with the list version and an audit event. `end_news`: the letter's news
+    subscription of the same address ends too (the signer's choice; kept when False)."""
     signature_id = find(token).id
     # Take the row's lock, then read it again: a confirmation or another withdrawal running
     # at the same time finishes first, so `was_public` is what the list really showed.
@@ -91,13 +94,23 @@ def withdraw(token: str) -> Withdrawn:
     letter = signature.letter
     was_confirmed = signature.status == CONFIRMED
     lang = signature.lang
+    # Found by the address's hash, read before the row goes (retention may have erased
+    # it: then there is nothing to find).
+    news_ended = end_news and subscriptions.end_for_hash(letter.id, signature.email_hash)
     # SignatureVersion rows cascade; a public one leaves the counts, page, JSON and exports
     # at once (remove_signatures bumps the list version).
     remove_signatures(letter, [signature.id])
+    detail = "confirmed" if was_confirmed else "pending"
     audit.record(ACTOR, "signature.withdraw", letter_slug=letter.slug,
-                 detail="confirmed" if was_confirmed else "pending", commit=False)
+                 detail=detail + (", news ended" if news_ended else ""), commit=False)
     db.session.commit()
-    return Withdrawn(letter.slug, lang, was_confirmed)
+    return Withdrawn(letter.slug, lang, was_confirmed, news_ended)
+
+
+def has_news(signature: Signature) -> bool:
+    """Whether the address that made `signature` is subscribed to its letter's news (the
+    withdrawal page then asks whether to stop it too)."""
+    return subscriptions.find_by_hash(signature.letter_id, signature.email_hash) is not None
 
 
 def request_links(email: str, lang: str | None = None) -> None:

@@ -52,7 +52,9 @@ def ask(token: str):
         link = signing.find_link(token)
     except signing.SigningError as error:
         return _problem(error, token)
-    return _render_for(link.signature, "confirm/ask.html", link.submission, token=token)
+    submission = link.submission
+    return _render_for(link.signature, "confirm/ask.html", submission, token=token,
+                       news=submission.news)
 
 
 @bp.post("/confirm/<token>")

@@ -50,7 +50,7 @@ def _page(signature: Signature, token: str):
     letter = signature.letter
     return render_template("withdraw/ask.html", signature=signature, letter=letter,
                            text=letter.text_for(lang), listing=listing(submission, letter, lang),
-                           token=token)
+                           token=token, news=withdrawal.has_news(signature))
 
 
 @bp.get("/withdraw/<token>")
@@ -64,8 +64,11 @@ def ask(token: str):
 
 @bp.post("/withdraw/<token>")
 def withdraw(token: str):
+    # The box "also stop the news" is sent only when ticked; `news_choice` says the page
+    # showed it. A page that did not (no subscription then) ends one made since: the default.
+    end_news = "news_choice" not in request.form or request.form.get("stop_news") == "y"
     try:
-        done = withdrawal.withdraw(token)
+        done = withdrawal.withdraw(token, end_news=end_news)
     except withdrawal.WithdrawalError as error:
         return _problem(error)
     prefer_content_language(done.lang)
