@@ -11,6 +11,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from petition.abuse import events as abuse_events
 from petition.core import remnants
 from petition.mail import dispatcher, outbox
 from petition.models import utcnow
@@ -29,6 +30,7 @@ def send_command(limit: int | None) -> None:
     """
     report = dispatcher.dispatch(limit)
     retention.purge_expired()
+    abuse_events.forget()  # cron-only sites forget submission events on time too
     remnants.checkpoint_wal()  # delivered mail and purged rows out of SQLite's log
     click.echo(f"Sent {report.sent}, deferred {report.retrying}, failed {report.failed}.")
     if report.dropped:
@@ -99,6 +101,7 @@ _WHY = {
     outbox.DUE: "due now",
     outbox.DEFERRED: "deferred after {attempts} failed attempt(s), next try {until}",
     outbox.HELD: "held by the per-address cap until {until}",
+    outbox.PACED: "a news update's mail, paced by NEWS_MAILS_PER_MINUTE, due {until}",
     outbox.SENDING: "being sent, lease until {until}",
 }
 

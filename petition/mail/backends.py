@@ -46,9 +46,11 @@ def sender_address(sender: str) -> str:
 def build_message(
     *, sender: str, to: str, subject: str, text: str, html: str | None, message_id: str,
     attachments: list[tuple[str, str, bytes]] | None = None,
+    headers: tuple[tuple[str, str], ...] = (),
 ) -> EmailMessage:
     """Build a text mail, multipart/alternative when there is HTML, multipart/mixed with
-    each (filename, mimetype, data) of `attachments` added."""
+    each (filename, mimetype, data) of `attachments` added, and each (name, value) of
+    `headers` (List-Unsubscribe...) set."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = to
@@ -57,6 +59,9 @@ def build_message(
     message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = message_id
     message["Auto-Submitted"] = "auto-generated"  # no vacation replies to a no-reply sender
+    for name, value in headers:
+        # EmailMessage refuses a value with a line break (header injection): ValueError.
+        message[name] = value
     message.set_content(text)
     if html:
         message.add_alternative(html, subtype="html")
@@ -88,6 +93,9 @@ class ConsoleBackend:
             "-" * 30 + " mail" + extra + " " + "-" * 30,
             *(f"{name}: {message[name]}"
               for name in ("From", "To", "Subject", "Date", "Message-ID")),
+            # A news mail's unsubscribe headers, so a developer can follow them too.
+            *(f"{name}: {message[name]}"
+              for name in ("List-Unsubscribe", "List-Unsubscribe-Post") if name in message),
             "",
             text.rstrip("\n"),
             "-" * 30 + " end of mail " + "-" * 30,

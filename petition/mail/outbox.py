@@ -12,7 +12,7 @@ from typing import Any, cast
 
 from cryptography.fernet import InvalidToken
 from flask import current_app, has_app_context
-from sqlalchemy import CursorResult, Insert, Table, bindparam, func, select, update
+from sqlalchemy import CursorResult, Insert, Table, bindparam, func, or_, select, update
 
 from petition.addresses import decrypt, encrypt, keyed_hash
 from petition.core.pipelining import Together
@@ -37,7 +37,9 @@ WITHDRAW_REQUEST = "withdraw_request"
 # Another: a milestone a letter has reached (letters.milestones), for its organisers, which
 # the mail worker turns into their mails (milestones.expand_requests).
 MILESTONE_REQUEST = "milestone_request"
-REQUESTS = (WITHDRAW_REQUEST, MILESTONE_REQUEST)
+# Another: a trend on a letter (abuse.alerts), mailed to its organisers the same way.
+ABUSE_REQUEST = "abuse_request"
+REQUESTS = (WITHDRAW_REQUEST, MILESTONE_REQUEST, ABUSE_REQUEST)
 # The one mail that answers it, whether the address signed or not: rendered at delivery. Its
 # `cap_tag` holds the address's tag for the per-address cap (signatures.mail_cap) until
 # forget_cap_tags() clears it.
@@ -170,6 +172,11 @@ class Content:
     text: str
     html: str | None
     attachments: tuple[Attachment, ...] = ()
+    # The recipient when the renderer read it at delivery (a news subscriber's address,
+    # kept on the subscriber, not on the row); None: the row's own recipient.
+    to: str | None = None
+    # Extra headers, e.g. List-Unsubscribe and List-Unsubscribe-Post (RFC 8058).
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 def stored_content(mail: OutboxMail) -> Content | None:
@@ -181,13 +188,17 @@ def stored_content(mail: OutboxMail) -> Content | None:
 
 def to_message(mail: OutboxMail, content: Content, sender: str,
                domain: str) -> tuple[EmailMessage, str]:
-    """Decrypt the recipient and build the mail; MailRejected if that cannot be done."""
-    if mail.recipient_encrypted is None:
+    """Decrypt the recipient (unless the content names it) and build the mail;
+    MailRejected if that cannot be done."""
+    if content.to is not None:
+        to = content.to
+    elif mail.recipient_encrypted is None:
         raise MailRejected("nothing to send: recipient missing")
-    try:
-        to = decrypt(mail.recipient_encrypted)
-    except InvalidToken as error:
-        raise MailRejected("cannot decrypt the recipient: was EMAIL_KEY changed?") from error
+    else:
+        try:
+            to = decrypt(mail.recipient_encrypted)
+        except InvalidToken as error:
+            raise MailRejected("cannot decrypt the recipient: was EMAIL_KEY changed?") from error
     # Stable across retries, so a mail sent twice can be recognised as one; keyed, so it
     # reveals neither the row id nor how much mail the site sends.
     token = keyed_hash(f"{mail.id}:{mail.created_at.isoformat()}", "message-id")
@@ -197,6 +208,7 @@ def to_message(mail: OutboxMail, content: Content, sender: str,
             html=content.html, message_id=f"<{token[:32]}@{domain}>",
             attachments=[(item.filename, item.mimetype, item.data)
                          for item in content.attachments],
+            headers=content.headers,
         )
     except (ValueError, TypeError) as error:
         raise MailRejected(short_error(f"cannot build the mail: {error}")) from error
@@ -215,6 +227,7 @@ def counts() -> dict[str, int]:
 DUE = "due"  # its time has come: the next pass sends it
 DEFERRED = "deferred"  # an attempt failed; it is tried again at `until`
 HELD = "held"  # the per-address cap holds it back until `until` (mail_cap)
+PACED = "paced"  # a news update's mail, spaced by NEWS_MAILS_PER_MINUTE, due at `until`
 SENDING = "sending"  # a worker holds it until `until` (its lease)
 
 
@@ -251,16 +264,22 @@ def oldest_waiting(now: dt.datetime | None = None) -> Waiting | None:
     elif mail.next_attempt_at <= now:
         # Also a `sending` row whose lease ran out: its worker died, the next pass takes it.
         state, until = DUE, None
+    elif mail.attempts:
+        state, until = DEFERRED, mail.next_attempt_at
     else:
-        state, until = (DEFERRED if mail.attempts else HELD), mail.next_attempt_at
+        state = PACED if mail.news_update_id is not None else HELD
+        until = mail.next_attempt_at
     return Waiting(queued_at=mail.created_at, state=state, attempts=mail.attempts, until=until)
 
 
 def requeue_failed() -> int:
-    """Queue again the failed mails that still hold a recipient; return how many."""
+    """Queue again the failed mails that still hold a recipient, or name the news
+    subscriber whose address is read at delivery; return how many."""
     result = cast(CursorResult[Any], db.session.execute(
         update(OutboxMail)
-        .where(OutboxMail.status == MAIL_FAILED, OutboxMail.recipient_encrypted.is_not(None))
+        .where(OutboxMail.status == MAIL_FAILED,
+               or_(OutboxMail.recipient_encrypted.is_not(None),
+                   OutboxMail.news_subscriber_id.is_not(None)))
         .values(status=MAIL_QUEUED, attempts=0, next_attempt_at=utcnow(), locked_until=None)
         .execution_options(synchronize_session=False)
     ))

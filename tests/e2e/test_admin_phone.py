@@ -20,6 +20,7 @@ from petition.drive import batches, review, writing
 from petition.extensions import db
 from petition.letters import operations as letters
 from petition.models import DRAFT, INDIVIDUAL, MOD_HELD, LetterText
+from petition.news import updates as news_updates
 from tests.admin_helpers import PASSWORD, make_account
 from tests.drive_helpers import LETTER_EN, LETTER_RU, details, make_drive
 from tests.factories import make_letter, make_signature
@@ -89,8 +90,12 @@ def _campaign(app) -> dict[str, str]:
         review.approve(russian.public_id, actor="test")
         batch = batches.create_batch(DRIVE, actor="test")
         _, secret = make_account(ADMIN, "admin", totp=True)
+        news = news_updates.create_update(SLUG, {
+            "fr": news_updates.Text("La réponse du ministère", "Il a **répondu**."),
+            "en": news_updates.Text("The ministry's answer", "It has **answered**.")},
+            actor="test")
         values = {"signature": signature.public_id, "letter": english.public_id,
-                  "batch": batch.public_id, "totp": secret}
+                  "batch": batch.public_id, "totp": secret, "news": news.public_id}
         db.session.remove()
     return values
 
@@ -104,8 +109,10 @@ def _pages(app, ids: dict[str, str]) -> list[tuple[str, str]]:
         if rule.endpoint in NOT_PAGES:
             continue
         drive = rule.endpoint.startswith("admin.drive_")
+        news = rule.endpoint.startswith("admin.news_")
         values = {"slug": DRIVE if drive else SLUG, "batch_id": ids["batch"],
-                  "public_id": ids["letter"] if drive else ids["signature"]}
+                  "public_id": ids["letter"] if drive else ids["news"] if news
+                  else ids["signature"]}
         missing = set(rule.arguments) - set(values)
         assert not missing, f"{rule.endpoint}: say which {missing} to show at {WIDTH} px"
         path = re.sub(r"<(?:\w+:)?(\w+)>", lambda m, known=values: known[m[1]], rule.rule)
