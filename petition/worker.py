@@ -12,10 +12,12 @@ import time
 
 from flask import Flask, Response
 
+from petition.abuse import events as abuse_events
 from petition.core import remnants
 from petition.mail.dispatcher import check_settings, dispatch
 from petition.mail.outbox import take_enqueued_flag
 from petition.privacy import retention
+from petition.signatures import invalidation
 
 PURGE_EVERY = 3600.0  # seconds between two purges (and PostgreSQL rewrites) by a loop
 RETENTION_EVERY = 86400.0  # seconds between two retention runs (and VACUUMs) by a loop
@@ -48,6 +50,8 @@ class DispatchLoop:
                     busy = claimed >= self.batch
                     self._checkpoint_due = self._checkpoint_due or claimed > 0
                     self._housekeeping()
+                    # Big bulk invalidations, a chunk per pass: more left, go on at once.
+                    busy = invalidation.run_pending() or busy
             except Exception:  # a database or config hiccup must not end delivery for good
                 self.failures += 1
                 self.app.logger.exception("mail dispatch failed; trying again later")
@@ -64,6 +68,7 @@ class DispatchLoop:
         mail and every minute (a confirmation clears an address too)."""
         if time.monotonic() - self._last_purge >= PURGE_EVERY:
             retention.purge_expired()
+            abuse_events.forget()  # submission events kept ABUSE_EVENT_HOURS, no longer
             # On SQLite a checkpoint; on PostgreSQL the tables rewritten, WAL and all.
             self._checkpoint_due = not remnants.rewrite()
             self._last_purge = time.monotonic()

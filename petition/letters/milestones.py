@@ -13,6 +13,7 @@ inserted, as a request row the mail worker turns into one mail per organiser
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any, cast
@@ -230,12 +231,24 @@ def recipients(letter_id: int) -> list[str]:
 
 
 def expand_requests(limit: int = 50) -> int:
-    """Turn waiting milestone requests into one mail per recipient, in the language of the
-    letter (the interface's, else English). Returns how many requests were expanded.
-    Several workers may run this: a request is expanded by whoever takes its row."""
+    """Turn waiting milestone requests into one mail per recipient (expand_to_organisers)."""
+    def letter_of(reference: str | None) -> int | None:
+        milestone = db.session.get(LetterMilestone, _milestone_id(reference))
+        return milestone.letter_id if milestone else None
+
+    return expand_to_organisers(MILESTONE_REQUEST, MILESTONE_MAIL, letter_of, limit)
+
+
+def expand_to_organisers(request_kind: str, mail_kind: str,
+                         letter_of: Callable[[str | None], int | None], limit: int = 50) -> int:
+    """Turn waiting requests of `request_kind` (a milestone, an abuse alert: the row's
+    link_nonce names it, `letter_of` finds its letter) into one `mail_kind` mail per
+    recipient(), in the letter's language (the interface's, else English); a request whose
+    letter or recipients are gone is deleted. Returns how many were expanded. Several
+    workers may run this: a request is expanded by whoever takes its row."""
     requests = db.session.execute(
         select(OutboxMail.id, OutboxMail.link_nonce)
-        .where(OutboxMail.kind == MILESTONE_REQUEST, OutboxMail.status == outbox.MAIL_QUEUED)
+        .where(OutboxMail.kind == request_kind, OutboxMail.status == outbox.MAIL_QUEUED)
         .order_by(OutboxMail.id).limit(limit)).all()
     db.session.commit()
     expanded = 0
@@ -243,13 +256,13 @@ def expand_requests(limit: int = 50) -> int:
         # Take the row first (on SQLite this write locks the file: workers take turns).
         taken = cast(CursorResult[Any], db.session.execute(
             update(OutboxMail).where(OutboxMail.id == request_id,
-                                     OutboxMail.kind == MILESTONE_REQUEST)
-            .values(kind=MILESTONE_MAIL).execution_options(synchronize_session=False)))
+                                     OutboxMail.kind == request_kind)
+            .values(kind=mail_kind).execution_options(synchronize_session=False)))
         if taken.rowcount != 1:
             db.session.rollback()  # another worker expands it
             continue
-        milestone = db.session.get(LetterMilestone, _milestone_id(reference))
-        letter = db.session.get(Letter, milestone.letter_id) if milestone else None
+        letter_id = letter_of(reference)
+        letter = db.session.get(Letter, letter_id) if letter_id is not None else None
         emails = recipients(letter.id) if letter is not None else []
         if letter is None or not emails:
             db.session.execute(delete(OutboxMail).where(OutboxMail.id == request_id))
@@ -261,7 +274,7 @@ def expand_requests(limit: int = 50) -> int:
                 recipient_encrypted=encrypt(first), lang=lang)
                 .execution_options(synchronize_session=False))
             for email in others:
-                outbox.enqueue(kind=MILESTONE_MAIL, to=email, link_nonce=reference, lang=lang)
+                outbox.enqueue(kind=mail_kind, to=email, link_nonce=reference, lang=lang)
         db.session.commit()
         expanded += 1
     return expanded
