@@ -32,7 +32,11 @@ LABELS = {
                m.WITHDRAWN: _l("Withdrawn")},
     "moderation": {m.MOD_NONE: _l("Not moderated"), m.MOD_HELD: _l("Awaiting approval"),
                    m.MOD_APPROVED: _l("Approved"), m.MOD_REJECTED: _l("Rejected"),
-                   m.MOD_HIDDEN: _l("Hidden")},
+                   m.MOD_HIDDEN: _l("Hidden"), m.MOD_FLAGGED: _l("Flagged"),
+                   m.MOD_INVALID: _l("Invalid")},
+    # A bulk invalidation job (models/abuse.py).
+    "job_status": {"running": _l("Running"), "done": _l("Done"), "undone": _l("Undone"),
+                   "failed": _l("Failed")},
     "signer_type": {m.ORGANIZATION: _l("Organisation"), m.INDIVIDUAL: _l("Individual")},
     "signer_types": {m.ORGANIZATION: _l("Organisations"), m.INDIVIDUAL: _l("Individuals")},
     "display": {m.FULL: _l("Name in full"), m.INITIALS: _l("Initials only"),

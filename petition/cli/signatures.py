@@ -1,5 +1,5 @@
-"""`flask signatures import|held|approve|reject`: lists in, and moderation. Thin: parse, call,
-print."""
+"""`flask signatures import|held|approve|reject|flagged|invalidate`: lists in, moderation, and
+bulk invalidation. Thin: parse, call, print."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -14,7 +14,7 @@ from petition.letters import operations as letters
 from petition.letters.operations import LetterNotFound, get_letter
 from petition.models import SIGNER_TYPES
 from petition.privacy import hidden_names
-from petition.signatures import importing, moderation
+from petition.signatures import importing, invalidation, moderation
 
 signatures_cli = AppGroup("signatures",
                           help="Bring in signatures gathered elsewhere; moderate them.")
@@ -105,3 +105,64 @@ def _moderation_commands(group: click.Group) -> None:
 
 
 _moderation_commands(signatures_cli)
+
+
+@signatures_cli.command("flagged")
+@click.argument("slug")
+def flagged_command(slug: str) -> None:
+    """List flagged signatures (over a soft limit): public id, reason, when signed, status."""
+    try:
+        found = invalidation.flagged(get_letter(slug))
+    except letters.LetterError as error:
+        _fail(error)
+    for row in found:
+        click.echo(f"{row.public_id}\t{row.reason or '-'}\t"
+                   f"{row.created_at.isoformat(sep=' ', timespec='seconds')}\t{row.status}")
+    click.echo(f"{len(found)} flagged.")
+
+
+@signatures_cli.command("invalidate")
+@click.argument("slug", required=False)
+@click.option("--domain", help="Mail domain of the address (example.org).")
+@click.option("--block", help="Address block, by the hash `flask abuse trends` prints.")
+@click.option("--name", help='Part of the name or affiliation, any case or accents; "*" any.')
+@click.option("--country", help="Country or region code.")
+@click.option("--since", help="Signed at or after (YYYY-MM-DD or YYYY-MM-DD HH:MM, UTC).")
+@click.option("--until", help="Signed before (a day: until its end).")
+@click.option("--reason", help="The soft limit that flagged them.")
+@click.option("--source", type=click.Choice(invalidation.SOURCES), help="How they came in.")
+@click.option("--moderation", help='Their moderation now, e.g. "flagged".')
+@click.option("--dry-run", is_flag=True, help="Print the count; change nothing.")
+@click.option("--undo", "undo_job", metavar="JOB", help="Undo the job with this id instead.")
+def invalidate_command(slug: str | None, dry_run: bool, undo_job: str | None,
+                       **values: str | None) -> None:
+    """Take a letter's confirmed signatures matching the conditions off the list and the
+    counts, as one recorded job (its id is printed) that --undo JOB puts back."""
+    if undo_job:
+        if any(values.values()) or dry_run:
+            raise click.UsageError("--undo takes no condition and no --dry-run.")
+        try:
+            job = invalidation.undo(undo_job, "cli",
+                                    letter=get_letter(slug) if slug else None)
+        except (letters.LetterError, invalidation.InvalidationError) as error:
+            _fail(error)
+        click.echo(f"job {job.public_id} undone: {invalidation.restored_count(job)} "
+                   f"signature(s) put back.")
+        return
+    if not slug:
+        raise click.UsageError("give the letter's SLUG (or --undo JOB).")
+    try:
+        letter = get_letter(slug)
+        conditions = invalidation.Conditions.parse(values)
+        count = invalidation.count(letter, conditions)
+        click.echo(f"{count} signature(s) match.")
+        if dry_run or not count:
+            return
+        job = invalidation.start(letter, conditions, "cli", expected=count)
+    except (letters.LetterError, invalidation.CurationError) as error:
+        _fail(error)  # a bad condition, or the set changed between count and start
+    if job.status == "running":
+        click.echo(f"job {job.public_id} started: the worker takes them off in chunks.")
+    else:
+        click.echo(f"job {job.public_id}: {job.changed} signature(s) invalidated; "
+                   f"undo with: flask signatures invalidate --undo {job.public_id}")

@@ -14,6 +14,7 @@ from petition.letters.operations import get_letter
 from petition.models import (
     CONFIRMED,
     MOD_APPROVED,
+    MOD_FLAGGED,
     MOD_HELD,
     MOD_HIDDEN,
     MOD_NONE,
@@ -88,13 +89,14 @@ def must_hold(letter: Letter, signer_type: str, name: str) -> bool:
 
 
 def _waiting(letter: Letter) -> tuple:
-    """The conditions of a signature waiting for a decision."""
+    """The conditions of a signature waiting for a decision: held, or flagged over a soft
+    limit (abuse/; its flag_reason says which)."""
     return (Signature.letter_id == letter.id, Signature.status == CONFIRMED,
-            Signature.moderation == MOD_HELD)
+            Signature.moderation.in_((MOD_HELD, MOD_FLAGGED)))
 
 
 def held(slug: str) -> list[Signature]:
-    """Confirmed signatures waiting for approval, oldest first."""
+    """Confirmed signatures waiting for approval (held or flagged), oldest first."""
     return list(db.session.scalars(
         select(Signature).where(*_waiting(get_letter(slug)))
         .order_by(Signature.confirmed_at, Signature.public_id)
