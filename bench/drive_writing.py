@@ -142,7 +142,8 @@ def prepare(url: str) -> None:
     env = app_env(url)
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": env["SECRET_KEY"],
                       "EMAIL_KEY": env["EMAIL_KEY"], "MAIL_DISPATCH_IN_PROCESS": False,
-                      "RATELIMIT_ENABLED": False, "EXPORT_DIR": env["EXPORT_DIR"]})
+                      "RATELIMIT_ENABLED": False, "EXPORT_DIR": env["EXPORT_DIR"],
+                      "SIGN_MIN_SECONDS": 0})
     with app.app_context():
         create_drive(SLUG, lang="en", title="Letters to Azat", recipient="Azat Miftakhov",
                      recipient_address="SIZO-1\nMoscow", delivery_lang="ru", actor="bench")

@@ -94,7 +94,8 @@ def app_env(url: str, **extra: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         PETITION_ENV="development", DATABASE_URL=url, SECRET_KEY=SECRET_KEY, EMAIL_KEY=EMAIL_KEY,
-        MAIL_DISPATCH_IN_PROCESS="false", RATELIMIT_ENABLED="false", MAIL_URL="console://",
+        MAIL_DISPATCH_IN_PROCESS="false", RATELIMIT_ENABLED="false", SIGN_MIN_SECONDS="0",
+        MAIL_URL="console://",
         FLASK_APP="wsgi", EXPORT_DIR=str(OUT / "exports"), GUNICORN_WORKERS=str(WORKERS),
         LOG_FORMAT="plain",
     )

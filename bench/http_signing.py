@@ -51,7 +51,7 @@ def _setup_app(url: str):
     return create_app({
         "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench",
         "EMAIL_KEY": app_env(url)["EMAIL_KEY"],
-        "MAIL_DISPATCH_IN_PROCESS": False, "RATELIMIT_ENABLED": False,
+        "MAIL_DISPATCH_IN_PROCESS": False, "RATELIMIT_ENABLED": False, "SIGN_MIN_SECONDS": 0,
         "EXPORT_DIR": str(OUT / "exports"),
     })
 

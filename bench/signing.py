@@ -34,7 +34,7 @@ COUNT = 400
 def _config(url: str, folder: str) -> dict:
     return {
         "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False,
-        "RATELIMIT_ENABLED": False, "MAIL_DISPATCH_IN_PROCESS": False,
+        "RATELIMIT_ENABLED": False, "MAIL_DISPATCH_IN_PROCESS": False, "SIGN_MIN_SECONDS": 0,
         "EMAIL_KEY": "k1t3Q1cJ0m0c9pD8yFh0sZ0m9u1vQ2Jd6lq3x8c1n5E=", "EXPORT_DIR": folder,
     }
 

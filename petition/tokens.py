@@ -19,11 +19,21 @@ DRIVE_WRITER_SALT = "petition.drive-writer.v1"
 # A news subscriber's unsubscribe link (in every news mail and its List-Unsubscribe header):
 # the subscriber's public id and nonce, nothing of the signature.
 NEWS_UNSUBSCRIBE_SALT = "petition.news-unsubscribe.v1"
+# When a sign or letter form was shown (SIGN_MIN_SECONDS): a time only, in milliseconds.
+FORM_STARTED_SALT = "petition.form-started.v1"
 
 __all__ = ["BadSignature", "confirm_token", "drive_confirm_token", "drive_writer_token",
            "read_confirm_token", "read_drive_confirm_token", "read_drive_writer_token",
            "read_news_unsubscribe_token", "read_withdraw_token", "news_unsubscribe_token",
-           "withdraw_token"]
+           "withdraw_token", "form_started_token", "read_form_started_token"]
+
+
+def _is_id(value: object) -> bool:
+    """Whether a signed value has the shape of the ids and nonces we put in tokens (short,
+    ASCII letters and digits): anything else (a NUL, which PostgreSQL refuses in a query,
+    a huge string) never reaches the database, even from a token signed with our key."""
+    return isinstance(value, str) and 0 < len(value) <= 64 and value.isascii() \
+        and value.isalnum()
 
 
 def _serializer(salt: str) -> URLSafeSerializer:
@@ -38,7 +48,7 @@ def confirm_token(public_id: str, nonce: str) -> str:
 def read_confirm_token(token: str, salt: str = CONFIRM_SALT) -> tuple[str, str]:
     """Return (public_id, nonce); raise BadSignature if the token was not made here."""
     data = _serializer(salt).loads(token)
-    if not (isinstance(data, list) and len(data) == 2 and all(isinstance(v, str) for v in data)):
+    if not (isinstance(data, list) and len(data) == 2 and all(_is_id(v) for v in data)):
         raise BadSignature("malformed payload")
     return data[0], data[1]
 
@@ -54,7 +64,7 @@ def withdraw_token(public_id: str) -> str:
 def read_withdraw_token(token: str, salt: str = WITHDRAW_SALT) -> str:
     """Return the public id; raise BadSignature if the token was not made here for this."""
     data = _serializer(salt).loads(token)
-    if not isinstance(data, str) or not data:
+    if not _is_id(data):
         raise BadSignature("malformed payload")
     return data
 
@@ -84,3 +94,17 @@ def news_unsubscribe_token(public_id: str, nonce: str) -> str:
 
 def read_news_unsubscribe_token(token: str) -> tuple[str, str]:
     return read_confirm_token(token, NEWS_UNSUBSCRIBE_SALT)
+
+
+def form_started_token(now_ms: int) -> str:
+    """The hidden stamp of a form shown at `now_ms` (epoch milliseconds): signed, so a bot
+    cannot post an earlier time than the one it was given."""
+    return _serializer(FORM_STARTED_SALT).dumps(now_ms)
+
+
+def read_form_started_token(token: str) -> int:
+    """The time a form was shown; BadSignature if the stamp was not made here."""
+    data = _serializer(FORM_STARTED_SALT).loads(token)
+    if not isinstance(data, int) or isinstance(data, bool):
+        raise BadSignature("malformed payload")
+    return data

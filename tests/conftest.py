@@ -32,6 +32,10 @@ def base_config(database_url: str, tmp_path: Path) -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
+        # Tests post forms at once and sign many times from one address: the tests of
+        # these guards (test_abuse_limits.py and others) turn them on.
+        "SIGN_MIN_SECONDS": 0,
+        "ABUSE_SOFT_LIMITS_ENABLED": False,
         "MAIL_URL": "console://",
         "MAIL_DISPATCH_IN_PROCESS": False,
         "BASE_URL": "http://localhost",
@@ -160,8 +164,17 @@ def app(database_url, tmp_path):
     app.test_client_class = FreshContextClient
     with app.app_context():
         yield app
+        join_refresh_threads(app)
         db.session.remove()
         db.engine.dispose()
+
+
+def join_refresh_threads(app) -> None:
+    """Wait for the threads that rebuild a stale list (exporting/grouping.py): one still
+    running would keep a connection open past the engine's disposal, and a later test would
+    fail on its ResourceWarning."""
+    for thread in list(app.extensions.get("petition.grouping.threads", {}).values()):
+        thread.join(timeout=10)
 
 
 @pytest.fixture

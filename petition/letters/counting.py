@@ -24,6 +24,7 @@ from petition.models import (
     ANONYMOUS,
     INDIVIDUAL,
     ORGANIZATION,
+    PUBLIC_MODERATION,
     Letter,
     LetterCount,
     Signature,
@@ -94,12 +95,17 @@ def confirmed_here(together: Together, letter: Letter, signature_id: int, added:
                       "signature_id": signature_id})
 
 
+_PUBLIC_SQL = ", ".join(f"'{state}'" for state in PUBLIC_MODERATION)
+
+
 @cache
 def _upsert_if_written_here(dialect: str) -> TextClause:
     return text(
         "INSERT INTO letter_count (letter_id, country, signer_type, listed, unlisted)"
         " SELECT :letter_id, :country, :signer_type, :listed, :unlisted FROM signature"
-        f" WHERE signature.id = :signature_id AND {written_here(dialect)}" + _ADD_ON_CONFLICT
+        f" WHERE signature.id = :signature_id AND {written_here(dialect)}"
+        # Public only: a confirmation keeps a flagged or invalidated row's moderation.
+        f" AND signature.moderation IN ({_PUBLIC_SQL})" + _ADD_ON_CONFLICT
     ).bindparams(bindparam("letter_id", type_=Integer()), bindparam("country", type_=String()),
                  bindparam("signer_type", type_=String()), bindparam("listed", type_=Integer()),
                  bindparam("unlisted", type_=Integer()),

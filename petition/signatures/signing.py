@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from typing import cast
 
@@ -25,7 +25,9 @@ from petition.letters.operations import LetterNotFound, get_letter
 from petition.models import (
     CONFIRMED,
     FULL,
+    MOD_FLAGGED,
     MOD_HELD,
+    MOD_INVALID,
     MOD_NONE,
     PENDING,
     WITHDRAWN,
@@ -37,8 +39,9 @@ from petition.models import (
     new_nonce,
     utcnow,
 )
-from petition.signatures import mail_cap, mails, moderation, write_statements
-from petition.signatures.submissions import Columns, Link, Submission
+from petition.news import subscriptions
+from petition.signatures import mail_cap, mails, moderation, screening, write_statements
+from petition.signatures.submissions import Columns, Link, Submission, display_on
 from petition.signatures.write_statements import full_row, insert_unless_taken
 
 
@@ -80,6 +83,7 @@ class SignOutcome(Enum):
     CREATED = "created"
     CONFIRMATION_SENT = "confirmation_sent"
     ALREADY_SIGNED_MAILED = "already_signed_mailed"
+    BLOCKED = "blocked"  # a block-list rule: nothing stored but the abuse event, no mail
 
 
 @dataclass(frozen=True)
@@ -92,35 +96,52 @@ class SignatureDetails:
     email: str  # canonical form from email-validator
     lang: str
     affiliation: str | None = None
-    display: str = FULL
+    display: str | None = None  # None: the letter's default (sign() settles it)
+    news: bool = False  # "send me news about this campaign", confirmed by the same link
 
     def submission(self) -> Submission:
         return Submission.make(signer_type=self.signer_type, name=self.name,
                                affiliation=self.affiliation, country=self.country,
-                               display=self.display, lang=self.lang)
+                               display=self.display or FULL, lang=self.lang, news=self.news)
 
 
-def sign(letter: Letter | str, details: SignatureDetails) -> SignOutcome:
+def sign(letter: Letter | str, details: SignatureDetails,
+         client_address: str | None = None) -> SignOutcome:
     """Record a pending submission and queue its confirmation mail, in one transaction.
 
     `letter` is a slug, or the letter the caller has just read (a view has: no second read).
+    `client_address`: the request's, behind the trusted proxies (screening.py: block lists,
+    soft limits, the abuse event); the caller shows the same page whatever the outcome.
     """
     letter = _open_letter(letter)
     if details.signer_type not in letter.signer_types:
         raise SignerTypeRefused(details.signer_type)
+    # The letter's default when none was chosen; on a petition, never listed (display_on).
+    details = replace(details, display=display_on(letter, details.signer_type, details.display))
+    screened = screening.screen(letter, details.email, client_address)
+    if screened.blocked:  # dropped: its event only, and the same page as anyone's
+        screening.record(letter.id, screened)
+        db.session.commit()
+        return SignOutcome.BLOCKED
     hashes = addresses.email_hashes(details.email)
     # One hash (most addresses): the unique key tells a duplicate as the insert runs. Two: a
     # signature stored under the older hash escapes the key, so look it up first.
     existing = _find(letter.id, hashes) if len(hashes) > 1 else None
     for _attempt in range(2):
         if existing is not None:
-            return _sign_again(letter, existing, details)
-        if _create(letter, details, hashes[0]):
+            return _sign_again(letter, existing, details, screened)
+        if _create(letter, details, hashes[0], screened):
             return SignOutcome.CREATED
         # The address's row exists (maybe committed by a concurrent request just now).
         existing = _find(letter.id, hashes)
     # Taken, then gone before it could be read (withdrawn and purged in between), twice.
     raise RuntimeError("the address's signature changed under two attempts to sign")
+
+
+def drop(letter: Letter, email: str, client_address: str | None, reason: str) -> None:
+    """A submission dropped unseen (the honeypot, posted too fast): nothing stored but its
+    abuse event, for the trends."""
+    screening.dropped(letter.id, email, client_address, reason)
 
 
 def _open_letter(letter: Letter | str) -> Letter:
@@ -142,7 +163,8 @@ def _find(letter_id: int, hashes: list[str]) -> int | None:
     return next((found[value] for value in hashes if value in found), None)
 
 
-def _create(letter: Letter, details: SignatureDetails, email_hash: str) -> bool:
+def _create(letter: Letter, details: SignatureDetails, email_hash: str,
+            screened: screening.Screening) -> bool:
     """Insert the pending signature and queue its confirmation, and commit; False, with
     nothing written, if the letter has a signature under this hash already (the unique key).
 
@@ -164,6 +186,10 @@ def _create(letter: Letter, details: SignatureDetails, email_hash: str) -> bool:
         "mail_window_count": 1,
         "created_at": now,
         "updated_at": now,
+        # Over a soft limit: kept and mailed as any other, counted by nobody.
+        "moderation": MOD_FLAGGED if screened.flag_reason else MOD_NONE,
+        "flag_reason": screened.flag_reason,
+        "domain_hash": screened.domain_hash,
         **_with_key(submission.columns()),
     })
     # The signature, its mail and the commit: one round trip on PostgreSQL. The mail's
@@ -177,6 +203,7 @@ def _create(letter: Letter, details: SignatureDetails, email_hash: str) -> bool:
         if created.may():
             mails.queue_new_confirmation(together, letter.id, email_hash,
                                             nonce, submission.lang, details.email)
+            screening.record_for_new(together, letter.id, email_hash, nonce, screened)
     return created.row is not None
 
 
@@ -184,11 +211,19 @@ _INSERT_SIGNATURE = insert_unless_taken(cast(Table, Signature.__table__),
                                         ("letter_id", "email_hash"))
 
 
-def _sign_again(letter: Letter, signature_id: int, details: SignatureDetails) -> SignOutcome:
+def _sign_again(letter: Letter, signature_id: int, details: SignatureDetails,
+                screened: screening.Screening) -> SignOutcome:
     mail_cap.lock(signature_id)  # one request per address at a time, until commit
     signature = db.session.get(Signature, signature_id, populate_existing=True)
     # sign() found the row just before; nothing here handles it vanishing in between.
     assert signature is not None
+    screening.record(letter.id, screened, signature.id)
+    if signature.domain_hash is None:
+        signature.domain_hash = screened.domain_hash or None
+    if (screened.flag_reason and signature.status != CONFIRMED
+            and signature.moderation == MOD_NONE):
+        # Not counted yet: a re-submission past a limit is flagged as a new one would be.
+        signature.moderation, signature.flag_reason = MOD_FLAGGED, screened.flag_reason
     now, send_at = mail_cap.reserve(signature)
     if signature.status == CONFIRMED:
         mails.queue_already_signed(signature, details.email, details.lang, send_at)
@@ -298,12 +333,16 @@ def _confirm(link: Link) -> Signature | None:
     letter = signature.letter
     if not letter.is_open:
         raise LetterClosed(letter.slug)
-    held = moderation.must_hold(letter, submission.signer_type, submission.name)
+    # Flagged at submission (a soft limit) or invalidated in bulk since: confirmed like any
+    # other, and stays off the counts. The UPDATE keeps either, should a job set it since
+    # the read (write_statements.CONFIRM), and counting only counts a public row.
+    kept_off = signature.moderation in (MOD_FLAGGED, MOD_INVALID)
+    held = kept_off or moderation.must_hold(letter, submission.signer_type, submission.name)
     now = utcnow()
     confirmed = {
         "status": CONFIRMED,
         "confirmed_at": now,
-        "moderation": MOD_HELD if held else MOD_NONE,
+        "moderation": signature.moderation if kept_off else MOD_HELD if held else MOD_NONE,
         # Mail no longer needs the address: keep only the keyed hash for duplicates.
         "email_encrypted": None,
     }
@@ -326,9 +365,10 @@ def _confirm(link: Link) -> Signature | None:
     # through the commit (which would expire it) rather than read again.
     reached = None
     with committed_together(keep_loaded_rows=True) as together:
+        values = {name: value for name, value in confirmed.items() if name != "moderation"}
         written = together.returning(write_statements.CONFIRM[mailed_again], {
             "_id": signature.id, "_nonce": signature.token_nonce, "updated_at": now,
-            **confirmed})
+            "_moderation": confirmed["moderation"], **values})
         if mailed_again and written.may():
             for statement in write_statements.deletes_if_confirmed_here(together.dialect):
                 together.execute(statement, {"signature_id": signature.id, "now": now})
@@ -337,6 +377,14 @@ def _confirm(link: Link) -> Signature | None:
                                     counting.entry_of(submission.values()))
             # A threshold the count has just crossed, recorded and its mail queued.
             reached = milestones.confirmed_here(together, letter, signature.id)
+        # Asked for news: the address, still on the row as read, goes to the subscriber
+        # list as the UPDATE clears it (held or not: the link confirmed the address). Only
+        # then: a confirmation without news sends no more statements than before.
+        if (submission.news and signature.email_hash and signature.email_encrypted
+                and written.may()):
+            subscriptions.subscribed_here(together, letter.id, signature.id,
+                                          signature.email_hash, signature.email_encrypted,
+                                          submission.lang)
     milestones.wake_if_recorded(reached)
     if written.row is None:
         return None
@@ -396,6 +444,7 @@ __all__ = [
     "SignerTypeRefused",
     "SigningError",
     "confirm",
+    "drop",
     "find_link",
     "resend_confirmation",
     "sign",

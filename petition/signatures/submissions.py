@@ -18,11 +18,21 @@ from flask import current_app
 
 from petition import countries, tokens
 from petition.exporting.grouping import listed_name
-from petition.models import FULL, INDIVIDUAL, Letter, Signature, SignatureVersion, new_nonce
+from petition.models import (
+    ANONYMOUS,
+    DISPLAY_CHOICES,
+    FULL,
+    INDIVIDUAL,
+    Letter,
+    Signature,
+    SignatureVersion,
+    new_nonce,
+)
 from petition.privacy import hidden_names
 
-# The columns a submission sets, in Signature and SignatureVersion alike.
-FIELDS = ("signer_type", "name", "affiliation", "country", "display", "lang")
+# The columns a submission sets, in Signature and SignatureVersion alike. `news`: the box
+# "send me news", which the submission's own link confirms with it.
+FIELDS = ("signer_type", "name", "affiliation", "country", "display", "lang", "news")
 
 
 class Columns(TypedDict):
@@ -35,6 +45,7 @@ class Columns(TypedDict):
     display: str
     lang: str
     private_encrypted: bytes | None
+    news: bool
 
 
 @dataclass(frozen=True)
@@ -45,20 +56,22 @@ class Submission:
     country: str
     display: str
     lang: str
+    news: bool = False
 
     @classmethod
     def of(cls, row: Signature | SignatureVersion) -> Submission:
         """What a stored row asks for, its hidden name decrypted."""
         values = {name: getattr(row, name) for name in FIELDS}
         values["name"], values["affiliation"] = hidden_names.real(row)
+        values["news"] = bool(values["news"])  # a row not yet flushed holds None
         return cls(**values)
 
     @classmethod
     def make(cls, *, signer_type: str, name: str, affiliation: str | None, country: str,
-             display: str, lang: str) -> Submission:
+             display: str, lang: str, news: bool = False) -> Submission:
         """Normalised: organisations are always listed by name, only individuals may hide."""
         return cls(signer_type, name, affiliation or None, country,
-                   display if signer_type == INDIVIDUAL else FULL, lang)
+                   display if signer_type == INDIVIDUAL else FULL, lang, bool(news))
 
     def values(self) -> dict[str, object]:
         """The real values, in memory only: rows are written with columns()."""
@@ -70,11 +83,25 @@ class Submission:
         return {"signer_type": self.signer_type, "name": sealed["name"],
                 "affiliation": sealed["affiliation"], "country": self.country,
                 "display": self.display, "lang": self.lang,
-                "private_encrypted": sealed["private_encrypted"]}
+                "private_encrypted": sealed["private_encrypted"], "news": self.news}
 
     def lists_like(self, other: Submission) -> bool:
-        """Whether both would appear the same on the list (the language may differ)."""
+        """Whether both would appear the same on the list and ask the same of news (the
+        language may differ): a link confirms exactly one such submission."""
         return all(getattr(self, name) == getattr(other, name) for name in FIELDS if name != "lang")
+
+
+def display_on(letter: Letter, signer_type: str, display: str | None) -> str:
+    """The display a submission to `letter` is stored with. On a petition an individual is
+    never listed, whatever was posted: anonymous, the real name encrypted (hidden_names)
+    for the organisers' private exports. Elsewhere the signer's choice, else the letter's
+    default. Organisations are listed by name (Submission.make), never on a petition's
+    public side (exporting.collect)."""
+    if signer_type != INDIVIDUAL:
+        return FULL
+    if letter.is_petition:
+        return ANONYMOUS
+    return display if display in DISPLAY_CHOICES else letter.individual_display
 
 
 @dataclass(frozen=True)
@@ -89,8 +116,9 @@ class Listing:
 def listing(submission: Submission, letter: Letter, lang: str,
             labels: dict[str, str] | None = None) -> Listing:
     """`labels`: the letter's labels in `lang` if the caller has them (else read here)."""
-    line = listed_name(submission.signer_type, submission.name, submission.affiliation,
-                       submission.display)
+    # A petition lists nobody, organisations included: "counted, not listed".
+    line = None if letter.is_petition else listed_name(
+        submission.signer_type, submission.name, submission.affiliation, submission.display)
     labels = letter.labels_for(lang) if labels is None else labels
     country = countries.display_name(submission.country, lang, labels)
     return Listing(submission.signer_type, line, country)

@@ -11,16 +11,17 @@ import re
 from functools import cache
 from typing import cast
 
-from sqlalchemy import Table, bindparam, select, text
+from sqlalchemy import Table, bindparam, case, select, text
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.sql.selectable import TextualSelect
 
 from petition.core.pipelining import written_here
-from petition.models import PENDING, Signature, SignatureVersion
+from petition.models import MOD_FLAGGED, MOD_INVALID, PENDING, Signature, SignatureVersion
 from petition.signatures.mail_cap import DROP_WAITING
 
 _PLAIN_NAME = re.compile(r"[a-z_][a-z0-9_]*")
+KEPT_OFF = (MOD_FLAGGED, MOD_INVALID)  # moderation a confirmation does not change
 
 
 def insert_unless_taken(table: Table, unique: tuple[str, ...]) -> TextualSelect:
@@ -76,6 +77,14 @@ def _confirm_statement(mailed_again: bool) -> Executable:
     statement = table.update().where(table.c.id == bindparam("_id"),
                                      table.c.status == PENDING,
                                      table.c.token_nonce == bindparam("_nonce"))
+    # Flagged (a soft limit) or invalidated in bulk: confirming keeps it so, whatever the
+    # link's read saw (a job may have run since); anything else takes `_moderation`.
+    statement = statement.values(moderation=case(
+        # Constants written out: an IN of bound values is expanded when executed, which
+        # the pipelined statement (compiled once) is not.
+        (text(f"signature.moderation IN ({', '.join(repr(state) for state in KEPT_OFF)})"),
+         table.c.moderation),
+        else_=bindparam("_moderation", type_=table.c.moderation.type)))
     if not mailed_again:
         statement = statement.where(table.c.last_mailed_at == table.c.created_at)
     return statement.returning(table.c.id)

@@ -39,6 +39,7 @@ from petition.views import public_letter_or_404
 from petition.views.drive_forms import LetterForm, language_name
 from petition.views.errors import too_many
 from petition.views.i18n import show_languages_at
+from petition.views.submission_guard import client_key, too_fast
 
 bp = Blueprint("drive", __name__)
 
@@ -225,7 +226,7 @@ def _write_limit() -> str:
 
 
 @bp.post("/letters/<slug>/write")
-@limiter.limit(_write_limit, methods=["POST"])
+@limiter.limit(_write_limit, key_func=client_key, methods=["POST"])
 def write(slug: str):
     # The drive's state and limit without its letter (writing.drive_to_write): the pages
     # shown when writing is refused read the letter then.
@@ -238,7 +239,7 @@ def write(slug: str):
     form = LetterForm(body_max=drive.body_max)
     if not form.validate():
         return show(_drive_or_404(slug), form, status=400)
-    if form.is_bot:
+    if form.is_bot or too_fast():
         # Look exactly like success, store nothing: a bot learns nothing.
         return redirect(url_for("drive.check_mail", slug=slug), code=303)
     details = writing.LetterDetails(

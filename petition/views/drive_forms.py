@@ -173,7 +173,8 @@ class LetterForm(TextForm):
         validators=[DataRequired(_l("Please agree to the privacy notice to write."))],
     )
     # Honeypot, as on the sign form: hidden from people by CSS, filled in by naive bots.
-    website = StringField(_l("Leave this field empty"), validators=[Optional(), Length(max=200)])
+    # No length limit: a long value refused with a 400 would tell a bot it met the trap.
+    website = StringField(_l("Leave this field empty"), validators=[Optional()])
 
     def __init__(self, *args, body_max: int = BODY_MAX_DEFAULT, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -18,6 +18,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import Select, html_params
 
 from petition import addresses, countries, names
+from petition.abuse.disposable import is_disposable
 from petition.models import ANONYMOUS, FULL, INDIVIDUAL, INITIALS, ORGANIZATION
 from petition.names import AFFILIATION_MAX, NAME_MAX, clean_text
 
@@ -123,6 +124,10 @@ def canonical_email_field(field: Field) -> None:
         )
     except EmailNotValidError:
         raise ValidationError(_l("This does not look like an email address.")) from None
+    if is_disposable(field.data.rpartition("@")[2]):
+        raise ValidationError(_l("Addresses from throwaway mail services cannot be used "
+                                 "here: please give an address you keep (a privacy relay "
+                                 "such as SimpleLogin, Proton or Firefox Relay is fine)."))
 
 
 class SignForm(TextForm):
@@ -182,18 +187,30 @@ class SignForm(TextForm):
             (INITIALS, _l("as initials only")),
             (ANONYMOUS, _l("not at all: count me but do not list me")),
         ],
+        # Pre-selected and taken when none is posted: the letter's default (__init__).
         default=FULL,
         validators=[Optional()],
+    )
+    # Unticked: news goes only to those who asked; the confirmation link confirms it too.
+    news = BooleanField(
+        _l("Send me news about this campaign"),
+        description=_l("A few emails at most, each with a one-click unsubscribe. Kept apart "
+                       "from your signature."),
+        default=False,
     )
     consent = BooleanField(
         _l("I agree to the privacy notice"),
         validators=[DataRequired(_l("Please agree to the privacy notice to sign."))],
     )
     # Honeypot: hidden from people by CSS, filled in by naive bots.
-    website = StringField(_l("Leave this field empty"), validators=[Optional(), Length(max=200)])
+    # No length limit: a long value refused with a 400 would tell a bot it met the trap.
+    website = StringField(_l("Leave this field empty"), validators=[Optional()])
 
     def __init__(self, *args, signer_types: tuple[str, ...] = (ORGANIZATION, INDIVIDUAL),
-                 **kwargs) -> None:
+                 display_default: str = FULL, **kwargs) -> None:
+        # Given as the field's data, a POST without `display` keeps it (WTForms' process()).
+        kwargs.setdefault("display", display_default)
+        self.display_default = display_default
         super().__init__(*args, **kwargs)
         self.signer_type.choices = [c for c in self.signer_type.choices if c[0] in signer_types]
         if len(signer_types) == 1:
@@ -225,7 +242,7 @@ class SignForm(TextForm):
         if self.signer_type.data != INDIVIDUAL:
             field.data = FULL  # organisations are always listed by name
         elif field.data not in (FULL, INITIALS, ANONYMOUS):
-            field.data = FULL
+            field.data = self.display_default
 
     @property
     def is_bot(self) -> bool:
@@ -246,7 +263,8 @@ class WithdrawLinkForm(TextForm):
         ],
     )
     # Honeypot, as on the sign form.
-    website = StringField(_l("Leave this field empty"), validators=[Optional(), Length(max=200)])
+    # No length limit: a long value refused with a 400 would tell a bot it met the trap.
+    website = StringField(_l("Leave this field empty"), validators=[Optional()])
 
     def validate_email(self, field) -> None:
         try:

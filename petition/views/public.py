@@ -35,6 +35,7 @@ from petition.views.i18n import show_languages_at
 from petition.views.letter_lists import signatories_fragment
 from petition.views.signature_chart import letter_chart
 from petition.views.site_identity import find_logo
+from petition.views.submission_guard import client_key, too_fast
 
 bp = Blueprint("public", __name__)
 previews.register(bp)  # the share image, favicon and touch icon
@@ -47,7 +48,8 @@ def current_lang() -> str:
 
 def _sign_form(letter: Letter, **kwargs) -> SignForm:
     # No country names yet: _render_letter() adds them, with the letter's labels, if shown.
-    return SignForm(signer_types=letter.signer_types, **kwargs)
+    return SignForm(signer_types=letter.signer_types,
+                    display_default=letter.individual_display, **kwargs)
 
 
 def _render_letter(letter: Letter, form: SignForm, status: int = 200,
@@ -128,7 +130,7 @@ def _sign_limit() -> str:
 
 
 @bp.post("/letters/<slug>/sign")
-@limiter.limit(_sign_limit, methods=["POST"])
+@limiter.limit(_sign_limit, key_func=client_key, methods=["POST"])
 def sign(slug: str):
     # Without its texts: a signature takes none (its mail is rendered at delivery); the
     # pages shown on refusal load them.
@@ -142,8 +144,10 @@ def sign(slug: str):
                                text=letter.text_for(lang)), 409
     if not form.validate():
         return _render_letter(letter, form, status=400)
-    if form.is_bot:
-        # Look exactly like success, store nothing: a bot learns nothing.
+    if form.is_bot or too_fast():
+        # Look exactly like success, store nothing but the abuse event: a bot learns nothing.
+        signing.drop(letter, form.email.data, request.remote_addr,
+                     "honeypot" if form.is_bot else "too-fast")
         return redirect(url_for("public.check_mail", slug=slug), code=303)
     details = signing.SignatureDetails(
         signer_type=form.signer_type.data,
@@ -153,9 +157,10 @@ def sign(slug: str):
         email=form.email.data,
         display=form.display.data,
         lang=lang,
+        news=bool(form.news.data),
     )
     try:
-        signing.sign(letter, details)
+        signing.sign(letter, details, client_address=request.remote_addr)
     except signing.LetterClosed:
         return render_template("letters/closed.html", letter=letter,
                                text=letter.text_for(lang)), 409

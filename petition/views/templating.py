@@ -16,7 +16,7 @@ from petition import dates
 from petition.exporting.document import place_and_date
 from petition.letters import campaign, milestones
 from petition.letters.status import public_status
-from petition.views import forms
+from petition.views import forms, submission_guard
 
 # CommonMark with raw HTML off; nh3 then strips anything that still is not plain markup.
 # Linkify (linkify-it-py): a bare "https://t.me/…" in a letter text becomes a link too.
@@ -142,6 +142,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["milestone_thresholds"] = milestones.thresholds
     app.jinja_env.globals["error_list"] = forms.error_list
     app.jinja_env.globals["field_aria"] = forms.field_aria
+    app.jinja_env.globals["form_started_field"] = submission_guard.stamp_field
     app.jinja_env.filters["long_date"] = long_date
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.filters["number"] = format_decimal  # 70 000 in French, 70,000 in English
