@@ -94,7 +94,7 @@ bench: install
 
 # Refresh the catalogues after changing user-facing strings.
 extract-messages: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k LetterError -k LetterNotFound -k DriveError -k DriveNotFound -k DriveClosed -k InvalidLink -k LinkExpired -o translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k LetterError -k LetterNotFound -k DriveError -k DriveNotFound -k DriveClosed -k NewsError -k NewsNotFound -k InvalidLink -k LinkExpired -o translations/messages.pot .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
 
 clean:

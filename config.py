@@ -67,6 +67,10 @@ class Config:
     # Mails to one address about one letter in an hour (e-petitions allows five per
     # signature): enough for "already signed" and corrections, too few to bomb a mailbox.
     MAIL_PER_ADDRESS_PER_HOUR = _int("MAIL_PER_ADDRESS_PER_HOUR", 5)
+    # A news update's mails are spaced to go out at this rate (one a second by default), so
+    # a big list neither trips the mail provider's limits nor holds up confirmation mails,
+    # which are due at once and go out between them.
+    NEWS_MAILS_PER_MINUTE = _int("NEWS_MAILS_PER_MINUTE", 60)
     CONFIRM_MAX_AGE = _int("CONFIRM_MAX_AGE", 72 * 3600)
     # The largest scan of a reply to a drive's letter (PDF, JPEG or PNG) an organiser may
     # attach: mailed to the writer, it must pass their mail server's limit (often 10-25 MB).
@@ -86,12 +90,58 @@ class Config:
     # A new letter's default: days after it closes before its signers' email fingerprints
     # are erased (names, countries and counts stay). Each letter may set its own.
     FINGERPRINT_RETENTION_DAYS = _int("FINGERPRINT_RETENTION_DAYS", 90)
+    # Abuse review (petition/abuse/): submission events (keyed hashes of the client address
+    # and its block, the mail domain) are deleted this many hours after the submission, by
+    # the worker's hourly pass: hours, not days.
+    ABUSE_EVENT_HOURS = max(1, _int("ABUSE_EVENT_HOURS", 48))
+    # A trend: this many submissions to one letter in an hour from one /24 (IPv4) or /64
+    # (IPv6) block, or with addresses of one mail domain (free-mail providers count like any
+    # other), is shown to the organisers and mailed to them once.
+    ABUSE_TREND_BLOCK_PER_HOUR = max(1, _int("ABUSE_TREND_BLOCK_PER_HOUR", 30))
+    ABUSE_TREND_DOMAIN_PER_HOUR = max(1, _int("ABUSE_TREND_DOMAIN_PER_HOUR", 100))
+    # A bulk invalidation of up to this many signatures runs in the request or command that
+    # starts it; a bigger one is left to the worker, which goes through it in chunks.
+    INVALIDATION_INLINE_MAX = max(0, _int("INVALIDATION_INLINE_MAX", 2000))
     EMAIL_CHECK_DELIVERABILITY = _bool("EMAIL_CHECK_DELIVERABILITY", False)
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
-    RATELIMIT_SIGN = os.environ.get("RATELIMIT_SIGN", "10 per minute;60 per hour")
+    # Hard limit on signing and writing, per client address (an IPv6 /64 as one): past it,
+    # 429 and the form again with what was typed. High enough that a conference room or a
+    # campus behind one NAT address never meets it (two people a second for a minute, a
+    # thousand-seat hall in an hour); a script that could go faster is met by the soft
+    # limits below long before. Shared by the workers through RATELIMIT_STORAGE_URI.
+    RATELIMIT_SIGN = os.environ.get("RATELIMIT_SIGN", "120 per minute;2000 per hour")
+    # Soft limits, per letter (each letter may set its own: `flask letter update
+    # --soft-limits`): past one, a signature is kept, confirmed and mailed as any other but
+    # flagged (neither counted nor listed) for the moderation queue; the sender sees nothing.
+    # A burst rate, then a sustained one (flask-limiter's syntax; "off" for none).
+    ABUSE_SOFT_LIMITS_ENABLED = _bool("ABUSE_SOFT_LIMITS_ENABLED", True)
+    ABUSE_SOFT_LIMIT_ADDRESS = os.environ.get("ABUSE_SOFT_LIMIT_ADDRESS",
+                                              "50 per 10 minutes;300 per day")
+    ABUSE_SOFT_LIMIT_BLOCK = os.environ.get("ABUSE_SOFT_LIMIT_BLOCK",
+                                            "100 per 10 minutes;1000 per day")
+    ABUSE_SOFT_LIMIT_DOMAIN = os.environ.get("ABUSE_SOFT_LIMIT_DOMAIN",
+                                             "100 per 10 minutes;1000 per day")
+    # Big mail providers, and their subdomains, exempt from the domain limit (thousands of
+    # real people share each on a viral day); comma-separated, replaces the list.
+    ABUSE_COMMON_DOMAINS = frozenset(
+        domain.strip().lower() for domain in os.environ.get("ABUSE_COMMON_DOMAINS", (
+            "gmail.com,googlemail.com,outlook.com,outlook.fr,hotmail.com,hotmail.fr,"
+            "hotmail.co.uk,live.com,live.fr,msn.com,yahoo.com,yahoo.fr,yahoo.co.uk,ymail.com,"
+            "icloud.com,me.com,mac.com,proton.me,protonmail.com,pm.me,yandex.ru,ya.ru,"
+            "yandex.com,mail.ru,bk.ru,inbox.ru,list.ru,rambler.ru,gmx.de,gmx.net,gmx.com,"
+            "gmx.fr,web.de,t-online.de,orange.fr,wanadoo.fr,free.fr,laposte.net,sfr.fr,"
+            "aol.com,zoho.com,tutanota.com,tuta.io,fastmail.com,posteo.de,mailbox.org"
+        )).split(",") if domain.strip())
+    # The sign and letter forms: a post sooner than this many seconds after the form was
+    # shown is a script's, dropped silently as the honeypot's are; 0 turns it off.
+    SIGN_MIN_SECONDS = max(0.0, float(os.environ.get("SIGN_MIN_SECONDS") or 3))
     # The form that mails withdrawal links, per client: it sends mail to any address typed.
     RATELIMIT_WITHDRAW = os.environ.get("RATELIMIT_WITHDRAW", "10 per minute;60 per hour")
+    # One-click unsubscribes, per client: a mail provider posts them (RFC 8058) for many
+    # people from a few addresses, so wider than withdraw's; each needs a valid token.
+    RATELIMIT_NEWS_UNSUBSCRIBE = os.environ.get("RATELIMIT_NEWS_UNSUBSCRIBE",
+                                                "60 per minute;600 per hour")
     RATELIMIT_HEADERS_ENABLED = True
     # A Redis outage must not stop signing: count in this process's memory meanwhile (the
     # same limits, per process), with a warning in the log, and try Redis again later; any

@@ -177,9 +177,11 @@ def _init_extensions(app: Flask) -> None:
     site_identity.init_app(app)
 
     from petition import worker
+    from petition.abuse import alerts as abuse_alerts
     from petition.drive import mails as drive_mails
     from petition.letters import milestones
     from petition.mail import dispatcher
+    from petition.news import mails as news_mails
     from petition.signatures import mails, withdrawal
 
     worker.init_app(app)
@@ -188,8 +190,12 @@ def _init_extensions(app: Flask) -> None:
     dispatcher.register(app, mails.SIGNER_MAILS)
     dispatcher.register(app, drive_mails.DRIVE_MAILS)
     dispatcher.register(app, milestones.MILESTONE_MAILS)
+    dispatcher.register(app, news_mails.NEWS_MAILS)  # an update, to one subscriber
     dispatcher.before_each_pass(app, withdrawal.expand_requests)
     dispatcher.before_each_pass(app, milestones.expand_requests)
+    # A trend's alert: one request, one mail per organiser, as a milestone's.
+    dispatcher.register(app, abuse_alerts.ABUSE_MAILS)
+    dispatcher.before_each_pass(app, abuse_alerts.expand_requests)
 
 
 def _check_origin(app: Flask) -> None:
@@ -249,6 +255,7 @@ def _register_blueprints(app: Flask) -> None:
         exports,
         health,
         letter_lists,
+        news,
         public,
         withdraw,
     )
@@ -257,6 +264,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(drive.bp)
     app.register_blueprint(confirm.bp)
     app.register_blueprint(withdraw.bp)
+    app.register_blueprint(news.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(api_v1.bp)
     app.register_blueprint(embeds.bp)

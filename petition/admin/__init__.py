@@ -51,6 +51,8 @@ PERMISSIONS: dict[str, str] = {
     "admin.new_signature": ORGANISE,
     "admin.signatures_bulk": ORGANISE,
     "admin.moderation": ORGANISE,
+    "admin.invalidation": ORGANISE,
+    "admin.invalidation_undo": ORGANISE,
     # Letters: creating takes an admin or organiser; editing, the letter as well.
     "admin.new_letter": EDITOR,
     "admin.edit_letter": ORGANISE,
@@ -59,6 +61,16 @@ PERMISSIONS: dict[str, str] = {
     "admin.letter_campaign": ORGANISE,
     "admin.letter_status": ORGANISE,
     "admin.letter_preview": ORGANISE,  # a draft as the public will see it: not press
+    # News to subscribers: written and sent by those who run the letter, not press.
+    "admin.news_new": ORGANISE,
+    "admin.news_update": ORGANISE,
+    "admin.news_test": ORGANISE,
+    "admin.news_send": ORGANISE,
+    # Abuse review: trends and the allow and block lists (site-wide ones: admins, checked
+    # in the view).
+    "admin.abuse": ORGANISE,
+    "admin.abuse_rule_add": ORGANISE,
+    "admin.abuse_rule_remove": ORGANISE,
     # Imports write signatures: not press.
     "admin.import_form": ORGANISE,
     "admin.import_check": ORGANISE,
@@ -174,6 +186,7 @@ def no_store(response):
 def init_app(app: Flask) -> None:
     # Views register on bp when imported.
     from petition.admin import (  # noqa: F401
+        abuse,
         auth,
         drive_batches,
         drive_replies,
@@ -182,6 +195,7 @@ def init_app(app: Flask) -> None:
         drive_translation,
         exports,
         imports,
+        invalidation,
         labels,
         letter_campaign,
         letter_edit,
@@ -189,6 +203,7 @@ def init_app(app: Flask) -> None:
         letters,
         manage,
         moderation_views,
+        news,
         signatures,
     )
     from petition.admin.cookie import AdminSessionInterface
