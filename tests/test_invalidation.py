@@ -395,7 +395,7 @@ def test_admin_page_counts_then_invalidates_then_undoes(app, letter):
     counted = organiser.post(URL, data={"domain": "spam.example"})
     page = counted.get_data(as_text=True)
     assert counted.status_code == 200
-    assert "2 confirmed signatures match these conditions." in page
+    assert "2 signatures match these conditions." in page
     assert "Invalidate 2 signatures" in page and 'name="expected_count" value="2"' in page
     assert state(letter)[0] == 3  # counting changes nothing
 
