@@ -42,12 +42,21 @@ KINDS = (ADDRESS, BLOCK, DOMAIN)
 _SETTING = {ADDRESS: "ABUSE_SOFT_LIMIT_ADDRESS", BLOCK: "ABUSE_SOFT_LIMIT_BLOCK",
             DOMAIN: "ABUSE_SOFT_LIMIT_DOMAIN"}
 OFF = "off"  # a letter's own value turning one kind off
+FIELD_MAX = 200  # a rate text, as the back office's field takes it
 LONGEST = 31 * 24 * 3600  # no window longer than a month: the storage keeps each that long
 _EXTENSION = "petition_soft_limits"
+NOT_A_RATE, OUT_OF_RANGE = "not-a-rate", "out-of-range"  # SoftLimitError.code
 
 
 class SoftLimitError(ValueError):
-    """A soft limit that cannot be set: the reason in plain words."""
+    """A soft limit that cannot be set: the reason in plain words (English, for the
+    command line); `code`, `value` and, when known, `kind` let a page say it in its own
+    language next to the field."""
+
+    def __init__(self, message: str, *, code: str = NOT_A_RATE, value: str = "",
+                 kind: str | None = None) -> None:
+        super().__init__(message)
+        self.code, self.value, self.kind = code, value, kind
 
 
 @dataclass(frozen=True)
@@ -72,10 +81,11 @@ def parse(text: str) -> tuple[RateLimitItem, ...]:
         items = []
     if not items:
         raise SoftLimitError(f"{text!r} is not a rate such as \"5 per 10 minutes;20 per day\" "
-                             f"(or \"{OFF}\").")
+                             f"(or \"{OFF}\").", value=text)
     for item in items:
         if item.amount < 1 or item.get_expiry() > LONGEST:
-            raise SoftLimitError(f"{item} is not a rate of 1 or more per month at most.")
+            raise SoftLimitError(f"{item} is not a rate of 1 or more per month at most.",
+                                 code=OUT_OF_RANGE, value=text)
     return tuple(sorted(items, key=lambda item: item.get_expiry()))
 
 
@@ -96,6 +106,12 @@ def effective(letter: Letter) -> dict[str, str]:
     own = overrides(letter)
     config = current_app.config
     return {kind: own.get(kind, config[_SETTING[kind]]) for kind in KINDS}
+
+
+def site_defaults() -> dict[str, str]:
+    """Kind → the site's rate text (ABUSE_SOFT_LIMIT_*), what a letter without its own has."""
+    config = current_app.config
+    return {kind: config[_SETTING[kind]] for kind in KINDS}
 
 
 def parse_overrides(text: str) -> dict[str, str]:
@@ -127,11 +143,37 @@ def parse_overrides(text: str) -> dict[str, str]:
     return found
 
 
+def parse_fields(values: dict[str, str]) -> dict[str, str]:
+    """One text per kind, as the back office's three fields give them: "" is the site's
+    default, "off" none, else a rate; → {kind: rate text} as parse_overrides() gives.
+    SoftLimitError naming its `kind` for the first value that is not a rate."""
+    found: dict[str, str] = {}
+    for kind in KINDS:
+        value = " ".join((values.get(kind) or "").split())
+        if not value:
+            continue
+        try:
+            if len(value) > FIELD_MAX:
+                raise SoftLimitError(f"{value[:40]!r}… is too long for a rate.", value=value)
+            parse(value)
+        except SoftLimitError as error:
+            error.kind = kind
+            raise
+        found[kind] = OFF if value.lower() == OFF else value
+    return found
+
+
 def set_for_letter(slug: str, text: str, actor: str = "cli") -> Letter:
     """Set the letter's own soft limits from `text` (parse_overrides()); audited,
     committed. SoftLimitError, with nothing written, if a value is not a rate."""
+    return set_overrides(slug, parse_overrides(text), actor)
+
+
+def set_overrides(slug: str, wanted: dict[str, str], actor: str) -> Letter:
+    """Set the letter's own soft limits to `wanted` (from parse_overrides() or
+    parse_fields(): checked; {} for the site's defaults); audited when they change,
+    committed."""
     letter = get_letter(slug)
-    wanted = parse_overrides(text)
     before = letter.soft_limits
     letter.soft_limits = json.dumps(wanted, sort_keys=True) if wanted else None
     if letter.soft_limits != before:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from petition.abuse import alerts, rules, trends
+from petition.abuse import alerts, limits, rules, trends
 from petition.admin import bp, current_account
 from petition.extensions import db
 from petition.models import Letter
@@ -43,6 +43,7 @@ def _page(letter: Letter, error: str | None = None, form: dict | None = None):
         "admin/abuse.html", letter=letter, trends=trends.trends(letter.id),
         alerts=alerts.alerts(letter.id), letter_rules=rules.listed(letter.id),
         site_rules=rules.listed(None), may_edit_site=current_account().is_admin,
+        soft_limits=limits.effective(letter), soft_limits_own=limits.overrides(letter),
         error=error, form=form or {})
 
 

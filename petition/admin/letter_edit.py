@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from petition.abuse import limits as soft_limits
 from petition.accounts import operations as accounts
 from petition.admin import bp, current_account
 from petition.admin.labels import language_name
@@ -143,6 +144,31 @@ def _reach_settings() -> dict:
                 show_chart=_checked("show_chart"))
 
 
+def _soft_limit_fields() -> dict[str, str] | None:
+    """The edit page's three soft-limit fields, kind → text; None when the form has none
+    (a drive's page, an older form): the letter's limits then stay as they are."""
+    if not any(f"soft_limit_{kind}" in request.form for kind in soft_limits.KINDS):
+        return None
+    return {kind: request.form.get(f"soft_limit_{kind}", "") for kind in soft_limits.KINDS}
+
+
+def soft_limit_label(kind: str) -> str:
+    return {soft_limits.ADDRESS: _("Per client address"),
+            soft_limits.BLOCK: _("Per address block"),
+            soft_limits.DOMAIN: _("Per mail domain")}[kind]
+
+
+def _soft_limit_error(error: soft_limits.SoftLimitError) -> str:
+    """The use case's refusal in the reader's language, naming the field."""
+    field = soft_limit_label(error.kind or soft_limits.ADDRESS)
+    value = error.value[:60]
+    if error.code == soft_limits.OUT_OF_RANGE:
+        return _("%(field)s: “%(value)s” must allow 1 or more submissions, over a month "
+                 "at most.", field=field, value=value)
+    return _("%(field)s: “%(value)s” is not a rate such as “5 per 10 minutes;20 per day”, "
+             "nor “off”.", field=field, value=value)
+
+
 def _render_new(form, error: str | None = None) -> str:
     return render_template("admin/letter_new.html", form=form, error=error,
                            languages=language_choices())
@@ -152,9 +178,11 @@ def _render_new(form, error: str | None = None) -> str:
 
 
 def _render_edit(letter: Letter, *, error: str | None = None, section: str | None = None,
-                 form=None, previewing: bool = False) -> str:
+                 form=None, previewing: bool = False,
+                 soft_limit_error: tuple[str, str] | None = None) -> str:
     """The edit page; after a refused change, that section shows the reason and what was
-    typed (`form`), the others what is stored. `previewing`: the texts typed, rendered."""
+    typed (`form`), the others what is stored. `previewing`: the texts typed, rendered.
+    `soft_limit_error`: (kind, message) shown beside that soft limit's field."""
     label_langs = tuple(dict.fromkeys((*letter.languages, *current_app.config["LANGUAGES"],
                                        *(label.lang for label in letter.labels))))
     codes = sorted({label.code for label in letter.labels})
@@ -172,6 +200,11 @@ def _render_edit(letter: Letter, *, error: str | None = None, section: str | Non
         CLOSED=CLOSED,
         DRAFT=DRAFT,
         previewing=previewing,
+        soft_limit_own=soft_limits.overrides(letter),
+        soft_limit_defaults=soft_limits.site_defaults(),
+        soft_limit_kinds=soft_limits.KINDS,
+        soft_limit_label=soft_limit_label,
+        soft_limit_error=soft_limit_error,
     )
 
 
@@ -180,7 +213,10 @@ def edit_letter(slug: str):
     letter: Letter = g.letter
     if request.method == "GET":
         return _render_edit(letter)
+    fields = None if letter.is_drive else _soft_limit_fields()
     try:
+        # Checked before anything is written: a bad rate leaves every setting as it was.
+        wanted = soft_limits.parse_fields(fields) if fields is not None else None
         letters.update_letter(
             letter.slug,
             **_settings(),
@@ -190,6 +226,16 @@ def edit_letter(slug: str):
     except LetterError as error:
         return _render_edit(letter, error=_refused(error), section="settings",
                             form=request.form), 400
+    except soft_limits.SoftLimitError as error:
+        message = _soft_limit_error(error)
+        return _render_edit(letter, error=_("Nothing was saved: a limit that flags "
+                                            "submissions for review is not a rate (see "
+                                            "below)."),
+                            section="settings", form=request.form,
+                            soft_limit_error=(error.kind or "", message)), 400
+    if wanted is not None:
+        # The command line's use case: audited as "letter.soft_limits" when they change.
+        soft_limits.set_overrides(letter.slug, wanted, actor=current_account().email)
     flash(_("Settings saved."))
     return redirect(url_for("admin.edit_letter", slug=letter.slug), 303)
 

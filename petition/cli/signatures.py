@@ -136,8 +136,8 @@ def flagged_command(slug: str) -> None:
 @click.option("--undo", "undo_job", metavar="JOB", help="Undo the job with this id instead.")
 def invalidate_command(slug: str | None, dry_run: bool, undo_job: str | None,
                        **values: str | None) -> None:
-    """Take a letter's signatures (confirmed or pending) matching the conditions off the list and the
-    counts, as one recorded job (its id is printed) that --undo JOB puts back."""
+    """Take a letter's signatures (confirmed or pending) matching the conditions off the list
+    and the counts, as one recorded job (its id is printed) that --undo JOB puts back."""
     if undo_job:
         if any(values.values()) or dry_run:
             raise click.UsageError("--undo takes no condition and no --dry-run.")

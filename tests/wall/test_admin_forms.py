@@ -93,7 +93,8 @@ def test_letter_settings(app):
     root = _root(app)
     for payload in SAMPLE:
         for field in ("goal", "deadline", "place", "date", "individual_display",
-                      "retention_days", "embargo_until", "milestones"):
+                      "retention_days", "embargo_until", "milestones",
+                      "soft_limit_address", "soft_limit_block", "soft_limit_domain"):
             data = {"accepts_organizations": "1", "accepts_individuals": "1", field: payload}
             _posted(root, row_counts(), "/admin/letters/appeal/edit?lang=en", data)
         _posted(root, row_counts(), "/admin/letters/appeal/status?lang=en", {"status": payload})
