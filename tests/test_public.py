@@ -93,7 +93,7 @@ def test_unknown_letter_is_404(client, app):
 
 def test_markdown_is_rendered_safely(client, app):
     make_letter(body="Hi <script>alert(1)</script> [x](javascript:alert(1))")
-    page = client.get("/letters/appeal").get_data(as_text=True)
+    page = client.get("/letters/appeal", follow_redirects=True).get_data(as_text=True)
     assert "<script>alert" not in page
     assert "href=\"javascript" not in page
 
