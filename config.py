@@ -136,6 +136,9 @@ class Config:
     # The sign and letter forms: a post sooner than this many seconds after the form was
     # shown is a script's, dropped silently as the honeypot's are; 0 turns it off.
     SIGN_MIN_SECONDS = max(0.0, float(os.environ.get("SIGN_MIN_SECONDS") or 3))
+    # Seconds shared caches (nginx, a CDN) may keep the public pages, lists, JSON and badge;
+    # never past a running embargo (docs/caching.md). 0: kept by no cache.
+    PUBLIC_CACHE_SECONDS = max(0, int(os.environ.get("PUBLIC_CACHE_SECONDS") or 30))
     # The form that mails withdrawal links, per client: it sends mail to any address typed.
     RATELIMIT_WITHDRAW = os.environ.get("RATELIMIT_WITHDRAW", "10 per minute;60 per hour")
     # One-click unsubscribes, per client: a mail provider posts them (RFC 8058) for many

@@ -7,7 +7,7 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote_to_bytes, urlsplit
+from urllib.parse import unquote_to_bytes
 
 from flask import Flask, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -230,17 +230,9 @@ def _check_origin(app: Flask) -> None:
 
 
 def _origin(url: str) -> tuple[str, str, int] | None:
-    """Scheme, host and port (the scheme's default filled in) of a URL; None for "null"
-    or anything that is no absolute URL."""
-    try:
-        parts = urlsplit(url.strip())
-        port = parts.port
-    except ValueError:
-        return None
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https") or not parts.hostname:
-        return None
-    return scheme, parts.hostname.lower(), port or {"http": 80, "https": 443}[scheme]
+    from petition.views.public_cache import origin_of
+
+    return origin_of(url)
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -272,6 +264,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(letter_lists.bp)
     health.init_app(app)
     errors.init_app(app)
+    from petition.views import public_cache
+
+    public_cache.init_app(app)  # the public forms: checked by origin, not by a token
 
     from petition import admin
 

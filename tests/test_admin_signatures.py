@@ -54,7 +54,7 @@ def organiser(app, letter):
 
 
 def public_page(client) -> str:
-    return client.get("/letters/appeal").get_data(as_text=True)
+    return client.get("/letters/appeal", follow_redirects=True).get_data(as_text=True)
 
 
 def public_json(client) -> dict:

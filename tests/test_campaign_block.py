@@ -134,7 +134,7 @@ def test_letter_page_shows_the_block_in_the_readers_language_after_the_form(app,
 
 def test_no_block_no_section(app, client):
     make_letter()
-    assert 'class="campaign"' not in client.get("/letters/appeal").get_data(as_text=True)
+    assert 'class="campaign"' not in client.get("/letters/appeal?lang=en").get_data(as_text=True)
 
 
 def test_confirmation_mail_and_thank_you_page_show_the_block(app, client):

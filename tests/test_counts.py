@@ -129,7 +129,7 @@ def test_the_page_json_and_index_read_the_counts(client, app):
                        .values(listed=41))
     db.session.commit()
     assert client.get("/letters/appeal.json").get_json()["by_country"][0]["count"] == 42
-    assert "42" in client.get("/").get_data(as_text=True)
+    assert "42" in client.get("/", follow_redirects=True).get_data(as_text=True)
 
 
 def test_rebuild_reports_and_fixes_drift(app, runner):

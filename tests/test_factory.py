@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from petition import ConfigurationError, create_app
 from petition.extensions import db
-from tests.conftest import base_config
+from tests.conftest import FreshContextClient, base_config
 from tests.factories import make_letter
 
 STRONG_KEY = secrets.token_urlsafe(48)
@@ -110,13 +110,20 @@ def test_production_sends_hsts_and_only_secure_cookies(database_url, tmp_path):
     app = create_app(production_config(database_url, tmp_path, WTF_CSRF_ENABLED=True))
     with app.app_context():
         make_letter()
-        # The form puts a CSRF token in the session; ?lang= sets the language cookie.
-        response = app.test_client().get("/letters/appeal?lang=fr")
+        app.test_client_class = FreshContextClient  # each request its own `g`
+        client = app.test_client()
+        # The letter's page sets none (caches keep it: views/public_cache.py); the login
+        # form puts a CSRF token in the back office's session; ?lang= on a page no cache
+        # keeps sets the language cookie.
+        page = client.get("/letters/appeal?lang=fr")
+        login = client.get("/admin/login")
+        response = client.get("/privacy?lang=fr")
         db.session.remove()
         db.engine.dispose()
-    assert response.status_code == 200
-    cookies = _cookies(response)
-    assert set(cookies) == {"session", "lang"}
+    assert page.status_code == login.status_code == response.status_code == 200
+    assert _cookies(page) == {}
+    cookies = {**_cookies(login), **_cookies(response)}
+    assert set(cookies) == {"petition_admin", "lang"}
     for header in cookies.values():
         assert "; Secure" in header, header
     hsts = response.headers["Strict-Transport-Security"]
@@ -126,7 +133,7 @@ def test_production_sends_hsts_and_only_secure_cookies(database_url, tmp_path):
 def test_development_sends_no_hsts_and_plain_cookies(client, app):
     """Development serves http://127.0.0.1, where Secure cookies would never come back."""
     make_letter()
-    response = client.get("/letters/appeal?lang=fr")
+    response = client.get("/privacy?lang=fr")
     assert "Strict-Transport-Security" not in response.headers
     assert "; Secure" not in _cookies(response)["lang"]
 
@@ -166,7 +173,7 @@ def test_production_warns_about_a_database_others_can_read(umask_022, tmp_path, 
 
 
 def test_security_headers(client):
-    response = client.get("/")
+    response = client.get("/", follow_redirects=True)
     csp = response.headers["Content-Security-Policy"]
     assert "default-src 'self'" in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"

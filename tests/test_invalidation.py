@@ -97,7 +97,7 @@ def test_count_start_undo_keep_counts_and_list_version(app, letter):
     assert invalidation.count(letter, wanted) == 0  # already invalid: not counted again
     public = app.test_client().get("/letters/appeal.json").get_json()
     assert public["total"] == 1
-    page = app.test_client().get("/letters/appeal").get_data(as_text=True)
+    page = app.test_client().get("/letters/appeal", follow_redirects=True).get_data(as_text=True)
     assert "Real Person" in page and "Bot 0" not in page
 
     # Someone approves one meanwhile: undoing leaves that decision alone.

@@ -168,7 +168,7 @@ def test_a_letter_in_any_accepted_language_renders(runner, client, app, lang):
     make_signature(created, name="Ana Lima", country="XK", signer_type=INDIVIDUAL)
     make_signature(created, name="Réseau Europe", country="europe")
 
-    page = client.get("/letters/appeal")
+    page = client.get("/letters/appeal", follow_redirects=True)
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert f'<article class="letter" lang="{lang.replace("_", "-")}">' in html
@@ -227,7 +227,7 @@ def test_update_changes_only_what_is_given(runner, app):
     assert (updated.goal, updated.place, str(updated.date)) == (None, None, "2026-06-01")
     assert not updated.moderate_organizations and len(updated.signer_types) == 2
     # The page shows the change at once: settings are part of the letter's version.
-    assert "Paris" not in app.test_client().get("/letters/appeal").get_data(as_text=True)
+    assert "Paris" not in app.test_client().get("/letters/appeal?lang=en").get_data(as_text=True)
 
 
 def test_update_refuses_bad_input_and_changes_nothing(runner, app):

@@ -143,7 +143,7 @@ def test_other_pages_have_no_open_graph_tags(client, app):
 
 
 def test_icons_are_linked_and_served(client, app):
-    tags = head(client.get("/").get_data(as_text=True))
+    tags = head(client.get("/", follow_redirects=True).get_data(as_text=True))
     assert tags.links["icon"] == "/favicon.ico"
     assert tags.links["apple-touch-icon"] == "/apple-touch-icon.png"
     favicon = client.get("/favicon.ico")

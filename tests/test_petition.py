@@ -145,7 +145,7 @@ def test_a_petitions_names_are_absent_from_every_public_route_and_file(petition,
     seen: dict[str, int] = {}
     for urls in PUBLIC_ROUTES.values():
         for url in urls:
-            response = client.get(url.format(slug=SLUG))
+            response = client.get(url.format(slug=SLUG), follow_redirects=True)
             seen[url] = response.status_code
             assert response.status_code < 500, url
             if "?q=" in url:  # the answer echoes the query (its language links): none given
@@ -153,7 +153,7 @@ def test_a_petitions_names_are_absent_from_every_public_route_and_file(petition,
                 continue
             _assert_no_secret(url, _text_of(response.get_data(), response.content_type))
     for url in SITE_ROUTES:
-        response = client.get(url)
+        response = client.get(url, follow_redirects=True)
         assert response.status_code == 200, url
         _assert_no_secret(url, response.get_data(as_text=True))
     # Counted, and said so: the page's table and every public press file.
@@ -237,7 +237,7 @@ def test_back_office_private_download_has_the_names(petition, app):
 
 def test_petition_form_offers_no_display_choice_and_says_what_is_public(runner, client, app):
     _create_petition(runner)
-    page = client.get(f"/letters/{SLUG}").get_data(as_text=True)
+    page = client.get(f"/letters/{SLUG}", follow_redirects=True).get_data(as_text=True)
     assert 'name="display"' not in page
     assert "Sign this petition" in page
     assert ("No name will be published, neither yours nor your organisation’s: only the "
@@ -249,7 +249,7 @@ def test_petition_form_offers_no_display_choice_and_says_what_is_public(runner, 
 def test_petition_of_individuals_only_says_your_name_will_not_be_published(runner, client,
                                                                            app):
     _create_petition(runner, "--signers", "individuals")
-    page = client.get(f"/letters/{SLUG}").get_data(as_text=True)
+    page = client.get(f"/letters/{SLUG}", follow_redirects=True).get_data(as_text=True)
     assert ("Your name will not be published: only the number of signatures per country "
             "is.") in page
 
@@ -257,14 +257,14 @@ def test_petition_of_individuals_only_says_your_name_will_not_be_published(runne
 def test_open_letter_form_says_what_is_public_and_preselects_the_default(runner, client, app):
     result = runner.invoke(args=["letter", "create", "appeal", "--lang", "en", "--title", "T"])
     assert result.exit_code == 0, result.output
-    page = client.get("/letters/appeal").get_data(as_text=True)
+    page = client.get("/letters/appeal", follow_redirects=True).get_data(as_text=True)
     assert "An organisation is listed by its name, under its country." in page
     assert "Your email address is never published." in page
     assert re.search(r'<input checked id="display-1" name="display" type="radio" '
                      r'value="initials">', page), "initials pre-selected"
     assert runner.invoke(args=["letter", "update", "appeal", "--individual-display",
                                "anonymous"]).exit_code == 0
-    page = client.get("/letters/appeal").get_data(as_text=True)
+    page = client.get("/letters/appeal", follow_redirects=True).get_data(as_text=True)
     assert re.search(r'<input checked id="display-2" name="display" type="radio" '
                      r'value="anonymous">', page)
 

@@ -43,7 +43,7 @@ def test_the_list_carries_an_etag_and_a_304_costs_no_build(app, client):
     make_signature(letter, name="Erste Gruppe")
     first = client.get(URL)
     assert first.status_code == 200 and "Erste Gruppe" in first.get_data(as_text=True)
-    assert first.headers["Cache-Control"] == "public, max-age=30"
+    assert first.headers["Cache-Control"] == "public, max-age=30, stale-while-revalidate=60"
     assert first.headers["ETag"] and first.headers["Last-Modified"]
     assert "Accept-Encoding" in first.headers["Vary"]
     again = client.get(URL, headers={"If-None-Match": first.headers["ETag"]})

@@ -83,7 +83,7 @@ def test_a_view_keeps_its_own_security_headers(app, client):
     assert response.headers.getlist("X-Content-Type-Options") == ["nosniff"]
     assert response.headers.getlist("Referrer-Policy") == ["same-origin"]
     assert response.headers.getlist("Permissions-Policy") == ["interest-cohort=()"]
-    page = client.get("/")
+    page = client.get("/", follow_redirects=True)
     assert page.headers.getlist("X-Frame-Options") == ["DENY"]
     assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
 
@@ -92,28 +92,33 @@ def test_each_accept_language_is_negotiated(client):
     make_letter()
     for header, lang in (("ru,en;q=0.5", "ru"), ("fr-CA,fr;q=0.9", "fr"), ("de", "en"),
                          ("de, ru;q=0.1", "ru"), ("ru,en;q=0.5", "ru"), ("", "en")):
-        page = client.get("/letters/appeal", headers={"Accept-Language": header})
+        page = client.get("/letters/appeal", follow_redirects=True,
+                          headers={"Accept-Language": header})
         assert f'<html lang="{lang}"' in page.get_data(as_text=True), header
 
 
 def test_the_session_follows_the_secret_key(app, client):
-    with client.session_transaction() as session:
+    # The back office's session: the public pages open none (views/public_cache.py).
+    with client.session_transaction("/admin/login") as session:
         session["probe"] = "kept"
     app.secret_key = "another-secret-key"
-    with client.session_transaction() as session:
+    with client.session_transaction("/admin/login") as session:
         assert "probe" not in session  # signed with the old key: refused
     app.config["SECRET_KEY_FALLBACKS"] = ["test-secret-key"]
-    with client.session_transaction() as session:
+    with client.session_transaction("/admin/login") as session:
         assert session["probe"] == "kept"  # the old key as a fallback: read
 
 
 def test_static_files_read_no_session(client):
-    with client.session_transaction() as session:
+    with client.session_transaction("/admin/login") as session:
         session["probe"] = "kept"
+    client.set_cookie("session", "an-old-public-session")  # from before: ignored
     static = client.get("/static/css/site.css")
     assert static.status_code == 200
     assert "Cookie" not in static.headers.get("Vary", "")
     assert "Set-Cookie" not in static.headers
     static.close()
-    page = client.get("/")
-    assert "Cookie" in page.headers["Vary"]
+    # Nor do the public pages (views/public_cache.py): nothing keeps them from caches.
+    page = client.get("/", follow_redirects=True)
+    assert "Cookie" not in page.headers.get("Vary", "")
+    assert "Set-Cookie" not in page.headers

@@ -202,9 +202,12 @@ def test_after_signing_the_mastodon_text_says_so(client, app):
         urlsplit(response.headers["Location"]).query)["text"][0]
 
 
-def test_the_mastodon_form_needs_its_csrf_token(client, app):
-    """Without it, another site could send a visitor through here to any server."""
+def test_the_mastodon_form_must_come_from_this_site(client, app):
+    """Else another site could send a visitor through here to any server (public forms are
+    checked by origin: views/public_cache.py)."""
     make_letter()
     app.config["WTF_CSRF_ENABLED"] = True
-    response = client.post("/letters/appeal/share/mastodon", data={"instance": "evil.example"})
-    assert response.status_code == 400 and "Location" not in response.headers
+    for headers in ({}, {"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"}):
+        response = client.post("/letters/appeal/share/mastodon", headers=headers,
+                               data={"instance": "evil.example"})
+        assert response.status_code == 400 and "Location" not in response.headers

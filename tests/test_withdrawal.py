@@ -63,7 +63,7 @@ def public_views(client, letter: Letter) -> dict[str, str]:
     db.session.expire_all()
     letter = db.session.get(Letter, letter.id)
     return {
-        "page": client.get("/letters/appeal").get_data(as_text=True),
+        "page": client.get("/letters/appeal?lang=en").get_data(as_text=True),
         "press list": client.get("/letters/appeal/signatories.txt").get_data(as_text=True),
         "csv export": exported(letter, "csv").decode("utf-8-sig"),
         "txt export": exported(letter, "txt").decode("utf-8"),

@@ -371,7 +371,7 @@ def test_a_pooled_connection_the_server_dropped_is_replaced_at_checkout(client, 
     the server closed while it sat in the pool fails it, and the request gets a new one."""
     make_letter()
     assert db.engine.pool._pre_ping is False
-    assert client.get("/letters/appeal").status_code == 200
+    assert client.get("/letters/appeal", follow_redirects=True).status_code == 200
     db.session.close()
     dropped = db.session.scalar(text("SELECT pg_backend_pid()"))
     db.session.close()  # back to the pool

@@ -36,10 +36,11 @@ class AdminSessionInterface(SecureCookieSessionInterface):
         return self._serializers[key]
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
-        static = app.static_url_path
-        if static and request.path.startswith(static + "/"):
-            # A static file depends on no session: no cookie to check, and no
-            # "Vary: Cookie" to keep it out of caches (a null session is never saved).
+        if not _in_admin():
+            # Nothing outside the back office depends on a session (the public forms carry
+            # no token: views/public_cache.py): no cookie to check or set, and no
+            # "Vary: Cookie" to keep public pages out of caches (a null session is never
+            # saved).
             return None
         return super().open_session(app, request)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TypedDict
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify
 
 from petition import countries
 from petition.drive import counts as drive_counts
@@ -12,9 +12,8 @@ from petition.letters import counting, milestones
 from petition.letters.status import public_status
 from petition.models import LETTER_DRIVE, Letter
 from petition.views import public_letter_or_404
-from petition.views.embargo import cache_headers, kept, validated
-from petition.views.i18n import normalize
-from petition.views.public import current_lang
+from petition.views.embargo import embed_cache_headers, kept, validated
+from petition.views.i18n import asked_language, set_no_cookie
 
 bp = Blueprint("api", __name__)
 
@@ -30,7 +29,8 @@ class CountryFigure(TypedDict):
 @bp.get("/letters/<slug>.json")
 def letter_json(slug: str):
     letter = public_letter_or_404(slug)
-    lang = normalize(request.args.get("lang")) or current_lang()
+    # Never the language cookie: caches keep this answer (views/public_cache.py).
+    lang, named = asked_language(current_app.config["BABEL_DEFAULT_LOCALE"])
     # Built once per state of the public list, language and day (embargo.kept): counters
     # poll this every few seconds, and a 100,000-signature letter's counts take a query.
     body = kept(letter, "letter.json", lang, lambda: _figures_json(letter, lang))
@@ -38,7 +38,11 @@ def letter_json(slug: str):
     # Counters are embedded on other sites, whose scripts may revalidate with the ETag.
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers["Access-Control-Expose-Headers"] = "ETag"
-    return validated(cache_headers(response, letter))
+    if not named:  # the language came from Accept-Language
+        response.vary.add("Accept-Language")
+    set_no_cookie()
+    return validated(embed_cache_headers(
+        response, [letter], max_age=int(current_app.config["PUBLIC_CACHE_SECONDS"])))
 
 
 def _figures_json(letter: Letter, lang: str) -> bytes:

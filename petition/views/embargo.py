@@ -8,7 +8,8 @@ from flask import Response, request
 
 from petition.models import Letter, utcnow
 
-PUBLIC_MAX_AGE = 30  # seconds a shared cache (a CDN) may keep public figures
+PUBLIC_MAX_AGE = 30  # seconds a shared cache (a CDN) may keep public figures (the default of
+# PUBLIC_CACHE_SECONDS, which views/public_cache.py reads)
 # Seconds past max-age a cache may still hand out its copy while it asks for a fresh one:
 # counters embedded on busy sites stay instant, and are at most this much behind.
 STALE_WHILE_REVALIDATE = 60

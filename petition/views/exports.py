@@ -1,16 +1,23 @@
 """The public press list as a file: GET /letters/<slug>/signatories.<fmt>?lang=xx."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, make_response, render_template, request
-from flask_babel import get_locale
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    make_response,
+    render_template,
+    request,
+)
 from flask_babel import gettext as _
 
 from petition.exporting import press, press_cache
 from petition.exporting.formats import PUBLIC_FORMATS, renderer
 from petition.models import Letter
 from petition.views import public_letter_or_404
-from petition.views.embargo import cache_headers
-from petition.views.i18n import normalize
+from petition.views.embargo import cache_headers, embed_cache_headers
+from petition.views.i18n import asked_language, set_no_cookie
 from petition.views.templating import utc_when
 
 bp = Blueprint("exports", __name__)
@@ -37,7 +44,8 @@ def signatories(slug: str, fmt: str) -> Response:
     if fmt not in PUBLIC_FORMATS:
         abort(404)
     letter = public_letter_or_404(slug)
-    lang = normalize(request.args.get("lang")) or str(get_locale())
+    # Never the language cookie: caches keep this answer (views/public_cache.py).
+    lang, named = asked_language(current_app.config["BABEL_DEFAULT_LOCALE"])
     gzipped = "gzip" in request.accept_encodings
     try:
         state = press.current_state(letter)  # the embargo as committed now, before any cache
@@ -59,10 +67,14 @@ def signatories(slug: str, fmt: str) -> Response:
         response.last_modified = changed_at
     response.headers["Content-Disposition"] = f'inline; filename="{letter.slug}-{lang}.{fmt}"'
     response.headers["Content-Language"] = lang
-    response.vary.update(("Accept-Language", "Cookie", "Accept-Encoding"))
+    response.vary.add("Accept-Encoding")
+    if not named:  # the language came from Accept-Language
+        response.vary.add("Accept-Language")
+    set_no_cookie()
     # A list the public may read: shared caches may keep it briefly, then ask again with the
-    # ETag (a 304 costs one database read). cache_headers never lets it outlive an embargo.
-    return cache_headers(response, letter)
+    # ETag (a 304 costs one database read); never past a running embargo.
+    return embed_cache_headers(response, [letter],
+                               max_age=int(current_app.config["PUBLIC_CACHE_SECONDS"]))
 
 
 def _etag(letter: Letter, token: str, lang: str, fmt: str, gzipped: bool) -> str:

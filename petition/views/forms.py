@@ -252,6 +252,9 @@ class SignForm(TextForm):
 class WithdrawLinkForm(TextForm):
     """The address a signer used, to mail them a new withdrawal link."""
 
+    class Meta:
+        csrf = False  # a public form: checked by origin (views/public_cache.py)
+
     email = EmailField(
         _l("Email"),
         description=_l("The address you signed with. A link to withdraw each signature made "

@@ -28,11 +28,11 @@ from petition.privacy.notice import facts as privacy_facts
 from petition.signatures import signing
 from petition.views import drive as drive_views
 from petition.views import previews, public_letter_or_404, sharing
-from petition.views.embargo import cache_headers
 from petition.views.errors import too_many
 from petition.views.forms import SignForm
 from petition.views.i18n import show_languages_at
 from petition.views.letter_lists import signatories_fragment
+from petition.views.public_cache import language_redirect, shared
 from petition.views.signature_chart import letter_chart
 from petition.views.site_identity import find_logo
 from petition.views.submission_guard import client_key, too_fast
@@ -89,9 +89,6 @@ def _render_letter(letter: Letter, form: SignForm, status: int = 200,
         ),
         status,
     )
-    if embargoed:
-        # The page holds a form token: no shared cache; the browser's expires with the embargo.
-        cache_headers(response, letter, max_age=0, shared=False)
     return response
 
 
@@ -111,18 +108,26 @@ def _page_limits() -> Limits:
 
 @bp.get("/")
 def index():
+    moved = language_redirect()  # a cached page is in the language its URL names
+    if moved:
+        return moved
     lang = current_lang()
     page = front_page(lang)
-    return render_template("index.html", page=page, lang=lang,
-                           written=drive_views.written_counts(page))
+    response = make_response(render_template("index.html", page=page, lang=lang,
+                                              written=drive_views.written_counts(page)))
+    return shared(response, [summary.letter for summary in (*page.open, *page.closed)])
 
 
 @bp.get("/letters/<slug>")
 def show(slug: str):
     letter = public_letter_or_404(slug)
+    moved = language_redirect()  # a cached page is in the language its URL names
+    if moved:
+        return moved
     if letter.is_drive:  # its appeal, its count and the form to write a letter
-        return drive_views.show(letter)
-    return _render_letter(letter, _sign_form(letter, formdata=None))
+        return shared(drive_views.show(letter), [letter], etag=False)
+    return shared(_render_letter(letter, _sign_form(letter, formdata=None)), [letter],
+                  etag=False)
 
 
 def _sign_limit() -> str:

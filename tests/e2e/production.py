@@ -224,7 +224,7 @@ def wait_until_serving(stack: Stack) -> None:
                                  f"{_text(stack.error_log)}{_text(stack.output)}")
         if len(stack.worker_pids()) >= WORKERS:
             try:
-                if stack.request("GET", "/")[0] == 200:
+                if stack.request("GET", "/?lang=en")[0] == 200:
                     return
             except OSError:
                 pass  # not listening yet

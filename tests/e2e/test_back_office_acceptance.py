@@ -165,6 +165,7 @@ def test_an_organiser_runs_a_letter_from_the_browser(live_app, browser, smtp, tm
     page.click("button:has-text('Import 2 signatures')")
     page.wait_for_load_state()
     public.goto(f"{base}/letters/{SLUG}")
+    public.reload()  # the browser keeps the public page for max-age (docs/caching.md)
     content = public.content()
     assert "Ligue des droits" in content and "Amnesty Nord" in content
     assert "Spam Org" not in content

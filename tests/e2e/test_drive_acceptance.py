@@ -125,6 +125,9 @@ def test_written_confirmed_translated_batched_sent(live_app, smtp, browser, tmp_
     sent = wait_for(lambda: [m for m in mails_to(smtp, WRITER) if "was sent on" in _text(m)])
     assert "Your address has now been deleted" in _text(sent[0])
     writer.goto(f"{base}/letters/{SLUG}?lang=en")
+    # The browser keeps the page it saw minutes ago for PUBLIC_CACHE_SECONDS (it is
+    # public: docs/caching.md); a reload asks again, as a person coming back later would.
+    writer.reload()
     assert "M. D." in writer.locator("main").inner_text()  # published under initials
     _shot(writer, "8-drive-page-after")
     writer_context.close()

@@ -40,7 +40,12 @@ def test_sign_confirm_and_appear_under_country(live_app, smtp, page):
     page.click("form[action*='/confirm/'] button[type=submit]")
     page.wait_for_load_state()
 
+    # Another visitor (this browser keeps its copy of the page up to PUBLIC_CACHE_SECONDS,
+    # as a shared cache would: docs/caching.md).
+    visitor = page.context.browser.new_context(locale="fr-FR")
+    page = visitor.new_page()
     page.goto(f"{base}/letters/appeal")
     group = page.locator(".signatories .group", has=page.locator("h4", has_text="Etat espagnol"))
     assert group.locator("li").all_inner_texts() == ["Confederación General del Trabajo"]
     assert page.locator("#count-heading").inner_text().startswith("1 ")
+    visitor.close()
