@@ -5,15 +5,18 @@ As http_signing.py measures signing: for a SQLite file and a throw-away PostgreS
 gunicorn with the shipped config and 2 sync workers serves the app (CSRF on, rate limits
 off: all load comes from one address, mail left in the outbox) and, beside it on the same
 database, the bare Flask + SQLAlchemy app (bare_app.py). Every POST to /letters/<slug>/write
-carries the form's token and session cookie (read from the drive's page, as a browser gets
-them), a same-origin Referer and a new address (the per-address mail cap never applies): an
-English letter of about 800 characters, name, country, language, publish=no, consent. Each
-write stores the encrypted letter and queues its confirmation mail in one transaction.
+carries what a current browser sends from the drive's page, /letters/<slug>?lang=en:
+`Sec-Fetch-Site: same-origin` and that page as Referer (the public forms carry no token and
+their pages set no cookie, docs/caching.md), the form's `form_started` stamp read once from
+the page (SIGN_MIN_SECONDS is 0 here) and a new address (the per-address mail cap never
+applies): an English letter of about 800 characters, name, country, language, publish=no,
+consent. Each write stores the encrypted letter and queues its confirmation mail in one
+transaction.
 
 Two load generators, one after the other on the same servers, each a process of its own:
 wrk (Debian package `wrk`; 2 threads, 4 connections, a Lua script gives each request its
-address; one token and cookie for all), and bench/loadgen.py as http_signing.py runs it (4
-Python client threads, each with its own session): the loadgen figure is the one
+address; one stamp for all), and bench/loadgen.py as http_signing.py runs it (4 Python
+client threads, each reading the page once): the loadgen figure is the one
 comparable with signing's; wrk, costing the machine less CPU than Python clients, leaves
 more of it to the servers. The two apps take turns in short
 rounds (petition, bare, petition, bare...), each a warm-up then a measured run; the ratio
@@ -25,7 +28,6 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import re
 import shutil
 import subprocess
 import sys
@@ -50,13 +52,14 @@ from harness import (
     sample_rss,
 )
 from http_signing import alternate
+from loadgen import FORM_STARTED
 
 sys.path.insert(0, str(ROOT))
 
 SLUG = "bench-drive"
 RATIO_TARGET, P99_TARGET = 0.5, 0.250  # P99_TARGET: signing's, shown for comparison
 THREADS, CONNECTIONS = 2, 4
-TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+PAGE = f"/letters/{SLUG}?lang=en"  # the drive's page: without ?lang= a redirect to it
 LETTER = (
     "Dear Azat,\n\nWe have never met, but I teach mathematics in a lycée in Lyon and my "
     "students asked me who you are. I told them about your work on graphs and about the "
@@ -165,19 +168,19 @@ def committed(url: str) -> tuple[int, int]:
     return letters, mails
 
 
-def form_session(port: int) -> tuple[str, str]:
-    """(form token, Cookie header) from the drive's page, as a browser gets them."""
+def form_started(port: int) -> str:
+    """The letter form's `form_started` stamp, read from the drive's page as a browser gets
+    it (the page sets no cookie and its form carries no token)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    conn.request("GET", f"/letters/{SLUG}")
+    conn.request("GET", PAGE)
     response = conn.getresponse()
     page = response.read().decode()
-    cookies = [header.split(";", 1)[0] for header in response.headers.get_all("Set-Cookie") or []]
     conn.close()
-    match = TOKEN.search(page)
-    if response.status != 200 or match is None or not cookies:
-        raise SystemExit(f"no form token or session cookie on the drive's page "
+    match = FORM_STARTED.search(page)
+    if response.status != 200 or match is None:
+        raise SystemExit(f"no letter form on the drive's page {PAGE} "
                          f"(status {response.status})")
-    return match.group(1), "; ".join(cookies)
+    return match.group(1)
 
 
 def measure(kind: str, url: str, loads: list[str], rounds: int, warmup: int, duration: int,
@@ -195,14 +198,14 @@ def measure(kind: str, url: str, loads: list[str], rounds: int, warmup: int, dur
         plain.wait_ready("/")
         print(f"  {server.settings}; the bare app the same way beside it; {rounds} rounds of "
               f"{warmup} s warm-up + {duration} s each, petition and bare in turn")
-        token, cookie = form_session(server.port)
+        stamp = form_started(server.port)
         fields = {"name": "Marie Dupont", "country": "FR", "language": "en", "body": LETTER,
                   "publish": "no", "consent": "y"}
         form = {"Content-Type": "application/x-www-form-urlencoded"}
         writing = write_script(folder, f"{kind}-write", f"/letters/{SLUG}/write",
-                               {**form, "Cookie": cookie,
-                                "Referer": f"http://127.0.0.1:{server.port}/letters/{SLUG}"},
-                               urlencode({"csrf_token": token, **fields}) + "&email=")
+                               {**form, "Sec-Fetch-Site": "same-origin",
+                                "Referer": f"http://127.0.0.1:{server.port}{PAGE}"},
+                               urlencode({**fields, "form_started": stamp}) + "&email=")
         inserting = write_script(folder, f"{kind}-bare", "/insert", form,
                                  "name=Marie+Dupont&email=")
 
@@ -217,7 +220,7 @@ def measure(kind: str, url: str, loads: list[str], rounds: int, warmup: int, dur
                     lambda number: by_wrk(plain.port, inserting, f"{kind}b{number}")),
             "loadgen": (f"bench/loadgen.py (as http_signing.py), {CONNECTIONS} clients",
                         lambda number: load({**spec, "kind": "write", "port": server.port,
-                                             "slug": SLUG, "fields": fields,
+                                             "slug": SLUG, "lang": "en", "fields": fields,
                                              "run_id": f"{kind}l{number}"}),
                         lambda number: load({**spec, "kind": "bare", "port": plain.port,
                                              "path": "/insert", "run_id": f"{kind}lb{number}"})),

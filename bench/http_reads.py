@@ -3,9 +3,12 @@
 On a copy of bench/out/bench.sqlite (dataset.py builds it) and on a throw-away PostgreSQL
 database holding the same rows: gunicorn with the shipped config and 2 workers, the load
 generator in its own process with N clients, a fixed time per path after a warm-up:
-GET /letters/bench, /letters/bench.json and /letters/bench/signatories.txt.
+GET /letters/bench?lang=fr (the page in the letter's language: without ?lang= it is a
+redirect), /letters/bench.json and /letters/bench/signatories.txt.
 Then the first request each worker answers after a confirmation: sign and confirm one new
-signature through HTTP, then GET the path until both workers have answered, and take
+signature through HTTP (the form's stamp read from the page; each POST with
+`Sec-Fetch-Site: same-origin` and a same-origin Referer, no token or cookie, as a browser
+sends it: docs/caching.md), then GET the path until both workers have answered, and take
 each worker's own time for it from the access log (%(p)s says which worker, %(D)s how
 long); a few rounds per path.
 Worker memory is sampled from /proc during the load.
@@ -40,12 +43,12 @@ from harness import (
     private_redis,
     sample_rss,
 )
-from loadgen import TOKEN, Client
+from loadgen import FORM_STARTED, Client
 
 sys.path.insert(0, str(ROOT))
 
 SLUG = "bench"
-PATHS = {"page": f"/letters/{SLUG}", "json": f"/letters/{SLUG}.json",
+PATHS = {"page": f"/letters/{SLUG}?lang=fr", "json": f"/letters/{SLUG}.json",
          "press txt": f"/letters/{SLUG}/signatories.txt"}
 # (p50, p99) in seconds; the press list is held to the page's targets.
 TARGETS = {"page": (0.050, 0.200), "json": (0.010, None), "press txt": (0.050, 0.200)}
@@ -112,13 +115,17 @@ def _new_link(app, client: Client, number: int, kind: str) -> str:
     from petition.models import OutboxMail, Signature
 
     status, page = client.request("GET", PATHS["page"])
-    form_token = TOKEN.search(page.decode()).group(1)
-    body = urlencode({"csrf_token": form_token, "signer_type": "individual",
+    match = FORM_STARTED.search(page.decode())
+    assert status == 200 and match, status
+    # The address names `kind`: a query's "?", "=" or "%" would make one the form refuses.
+    label = re.sub(r"\W", "", kind)
+    body = urlencode({"signer_type": "individual", "form_started": match.group(1),
                       "name": f"Late Signer {number}", "country": "FR", "display": "full",
-                      "email": f"late-{kind}-{number}-{time.time_ns()}@example.org",
+                      "email": f"late-{label}-{number}-{time.time_ns()}@example.org",
                       "consent": "y"})
-    referer = f"http://127.0.0.1:{client.port}{PATHS['page']}"
-    status, _ = client.request("POST", f"/letters/{SLUG}/sign", body, {"Referer": referer})
+    from_page = {"Referer": f"http://127.0.0.1:{client.port}{PATHS['page']}",
+                 "Sec-Fetch-Site": "same-origin"}
+    status, _ = client.request("POST", f"/letters/{SLUG}/sign", body, from_page)
     assert status == 303, status
     with app.app_context():
         mail = db.session.scalars(select(OutboxMail).order_by(OutboxMail.id.desc()).limit(1)).one()
@@ -126,8 +133,9 @@ def _new_link(app, client: Client, number: int, kind: str) -> str:
         signature = db.session.get(Signature, mail.signature_id)
         token = tokens.confirm_token(signature.public_id, signature.token_nonce)
         db.session.remove()
-    status, _ = client.request("POST", f"/confirm/{token}", urlencode({"csrf_token": form_token}),
-                               {"Referer": f"http://127.0.0.1:{client.port}/confirm/{token}"})
+    status, _ = client.request("POST", f"/confirm/{token}", "",
+                               {"Referer": f"http://127.0.0.1:{client.port}/confirm/{token}",
+                                "Sec-Fetch-Site": "same-origin"})
     assert status == 200, status
     return token
 

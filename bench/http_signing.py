@@ -3,9 +3,12 @@
 For a SQLite file and a throw-away PostgreSQL database: gunicorn with the shipped config
 and 2 workers serves the app (CSRF on, rate limits off: all load comes from one address,
 mail left in the outbox); the load generator, a process of its own, runs N clients that
-each GET the letter page once for their cookie and form token, then POST the form again
-and again for a fixed time after a warm-up. The pending signatures this leaves are then
-confirmed under the same load, with the tokens read from their outbox mails. The bare
+each GET the letter page (/letters/<slug>?lang=fr) once for its form's `form_started` stamp,
+then POST the form again and again for a fixed time after a warm-up, each POST with
+`Sec-Fetch-Site: same-origin` and the page as Referer, as a browser sends them (the public
+forms carry no token and their pages set no cookie: docs/caching.md). The pending
+signatures this leaves are then confirmed under the same load (the same headers), with the
+tokens their outbox mails hold. The bare
 Flask + SQLAlchemy app (bare_app.py) runs the same way on the same database, beside it; the
 ratio petition/bare is the figure. The two take turns in short rounds (petition, bare,
 petition, bare...), so that a busy stretch of a shared machine weighs on both alike; the
@@ -138,7 +141,7 @@ def measure(kind: str, url: str, clients: int, warmup: float, duration: float, r
         with sample_rss(server.workers()) as peaks:
             sign, bare_sign, sign_ratios = alternate(
                 lambda number: load({**spec, "kind": "sign", "port": server.port, "slug": SLUG,
-                                     "run_id": f"{kind}{number}"}),
+                                     "lang": "fr", "run_id": f"{kind}{number}"}),
                 lambda number: bare(number, "s"), rounds)
             signatures, mails, found = committed(url)
             share = len(found) // rounds

@@ -2,10 +2,15 @@
 
 `python bench/loadgen.py < spec.json` prints a JSON result. The spec:
   port, clients, warmup, duration (seconds), max_requests (a bound on the count),
-  kind: "get" (path), "bare" (POST path), "sign" (slug), "confirm" (slug, tokens),
-  "write" (slug of a letter drive, fields: the letter form's fields but the address).
-A "sign", "confirm" or "write" client first GETs the letter page for its session cookie and
-form token, then POSTs with them and a same-origin Referer, as a browser does (CSRF is on).
+  kind: "get" (path), "bare" (POST path), "sign" (slug, lang), "confirm" (tokens),
+  "write" (slug and lang of a letter drive, fields: the letter form's fields but the
+  address and the stamp).
+A "sign" or "write" client first GETs the letter page in its language (`?lang=`, the spec's
+"lang", else en: without it the page is a redirect) and reads the form's `form_started`
+stamp, then POSTs the form again and again with it. The public pages set no cookie and
+their forms carry no token (docs/caching.md): every POST ("confirm" too) carries
+`Sec-Fetch-Site: same-origin` and a same-origin Referer, as a current browser sends them,
+and no token or cookie.
 Only requests started after the warm-up and before its end are counted. Only 127.0.0.1.
 """
 from __future__ import annotations
@@ -20,7 +25,8 @@ import time
 from urllib.parse import urlencode
 
 HOST = "127.0.0.1"
-TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+# The sign and letter forms' hidden stamp of the time they were shown (submission_guard).
+FORM_STARTED = re.compile(r'name="form_started" value="([^"]+)"')
 EXPECTED = {"get": 200, "bare": 201, "sign": 303, "confirm": 200, "write": 303}
 
 
@@ -28,13 +34,10 @@ class Client:
     def __init__(self, port: int) -> None:
         self.port = port
         self.conn = http.client.HTTPConnection(HOST, port, timeout=30)
-        self.cookies: dict[str, str] = {}
 
     def request(self, method: str, path: str, body: str | None = None,
                 headers: dict | None = None) -> tuple[int, bytes]:
         headers = dict(headers or {})
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         if body is not None:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
         try:
@@ -47,9 +50,6 @@ class Client:
             self.conn.request(method, path, body=body, headers=headers)
             response = self.conn.getresponse()
             data = response.read()
-        for header in response.headers.get_all("Set-Cookie") or []:
-            name, _, rest = header.partition("=")
-            self.cookies[name.strip()] = rest.split(";", 1)[0]
         if response.getheader("Connection", "").lower() == "close":
             self.conn.close()
         return response.status, data
@@ -66,18 +66,19 @@ def run(spec: dict) -> dict:
     window = (started + warmup, started + warmup + duration)
     results: list[tuple[float, float, bool]] = []  # (start, latency, as expected)
     lock = threading.Lock()
-    referer = f"http://{HOST}:{port}/letters/{spec.get('slug', '')}"
+    page = f"/letters/{spec.get('slug', '')}?lang={spec.get('lang', 'en')}"
+    from_page = {"Referer": f"http://{HOST}:{port}{page}", "Sec-Fetch-Site": "same-origin"}
     run_id = spec.get("run_id", "x")
 
     def worker(index: int) -> None:
         client = Client(port)
-        form_token = None
-        if kind in ("sign", "confirm", "write"):
-            status, page = client.request("GET", f"/letters/{spec['slug']}")
-            match = TOKEN.search(page.decode())
+        stamp = None
+        if kind in ("sign", "write"):
+            status, body = client.request("GET", page)
+            match = FORM_STARTED.search(body.decode())
             if status != 200 or not match:
-                raise SystemExit(f"no form token on the letter page (status {status})")
-            form_token = match.group(1)
+                raise SystemExit(f"no form on the letter page {page} (status {status})")
+            stamp = match.group(1)
         while True:
             now = time.perf_counter()
             if now >= window[1]:
@@ -92,25 +93,24 @@ def run(spec: dict) -> dict:
                                   "email": f"s{run_id}-{number}@example.org"})
                 method, path, headers = "POST", spec["path"], {}
             elif kind == "sign":
-                body = urlencode({"csrf_token": form_token, "signer_type": "individual",
+                body = urlencode({"signer_type": "individual",
                                   "name": f"Signer {number}", "country": "FR",
                                   "email": f"s{run_id}-{number}@example.org",
-                                  "display": "full", "consent": "y"})
-                method, path = "POST", f"/letters/{spec['slug']}/sign"
-                headers = {"Referer": referer}
+                                  "display": "full", "consent": "y",
+                                  "form_started": stamp})
+                method, path, headers = "POST", f"/letters/{spec['slug']}/sign", from_page
             elif kind == "write":
-                body = urlencode({"csrf_token": form_token, **spec["fields"],
+                body = urlencode({**spec["fields"], "form_started": stamp,
                                   "email": f"w{run_id}-{number}@example.org"})
-                method, path = "POST", f"/letters/{spec['slug']}/write"
-                headers = {"Referer": referer}
+                method, path, headers = "POST", f"/letters/{spec['slug']}/write", from_page
             else:
                 with token_lock:
                     token = next(tokens, None)
                 if token is None:
                     return
-                body = urlencode({"csrf_token": form_token})
-                method, path = "POST", f"/confirm/{token}"
-                headers = {"Referer": f"http://{HOST}:{port}/confirm/{token}"}
+                body, method, path = "", "POST", f"/confirm/{token}"
+                headers = {"Referer": f"http://{HOST}:{port}/confirm/{token}",
+                           "Sec-Fetch-Site": "same-origin"}
             begin = time.perf_counter()
             try:
                 status, _ = client.request(method, path, body, headers)

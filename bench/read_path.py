@@ -2,10 +2,11 @@
 
 Each round adds one confirmed individual (curation.add_manual: the list version and the
 counts change in its transaction, as a confirmation does), then times the first
-GET /letters/bench after it (the list is rebuilt), the page again (cached), the JSON and
-the index, then the press list: its first request after the change (the previous list if
-the build runs past PRESS_BUILD_WAIT), the time until the new list is served, a cached
-request and a 304. In-process WSGI calls, no network. Usage:
+GET /letters/bench?lang=fr after it (the list is rebuilt), the page again (cached), the JSON
+and the index (/?lang=fr: without ?lang= both are redirects), then the press list: its
+first request after the change (the previous list if the build runs past
+PRESS_BUILD_WAIT), the time until the new list is served, a cached request and a 304.
+In-process WSGI calls, no network. Usage:
 
     python bench/read_path.py [DATABASE_URL] [--rounds N]
 
@@ -76,7 +77,7 @@ def main() -> None:
             for _ in range(5):
                 times["page, cached"].append(_timed(client, f"/letters/{SLUG}?lang=fr"))
                 times["JSON"].append(_timed(client, f"/letters/{SLUG}.json"))
-            times["index"].append(_timed(client, "/"))
+            times["index"].append(_timed(client, "/?lang=fr"))  # bare "/": a redirect
             _press(client, f"Bench Confirmed {number}", times, stale)
     dialect = args.url.split(":", 1)[0]
     print(f"read path, {dialect}, one process, {args.rounds} confirmations; "

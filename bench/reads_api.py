@@ -37,8 +37,7 @@ PATHS = {
     "api letter, 304": f"/api/v1/letters/{SLUG}?lang=fr",
 }
 TARGET = 0.010  # seconds, p50, from the issue (the widget is held to it too)
-# After a confirmation: no query, whose "?" would end up in the late signer's address
-# (http_reads names it after the path's last segment).
+# After a confirmation: without ?lang= (Accept-Language then; these never redirect).
 FIRSTS = {"badge": f"/letters/{SLUG}/badge.svg", "api letter": f"/api/v1/letters/{SLUG}"}
 # A GET of one path (with headers) under wrk; wrk's summary as drive_writing's script prints.
 GET_LUA = ("-- Written by bench/reads_api.py for one wrk run.\n"

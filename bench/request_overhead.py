@@ -3,14 +3,19 @@ letter's page and a drive's, the app's floor; the bare one-insert app's POST (ba
 beside them.
 
 Issue 20 wants writing a letter through HTTP at least half the bare insert's rate; part of
-each request is app-wide work every request pays (session cookie, CSRF, the control-
-character guard and form parsing, response hooks, locale selection, the limiter, WTForms).
+each request is app-wide work every request pays (the session, a null one outside /admin;
+the public forms' origin check, the control-character guard and form parsing, response
+hooks, locale selection, the limiter, WTForms).
 This script measures it without a server or a load generator, so that a change can be
 compared before and after on a shared machine: the app as drive_writing.py serves it (CSRF
-on: each POST carries the token and session cookie read from the page, as a browser does;
-rate limits off; mail left in the outbox), called through Flask's test client. The floor
-is the letter's POST sent to a view that does nothing (added in this process only): what
-every POST pays before its view starts.
+on: the public forms carry no token and their pages set no cookie, docs/caching.md, so each
+POST carries `Sec-Fetch-Site: same-origin` and the page as Referer, as a browser does, and
+the `form_started` stamp read once from the drive's page; rate limits off; mail left in the
+outbox), called through Flask's test client. The pages are read as
+/letters/<slug>?lang=en: without ?lang= they are a redirect. The floor is the letter's POST
+sent to a view that does nothing (added in this process only, under the drive blueprint's
+name so that the same origin check guards it): what every public POST pays before its view
+starts.
 
 Each figure is the process CPU time (time.process_time) per request, the least of --rounds
 rounds of --count requests (the round least disturbed by other processes: on a shared
@@ -50,7 +55,7 @@ from drive_writing import LETTER  # noqa: E402
 from harness import EMAIL_KEY, SECRET_KEY, pg_database  # noqa: E402
 
 DRIVE, OPEN_LETTER = "bench-drive", "bench-sign"
-TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+FORM_STARTED = re.compile(r'name="form_started" value="([^"]+)"')
 LABELS = {"drive": "drive letter POST", "sign": "signature POST", "page": "letter page GET",
           "drive_page": "drive page GET", "floor": "app floor POST", "bare": "bare insert POST"}
 KINDS = tuple(LABELS)
@@ -80,9 +85,13 @@ def _petition(url: str, folder: str, limits: bool) -> dict[str, Callable[[int], 
     from petition.letters import operations as letters
 
     app = create_app(_config(url, folder, limits))
-    # What every POST pays before its view does anything: the hooks, the session, the CSRF
-    # check, the form parsed, the response's headers. Only in this process.
-    app.add_url_rule("/bench/floor", "bench_floor", lambda: ("", 204), methods=["POST"])
+    # What every public POST pays before its view does anything: the hooks, the (null)
+    # session, the origin check, the form parsed, the response's headers. Only in this
+    # process. Its endpoint is named as the drive blueprint's (request.blueprint is read
+    # from it), so CSRFProtect skips it and the public forms' origin check runs, as for
+    # the drive's letter; a view of no blueprint would want the back office's token.
+    app.add_url_rule("/bench/floor", "drive.bench_floor", lambda: ("", 204),
+                     methods=["POST"])
     schema_migrations.bind(app)
     with app.app_context():
         upgrade()
@@ -91,15 +100,16 @@ def _petition(url: str, folder: str, limits: bool) -> dict[str, Callable[[int], 
                      recipient_address="SIZO-1\nMoscow", delivery_lang="ru", actor="bench")
         db.session.remove()
     client = app.test_client()
-    page = client.get(f"/letters/{DRIVE}")
-    match = TOKEN.search(page.get_data(as_text=True))
+    drive_page, letter_page = f"/letters/{DRIVE}?lang=en", f"/letters/{OPEN_LETTER}?lang=en"
+    page = client.get(drive_page)
+    match = FORM_STARTED.search(page.get_data(as_text=True))
     if page.status_code != 200 or match is None:
-        raise SystemExit(f"no form token on the drive's page ({page.status_code})")
-    token = match.group(1)
-    headers = {"Referer": f"http://localhost/letters/{DRIVE}"}
+        raise SystemExit(f"no letter form on the drive's page ({page.status_code})")
+    stamp = match.group(1)
+    headers = {"Referer": f"http://localhost{drive_page}", "Sec-Fetch-Site": "same-origin"}
 
     def letter(number: int) -> dict[str, str]:
-        return {"csrf_token": token, "name": "Marie Dupont", "country": "FR",
+        return {"form_started": stamp, "name": "Marie Dupont", "country": "FR",
                 "email": f"w{number}@example.org", "language": "en", "body": LETTER,
                 "publish": "no", "consent": "y"}
 
@@ -112,15 +122,15 @@ def _petition(url: str, folder: str, limits: bool) -> dict[str, Callable[[int], 
 
     def sign(number: int) -> int:
         return client.post(f"/letters/{OPEN_LETTER}/sign", headers=headers, data={
-            "csrf_token": token, "signer_type": "individual", "name": f"Signer {number}",
+            "form_started": stamp, "signer_type": "individual", "name": f"Signer {number}",
             "country": "FR", "email": f"s{number}@example.org", "display": "full",
             "consent": "y"}).status_code
 
     def read(number: int) -> int:
-        return client.get(f"/letters/{OPEN_LETTER}").status_code
+        return client.get(letter_page).status_code
 
     def read_drive(number: int) -> int:
-        return client.get(f"/letters/{DRIVE}").status_code
+        return client.get(drive_page).status_code
 
     return {"drive": drive, "sign": sign, "page": read, "drive_page": read_drive,
             "floor": floor}

@@ -65,7 +65,7 @@ def _grouping() -> None:
             f"{r['signatures']} signatures in {r['groups']} groups; peak {peak:.0f} MB"
         )
         print(
-            "      GET /letters/bench (organisations listed, "
+            f"      GET /letters/bench?lang={lang} (organisations listed, "
             f"individuals past PUBLIC_NAMES_LIMIT as counts) {r['page'] * 1000:.0f} ms, "
             f"GET /letters/bench/signatories.txt {r['press_txt'] * 1000:.0f} ms"
         )
