@@ -18,7 +18,6 @@ from petition.exporting.formats import FORMATS
 from petition.letters import overview
 from petition.letters.counting import public_counts
 from petition.models import Letter
-from petition.news import subscriptions
 from petition.views.i18n import supported as supported_languages
 
 PRIVATE_FORMATS = ("csv", "xlsx")
@@ -65,7 +64,6 @@ def letter(slug: str):
         by_type=labelled(figures.by_type, "signer_types"),
         by_country=figures.by_country if by_country else None,
         chart=chart,
-        news_subscribers=subscriptions.count(letter.id),  # counted, never listed
         formats=FORMATS,
         layouts=LAYOUTS,
         private_formats=PRIVATE_FORMATS,

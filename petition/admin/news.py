@@ -13,7 +13,7 @@ from flask_babel import ngettext
 from petition.admin import bp, current_account
 from petition.models import Letter
 from petition.models.news import NEWS_DRAFT, NewsUpdate
-from petition.news import updates
+from petition.news import subscriptions, updates
 from petition.news.updates import NewsError, NewsNotFound, Text
 
 
@@ -42,7 +42,7 @@ def _editor(letter: Letter, news: NewsUpdate | None, texts: dict[str, Text], *,
     return render_template(
         "admin/news_edit.html", letter=letter, news=news, texts=texts, error=error,
         languages=languages, previews={item.lang: item for item in previews or []},
-        subscribers=updates.subscriber_count(letter),
+        subscribers=subscriptions.count(letter.id),
         body_max=updates.BODY_MAX, subject_max=updates.SUBJECT_MAX)
 
 
@@ -129,7 +129,7 @@ def news_send(slug: str, public_id: str):
         if request.method == "GET":
             return render_template(
                 "admin/news_send.html", letter=letter, news=news,
-                subscribers=updates.subscriber_count(letter),
+                subscribers=subscriptions.count(letter.id),
                 per_minute=updates.mails_per_minute(),
                 previews=updates.rendered(letter, news))
         sent = updates.send(letter.slug, news.public_id, actor=current_account().email)

@@ -218,22 +218,25 @@ def update_command(slug, goal, place, date_, deadline, signers, moderate, embarg
     if not changes and soft_limits is None:
         raise click.UsageError("nothing to change: give at least one option")
     if soft_limits is not None:
-        try:
-            abuse_limits.parse_overrides(soft_limits)  # checked before anything is written
-            letter = abuse_limits.set_for_letter(slug, soft_limits)
+        try:  # checked before anything is written: a refused value leaves the letter as it was
+            abuse_limits.parse_overrides(soft_limits)
         except abuse_limits.SoftLimitError as error:
             raise click.BadParameter(str(error), param_hint="--soft-limits") from None
+    if changes:
+        try:
+            letter = letters.update_letter(slug, **changes)
+        except letters.LetterError as error:
+            _fail(error)
+    if soft_limits is not None:
+        try:
+            letter = abuse_limits.set_for_letter(slug, soft_limits)
         except letters.LetterNotFound as error:
             _fail(error)
-        changes_done = ", ".join(f"{kind} {rate}" for kind, rate in
-                                 abuse_limits.effective(letter).items())
-        click.echo(f"Soft limits of {letter.slug}: {changes_done}.")
-        if not changes:
-            return
-    try:
-        letter = letters.update_letter(slug, **changes)
-    except letters.LetterError as error:
-        _fail(error)
+        limits_now = ", ".join(f"{kind} {rate}" for kind, rate in
+                               abuse_limits.effective(letter).items())
+        click.echo(f"Soft limits of {letter.slug}: {limits_now}.")
+    if not changes:
+        return
     click.echo(f"Updated letter {letter.slug}: {', '.join(sorted(changes))}.")
     if "deadline" in changes:
         click.echo(f"Signatures are taken until {letter.deadline.isoformat()} (UTC)."

@@ -305,10 +305,6 @@ def figures(update_ids: list[int]) -> dict[int, Figures]:
         dropped=found.get(MAIL_DROPPED, 0)) for update_id, found in counts.items()}
 
 
-def subscriber_count(letter: Letter) -> int:
-    return subscriptions.count(letter.id)
-
-
 @dataclass(frozen=True)
 class Overview:
     """The letter page's news section: subscribers counted, never listed; the updates."""
@@ -320,5 +316,5 @@ class Overview:
 def overview(letter: Letter) -> Overview:
     found = updates_of(letter)
     by_id = figures([news.id for news in found])
-    return Overview(subscriber_count(letter), [(news, by_id[news.id]) for news in found])
+    return Overview(subscriptions.count(letter.id), [(news, by_id[news.id]) for news in found])
 
